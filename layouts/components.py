@@ -1,0 +1,117 @@
+"""Reusable pieces of page layout: the header and the KPI card.
+
+Pure functions of their arguments (no store, no callbacks), so tests can build them and compare
+the component tree.
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import dcc, html
+
+from indicators.catalog import format_change, format_value, status
+from layouts import ids
+from layouts.i18n import t
+
+#: Text marks that double the status colours (colour is never the only cue).
+STATUS_ICON = {"meets": "✓", "fails": "✗", "none": "–"}
+
+
+def page_href(path: str, query: dict[str, Any]) -> str:
+    """Relative link to ``path`` with ``query`` (empty values dropped), honouring the app's
+    url_base_pathname (dash.get_relative_path)."""
+    clean = {k: v for k, v in query.items() if v not in (None, "")}
+    href = dash.get_relative_path(path)
+    return f"{href}?{urlencode(clean)}" if clean else href
+
+
+def header(dataset_name: str, is_sample: bool, lang: str, current_path: str,
+           query: dict[str, Any], lang_switch_id: str) -> html.Header:
+    """The page header: product name, dataset name, 示例数据 badge, page navigation (the pages
+    of dash.page_registry that declare a ``nav_key`` UI string, by ``order``) and the
+    language switch. ``query`` is the current page's state, carried into the language link so
+    switching language keeps the view; ``lang_switch_id`` is the page's id for that link (a
+    page callback keeps its href in step with the controls)."""
+    pages = sorted((p for p in dash.page_registry.values() if p.get("nav_key")),
+                   key=lambda p: p.get("order", 0))
+    nav = [
+        dbc.NavLink(t(p["nav_key"], lang),
+                    href=page_href(p["path"], {"lang": lang if lang != "zh" else None}),
+                    active=(p["path"] == current_path), className="px-3")
+        for p in pages
+    ]
+    other = "en" if lang != "en" else "zh"
+    lang_href = page_href(current_path, {**query, "lang": other if other != "zh" else None})
+    badge = (
+        dbc.Badge(t("sample_badge", lang), id=ids.SAMPLE_BADGE, color="warning",
+                  text_color="dark", className="ms-2 sample-badge",
+                  title=t("sample_badge_title", lang))
+        if is_sample else None
+    )
+    return html.Header(
+        id=ids.HEADER, className="app-header",
+        children=dbc.Container(fluid=True, className="d-flex flex-wrap align-items-center gap-2",
+                               children=[
+            html.Div(className="me-auto", children=[
+                html.H1(t("app_title", lang), className="app-title"),
+                html.Div(className="d-flex align-items-center", children=[
+                    html.Span(dataset_name, id=ids.DATASET_NAME, className="dataset-name"),
+                    badge,
+                ]),
+            ]),
+            dbc.Nav(nav, id=ids.NAV, pills=True, className="app-nav"),
+            dcc.Link(t("lang_switch", lang), id=lang_switch_id, href=lang_href,
+                     className="lang-switch ms-2", refresh=True),
+        ]),
+    )
+
+
+def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh") -> dbc.Card:
+    """One KPI card for an indicator's row of the indicator table.
+
+    row: value (float; rates as fractions), small_count (bool), change (float, NaN when there
+    is no previous year), change_good (bool or NA: whether the change goes the indicator's good
+    direction; NA for band indicators), numerator/denominator (float).
+    Shows the name, the formatted value, the standard with a status mark (✓ 达标 blue, ✗ 未达标
+    orange, – 无标准 grey; class ``status-<meets|fails|none>``) and the change on last year
+    (class ``change-<good|bad|neutral>``). A small_count row is marked 样本不足.
+    """
+    value = row["value"]
+    st = status(indicator, value)
+    std = indicator.standard
+    if std is not None:
+        label = std.label_en if lang == "en" else std.label_zh
+        source = std.source_en if lang == "en" else std.source_zh
+        std_text = f"{t('standard', lang)} {label}"
+    else:
+        std_text, source = t("no_standard", lang), ""
+    change = row.get("change")
+    if change is None or pd.isna(change):
+        change_text, change_cls = t("no_previous", lang), "neutral"
+    else:
+        good = row.get("change_good")
+        change_cls = "neutral" if good is None or pd.isna(good) or change == 0 else (
+            "good" if bool(good) else "bad")
+        arrow = "▲" if change > 0 else ("▼" if change < 0 else "■")
+        change_text = f"{t('change_vs_last_year', lang)} {arrow} {format_change(indicator, change, lang)}"
+    small = bool(row.get("small_count", False)) if pd.notna(row.get("small_count", False)) else False
+    name = indicator.name_en if lang == "en" else indicator.name_zh
+    formula = indicator.formula_en if lang == "en" else indicator.formula_zh
+    return dbc.Card(
+        className=f"kpi-card status-{st}", id={"type": "kpi-card", "indicator": indicator.id},
+        children=dbc.CardBody([
+            html.Div(name, className="kpi-name", title=formula),
+            html.Div(format_value(indicator, value, lang), className="kpi-value"),
+            html.Div(className="kpi-status", title=source, children=[
+                html.Span(f"{STATUS_ICON[st]} {t('status_' + st, lang)}",
+                          className=f"status-mark status-mark-{st}"),
+                html.Span(std_text, className="kpi-standard"),
+            ]),
+            html.Div(change_text, className=f"kpi-change change-{change_cls}"),
+            html.Div(t("small_count", lang), className="kpi-small") if small else None,
+        ]),
+    )

@@ -1,0 +1,184 @@
+"""Figure builders: pure functions ``(data_frame, indicator, …) -> go.Figure``.
+
+They take rows already sliced from the indicator table (docs/architecture.md §3), never raw
+records, and know nothing about Dash. Colours are colour-blind safe (blue / orange / grey, from
+the Okabe–Ito and ColorBrewer RdBu/PuOr families) and every colour is doubled by text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from indicators.catalog import format_value, status
+from layouts.i18n import t
+
+#: Status colours: meets / fails / no standard; small_count units are drawn in LIGHT_GREY.
+COLOURS = {"meets": "#2166ac", "fails": "#e08214", "none": "#7f8c9a"}
+LIGHT_GREY = "#d5d8dc"
+GOOD, BAD, NEUTRAL = "#2166ac", "#c45a00", "#6c757d"
+STANDARD_LINE = "#222222"
+REFERENCE_LINE = "#6a3d9a"
+FONT_FAMILY = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
+BAR_HEIGHT_PX = 26
+#: Above this many units the chart shows the top and bottom N instead of every unit.
+MAX_BARS = 40
+
+
+@dataclass(frozen=True)
+class ChartSelection:
+    """Which rows to draw and why: ``mode`` is ``all``, ``top_bottom`` or ``search``."""
+
+    rows: pd.DataFrame
+    mode: str
+    total: int
+    n: int = 0
+    query: str = ""
+
+
+def select_chart_rows(rows: pd.DataFrame, top_n: int, query: str | None = None,
+                      max_bars: int = MAX_BARS) -> ChartSelection:
+    """Choose the units to draw for a ranked bar chart.
+
+    rows: indicator rows sorted best first (as ``DashboardData.level_rows`` returns them), with
+    unit_name (str), rank (float, NaN when not ranked) and small_count (bool).
+    query: if given, only units whose name contains it (case-insensitive, literal) are drawn.
+    Otherwise, up to ``max_bars`` units are all drawn; beyond that, the ``top_n`` best and
+    ``top_n`` worst ranked units (small_count units are left to the table).
+    Returns a ChartSelection whose rows keep the input order.
+    """
+    total = len(rows)
+    query = (query or "").strip()
+    if query:
+        hit = rows["unit_name"].astype("string").str.contains(query, case=False, regex=False)
+        return ChartSelection(rows[hit.fillna(False).to_numpy()].reset_index(drop=True),
+                              "search", total, query=query)
+    if total <= max_bars:
+        return ChartSelection(rows.reset_index(drop=True), "all", total)
+    ranked = rows[rows["rank"].notna()].sort_values("rank", kind="stable")
+    n = max(1, int(top_n))
+    if len(ranked) <= 2 * n:
+        return ChartSelection(ranked.reset_index(drop=True), "all", total)
+    picked = pd.concat([ranked.head(n), ranked.tail(n)])
+    return ChartSelection(picked.reset_index(drop=True), "top_bottom", total, n=n)
+
+
+def _axis_format(indicator: Any) -> dict[str, Any]:
+    if indicator.kind == "rate":
+        return {"tickformat": ".0%", "hoverformat": f".{indicator.decimals}%"}
+    return {"tickformat": ",", "hoverformat": f",.{indicator.decimals}f"}
+
+
+def _name(obj: Any, lang: str, field: str = "name") -> str:
+    return str(getattr(obj, f"{field}_en" if lang == "en" else f"{field}_zh", "") or "")
+
+
+def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: str = "",
+               gap_after: int | None = None) -> go.Figure:
+    """Horizontal bar chart of one indicator across units, best at the top.
+
+    rows: unit_name (str), value (float; rates as fractions), numerator, denominator (float),
+    small_count (bool), rank (float, NaN = not ranked), in the order to draw (top first).
+    indicator: an indicators.catalog.Indicator; its ``standard`` (comparison and value, or low and
+    high for a band) is drawn as a solid labelled line (a shaded band for ``between``), and each
+    of its ``references`` (published peer figures, peer_cases.csv) as a dotted labelled line.
+    gap_after: in top/bottom mode, the number of top rows; a dotted separator is drawn after them.
+
+    Bars are coloured by status against the standard (COLOURS); small_count units are light grey
+    and their label says 样本不足 / Too few cases. Returns a go.Figure with one Bar trace.
+    """
+    unit = indicator.unit_en if lang == "en" else indicator.unit_zh
+    values = rows["value"].astype("Float64")
+    small = rows["small_count"].astype("boolean").fillna(False).to_numpy()
+    statuses = [status(indicator, v) if pd.notna(v) else "none" for v in values]
+    colours = [LIGHT_GREY if s else COLOURS[st] for st, s in zip(statuses, small, strict=True)]
+    status_text = {st: t(f"status_{st}", lang) for st in COLOURS}
+    labels = [
+        (format_value(indicator, v, lang) if pd.notna(v) else "—")
+        + (f"（{t('small_count', lang)}）" if s else "")
+        for v, s in zip(values, small, strict=True)
+    ]
+    ranks = rows["rank"].astype("Float64")
+    names = [
+        f"{int(r)}. {n}" if pd.notna(r) else str(n)
+        for r, n in zip(ranks, rows["unit_name"], strict=True)
+    ]
+    custom = pd.DataFrame({
+        "label": labels,
+        "status": [t("small_count", lang) if s else status_text[st]
+                   for st, s in zip(statuses, small, strict=True)],
+        "numerator": rows["numerator"].astype("Float64").round(2).astype("string").fillna("—"),
+        "denominator": rows["denominator"].astype("Float64").round(2).astype("string").fillna("—"),
+    })
+    bar = go.Bar(
+        x=values.astype(float).to_numpy(), y=names, orientation="h",
+        marker={"color": colours, "line": {"width": 0}},
+        text=labels, textposition="outside", cliponaxis=False,
+        customdata=custom.to_numpy(),
+        hovertemplate=(
+            "<b>%{y}</b><br>%{customdata[0]} · %{customdata[1]}<br>"
+            + t("numerator", lang) + " %{customdata[2]} / " + t("denominator", lang)
+            + " %{customdata[3]}<extra></extra>"
+        ),
+        name=_name(indicator, lang),
+    )
+    fig = go.Figure(bar)
+    shapes, annotations = _standard_marks(indicator, lang)
+    if gap_after is not None and 0 < gap_after < len(rows):
+        shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
+                       "y0": gap_after - 0.5, "y1": gap_after - 0.5,
+                       "line": {"color": "#999999", "width": 1, "dash": "dot"}})
+    height = max(260, 110 + BAR_HEIGHT_PX * len(rows))
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        height=height,
+        margin={"l": 10, "r": 70, "t": 70, "b": 40},
+        font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
+        plot_bgcolor="white", paper_bgcolor="white",
+        shapes=shapes, annotations=annotations,
+        showlegend=False, bargap=0.25,
+        xaxis={"title": {"text": unit}, "gridcolor": "#e5e5e5", "zeroline": True,
+               "zerolinecolor": "#999999", "rangemode": "tozero", **_axis_format(indicator)},
+        yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
+    )
+    return fig
+
+
+def _standard_marks(indicator: Any, lang: str) -> tuple[list[dict], list[dict]]:
+    """Shapes and annotations for the indicator's standard and published references."""
+    shapes: list[dict] = []
+    annotations: list[dict] = []
+    std = getattr(indicator, "standard", None)
+    std_word = t("standard", lang)
+    if std is not None:
+        label = f"{std_word} {_name(std, lang, 'label')}".strip()
+        if std.comparison == "between" and std.low is not None and std.high is not None:
+            shapes.append({"type": "rect", "xref": "x", "x0": std.low, "x1": std.high,
+                           "yref": "paper", "y0": 0, "y1": 1, "fillcolor": COLOURS["meets"],
+                           "opacity": 0.10, "line": {"width": 0}, "layer": "below"})
+            for x in (std.low, std.high):
+                shapes.append(_vline(x, STANDARD_LINE, "solid"))
+            annotations.append(_vlabel((std.low + std.high) / 2, label, STANDARD_LINE, 1.0))
+        elif std.value is not None:
+            shapes.append(_vline(std.value, STANDARD_LINE, "solid"))
+            annotations.append(_vlabel(std.value, label, STANDARD_LINE, 1.0))
+    for i, ref in enumerate(getattr(indicator, "references", None) or []):
+        if getattr(ref, "value", None) is None:
+            continue
+        shapes.append(_vline(ref.value, REFERENCE_LINE, "dot"))
+        annotations.append(_vlabel(ref.value, _name(ref, lang, "label"), REFERENCE_LINE,
+                                   1.0 + 0.045 * (i + 1 + (std is not None))))
+    return shapes, annotations
+
+
+def _vline(x: float, colour: str, dash: str) -> dict:
+    return {"type": "line", "xref": "x", "x0": x, "x1": x, "yref": "paper", "y0": 0, "y1": 1,
+            "line": {"color": colour, "width": 1.5, "dash": dash}}
+
+
+def _vlabel(x: float, text: str, colour: str, y: float) -> dict:
+    return {"x": x, "xref": "x", "y": y, "yref": "paper", "yanchor": "bottom", "text": text,
+            "showarrow": False, "font": {"size": 12, "color": colour},
+            "bgcolor": "rgba(255,255,255,0.85)"}

@@ -1,0 +1,38 @@
+"""Component ids of the dashboard, in one place.
+
+Page modules and tests import ids from here; no id string is typed twice. Ids are prefixed by
+their page (``ov-`` overview, ``cmp-`` compare) so two pages never collide in the callback graph.
+"""
+from __future__ import annotations
+
+#: The language of the page being shown is kept in a per-page dcc.Store (OV_LANG, CMP_LANG).
+
+# Shared -----------------------------------------------------------------------------------------
+HEADER = "header"
+SAMPLE_BADGE = "sample-badge"
+DATASET_NAME = "dataset-name"
+NAV = "nav"
+
+# Overview (概览) ---------------------------------------------------------------------------------
+OV_YEAR = "ov-year"
+OV_UNIT = "ov-unit"
+OV_CARDS = "ov-cards"
+OV_URL = "ov-url"
+OV_LANG = "ov-lang"
+OV_LANG_SWITCH = "ov-lang-switch"
+OV_SUMMARY = "ov-summary"
+
+# Compare (比较) ----------------------------------------------------------------------------------
+CMP_INDICATOR = "cmp-indicator"
+CMP_LEVEL = "cmp-level"
+CMP_YEAR = "cmp-year"
+CMP_SCOPE = "cmp-scope"
+CMP_TOP_N = "cmp-top-n"
+CMP_SEARCH = "cmp-search"
+CMP_GRAPH = "cmp-graph"
+CMP_GRID = "cmp-grid"
+CMP_URL = "cmp-url"
+CMP_LANG = "cmp-lang"
+CMP_LANG_SWITCH = "cmp-lang-switch"
+CMP_NOTE = "cmp-note"
+CMP_DEFINITION = "cmp-definition"

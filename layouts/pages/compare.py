@@ -1,0 +1,251 @@
+"""Compare (比较): one indicator across the units of one level, ranked, with its standard.
+
+URL: ``/compare?indicator=resolution_rate&level=street&year=2025&unit=district:110101&n=15&q=``
+— ``unit`` limits the units to those under it (default: the whole dataset), ``n`` is the number
+of top and bottom units drawn when there are too many to draw all, ``q`` a name search.
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html
+
+from layouts import figures, ids, store
+from layouts.components import header, page_href
+from layouts.i18n import normalise_lang, t
+
+PATH = "/compare"
+TOP_N_CHOICES = (5, 10, 15, 20, 30)
+DEFAULT_TOP_N = 15
+
+dash.register_page(__name__, path=PATH, order=1, name="比较", nav_key="nav_compare",
+                   title="比较 · 党建引领基层治理指标看板")
+
+
+class View(dict):
+    """The page state as read from the URL or the controls, after validation."""
+
+
+def _valid(data: store.DashboardData, indicator: str | None, level: str | None,
+           year: str | None, unit: str | None, n: Any, q: str | None) -> View:
+    indicator = indicator if indicator in data.indicator_ids else (
+        data.indicator_ids[0] if data.indicator_ids else None)
+    level = level if level in data.levels else (data.levels[1] if len(data.levels) > 1
+                                                else data.levels[0])
+    year = year if year in data.years else data.latest_year
+    scope_keys = {o.key for o in data.unit_options("zh", max_depth=len(data.levels) - 2)}
+    unit = unit if unit in scope_keys else store.TOTAL
+    try:
+        n = int(n)
+    except (TypeError, ValueError):
+        n = DEFAULT_TOP_N
+    n = n if n in TOP_N_CHOICES else DEFAULT_TOP_N
+    return View(indicator=indicator, level=level, year=year, unit=unit, n=n,
+                q=(q or "").strip()[:50])
+
+
+def _query(view: View, lang: str) -> dict[str, Any]:
+    return {"indicator": view["indicator"], "level": view["level"], "year": view["year"],
+            "unit": None if view["unit"] == store.TOTAL else view["unit"],
+            "n": None if view["n"] == DEFAULT_TOP_N else view["n"], "q": view["q"] or None,
+            "lang": None if lang == "zh" else lang}
+
+
+def _column_defs(indicator: Any, lang: str) -> list[dict]:
+    if indicator is not None and indicator.kind == "rate":
+        value_fmt = f"d3.format(',.{indicator.decimals}%')(params.value)"
+        change_fmt = ("d3.format('+.1f')(params.value * 100) + '"
+                      + (" pp" if lang == "en" else " 个百分点") + "'")
+    else:
+        decimals = indicator.decimals if indicator is not None else 1
+        value_fmt = f"d3.format(',.{decimals}f')(params.value)"
+        change_fmt = "d3.format('+.1%')(params.value)"
+
+    def fmt(expr: str) -> dict:
+        return {"function": f"params.value == null ? '—' : {expr}"}
+
+    small = t("small_count", lang)
+    return [
+        {"field": "rank", "headerName": t("rank", lang), "width": 90, "type": "numericColumn",
+         "valueFormatter": {"function": f"params.value == null ? '{small}' : params.value"}},
+        {"field": "unit_name", "headerName": t("unit_name", lang), "flex": 2, "minWidth": 140},
+        {"field": "value", "headerName": t("value", lang), "flex": 1, "type": "numericColumn",
+         "valueFormatter": fmt(value_fmt)},
+        {"field": "numerator", "headerName": t("numerator", lang), "flex": 1,
+         "type": "numericColumn", "valueFormatter": fmt("d3.format(',.4~f')(params.value)")},
+        {"field": "denominator", "headerName": t("denominator", lang), "flex": 1,
+         "type": "numericColumn", "valueFormatter": fmt("d3.format(',.4~f')(params.value)")},
+        {"field": "change", "headerName": t("change", lang), "flex": 1, "type": "numericColumn",
+         "valueFormatter": fmt(change_fmt)},
+    ]
+
+
+def _row_data(rows: pd.DataFrame) -> list[dict]:
+    cols = ["rank", "unit_name", "value", "numerator", "denominator", "change"]
+    out = rows[cols].astype({c: "float64" for c in cols if c != "unit_name"})
+    out = out.astype(object).where(out.notna(), None)
+    return out.to_dict("records")
+
+
+def render(data: store.DashboardData, view: View, lang: str) -> dict[str, Any]:
+    """Everything the page shows for a view: figure, grid rows and columns, note, definition."""
+    ind = data.catalog.get(view["indicator"]) if view["indicator"] else None
+    if ind is None or view["year"] is None:
+        empty = figures.go.Figure()
+        return {"figure": empty, "rows": [], "columns": _column_defs(None, lang),
+                "note": t("no_data", lang), "definition": None}
+    rows = data.level_rows(view["year"], view["level"], ind.id, view["unit"])
+    table_rows = rows
+    if view["q"]:
+        hit = rows["unit_name"].astype("string").str.contains(view["q"], case=False, regex=False)
+        table_rows = rows[hit.fillna(False).to_numpy()]
+    picked = figures.select_chart_rows(rows, view["n"], view["q"])
+    title = t("compare_title", lang, indicator=ind.name(lang),
+              level=data.level_name(view["level"], lang), year=view["year"])
+    fig = figures.ranked_bar(picked.rows, ind, lang, title=title,
+                             gap_after=picked.n if picked.mode == "top_bottom" else None)
+    small = int(rows["small_count"].astype("boolean").fillna(False).sum())
+    ranked = int(rows["rank"].notna().sum())
+    if rows.empty:
+        note = t("no_data", lang)
+    elif picked.mode == "top_bottom":
+        note = t("compare_note_top", lang, total=picked.total, n=picked.n)
+    elif picked.mode == "search":
+        note = t("compare_note_search", lang, total=picked.total, shown=len(picked.rows),
+                 query=picked.query)
+    else:
+        note = t("compare_note_all", lang, total=picked.total)
+    if not rows.empty:
+        note = f"{note}；{t('ranked_count', lang, ranked=ranked, small=small)}" if lang == "zh" \
+            else f"{note}; {t('ranked_count', lang, ranked=ranked, small=small)}"
+    return {"figure": fig, "rows": _row_data(table_rows), "columns": _column_defs(ind, lang),
+            "note": note, "definition": _definition(ind, lang)}
+
+
+def _definition(ind: Any, lang: str) -> html.Div:
+    std = ind.standard
+    items = [html.Div([html.Strong(t("formula", lang) + "："), ind.formula_en if lang == "en"
+                       else ind.formula_zh])]
+    if std is not None:
+        items.append(html.Div([
+            html.Strong(t("standard", lang) + "："),
+            (std.label_en if lang == "en" else std.label_zh) + "。",
+            html.Span(f"{t('source', lang)}：{std.source_en if lang == 'en' else std.source_zh}",
+                      className="text-muted"),
+        ]))
+    for ref in ind.references:
+        items.append(html.Div([
+            html.Span("┈ ", className="ref-mark"),
+            (ref.label_en if lang == "en" else ref.label_zh) + "。",
+            html.Span(f"{t('source', lang)}：{ref.source_en if lang == 'en' else ref.source_zh}",
+                      className="text-muted"),
+        ]))
+    if ind.min_count:
+        items.append(html.Div(t("small_count_note", lang, min_count=ind.min_count),
+                              className="text-muted"))
+    return html.Div(items, className="definition")
+
+
+def layout(indicator: str | None = None, level: str | None = None, year: str | None = None,
+           unit: str | None = None, n: str | None = None, q: str | None = None,
+           lang: str | None = None, **_other: Any) -> html.Div:
+    """Page layout for the query string (see module docstring); unknown values fall back to
+    the defaults: first indicator with data, second level (or the only one), latest year."""
+    data = store.get()
+    lang = normalise_lang(lang)
+    view = _valid(data, indicator, level, year, unit, n, q)
+    out = render(data, view, lang)
+    ind_options = [{"label": data.catalog[i].name(lang), "value": i} for i in data.indicator_ids]
+    level_options = [{"label": data.level_name(lv, lang), "value": lv} for lv in data.levels]
+    scope_options = [{"label": o.label, "value": o.key}
+                     for o in data.unit_options(lang, max_depth=len(data.levels) - 2)]
+
+    def control(label_key: str, component: Any, **col: Any) -> dbc.Col:
+        return dbc.Col([dbc.Label(t(label_key, lang), html_for=component.id), component], **col)
+
+    return html.Div([
+        dcc.Location(id=ids.CMP_URL, refresh=False),
+        dcc.Store(id=ids.CMP_LANG, data=lang),
+        header(data.dataset_name(lang), bool(data.dataset.is_sample), lang, PATH,
+               _query(view, lang), ids.CMP_LANG_SWITCH),
+        dbc.Container(fluid=True, className="page", children=[
+            dbc.Row(className="controls g-3 align-items-end", children=[
+                control("label_indicator", dcc.Dropdown(
+                    id=ids.CMP_INDICATOR, options=ind_options, value=view["indicator"],
+                    clearable=False), xs=12, md=3),
+                control("label_level", dcc.Dropdown(
+                    id=ids.CMP_LEVEL, options=level_options, value=view["level"],
+                    clearable=False, searchable=False), xs=6, md=2),
+                control("label_year", dcc.Dropdown(
+                    id=ids.CMP_YEAR, options=data.years, value=view["year"], clearable=False,
+                    searchable=False), xs=6, md=1),
+                control("label_scope", dcc.Dropdown(
+                    id=ids.CMP_SCOPE, options=scope_options, value=view["unit"],
+                    clearable=False), xs=12, md=3),
+                control("label_top_n", dcc.Dropdown(
+                    id=ids.CMP_TOP_N, options=list(TOP_N_CHOICES), value=view["n"],
+                    clearable=False, searchable=False), xs=4, md=1),
+                control("label_search", dbc.Input(
+                    id=ids.CMP_SEARCH, type="search", value=view["q"], debounce=True,
+                    placeholder=t("search_placeholder", lang)), xs=8, md=2),
+            ]),
+            html.P(out["note"], id=ids.CMP_NOTE, className="summary"),
+            dcc.Graph(id=ids.CMP_GRAPH, figure=out["figure"],
+                      config={"locale": "zh-CN" if lang == "zh" else "en",
+                              "displaylogo": False, "responsive": True}),
+            html.Div(out["definition"], id=ids.CMP_DEFINITION),
+            dag.AgGrid(
+                id=ids.CMP_GRID, rowData=out["rows"], columnDefs=out["columns"],
+                defaultColDef={"sortable": True, "resizable": True},
+                dashGridOptions={"domLayout": "autoHeight", "pagination": True,
+                                 "paginationPageSize": 20, "loadThemeGoogleFonts": False,
+                                 "localeText": _grid_locale(lang)},
+                className="ag-theme-quartz compare-grid",
+                style={"width": "100%"},
+            ),
+        ]),
+    ])
+
+
+def _grid_locale(lang: str) -> dict[str, str]:
+    if lang == "en":
+        return {}
+    return {"page": "页", "of": "/", "to": "–", "more": "更多", "firstPage": "首页",
+            "previousPage": "上一页", "nextPage": "下一页", "lastPage": "末页",
+            "pageSizeSelectorLabel": "每页行数：", "noRowsToShow": "无数据",
+            "loadingOoo": "加载中…", "ariaSortAscending": "升序", "ariaSortDescending": "降序"}
+
+
+@callback(
+    Output(ids.CMP_GRAPH, "figure"),
+    Output(ids.CMP_GRID, "rowData"),
+    Output(ids.CMP_GRID, "columnDefs"),
+    Output(ids.CMP_NOTE, "children"),
+    Output(ids.CMP_DEFINITION, "children"),
+    Output(ids.CMP_URL, "search"),
+    Output(ids.CMP_LANG_SWITCH, "href"),
+    Input(ids.CMP_INDICATOR, "value"),
+    Input(ids.CMP_LEVEL, "value"),
+    Input(ids.CMP_YEAR, "value"),
+    Input(ids.CMP_SCOPE, "value"),
+    Input(ids.CMP_TOP_N, "value"),
+    Input(ids.CMP_SEARCH, "value"),
+    State(ids.CMP_LANG, "data"),
+    prevent_initial_call=True,
+)
+def update(indicator, level, year, unit, n, q, lang):
+    """Controls → chart, table, note, definition and the query string."""
+    data = store.get()
+    lang = normalise_lang(lang)
+    view = _valid(data, indicator, level, year, unit, n, q)
+    out = render(data, view, lang)
+    query = _query(view, lang)
+    search = "?" + urlencode({k: v for k, v in query.items() if v is not None})
+    other = "en" if lang == "zh" else "zh"
+    return (out["figure"], out["rows"], out["columns"], out["note"], out["definition"], search,
+            page_href(PATH, {**query, "lang": other if other != "zh" else None}))

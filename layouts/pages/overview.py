@@ -1,0 +1,114 @@
+"""Overview (概览): KPI cards of every indicator for one unit and year.
+
+URL: ``/?year=2025&unit=district:110101&lang=zh`` — ``year`` defaults to the latest year,
+``unit`` (a store.unit_key) to the whole dataset, ``lang`` to Chinese.
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html
+
+from indicators.catalog import status
+from layouts import ids, store
+from layouts.components import header, kpi_card, page_href
+from layouts.i18n import normalise_lang, t
+
+PATH = "/"
+
+dash.register_page(__name__, path=PATH, order=0, name="概览", nav_key="nav_overview",
+                   title="概览 · 党建引领基层治理指标看板")
+
+
+def _state(year: str | None, unit: str | None, lang: str) -> dict[str, Any]:
+    return {"year": year, "unit": None if unit == store.TOTAL else unit,
+            "lang": None if lang == "zh" else lang}
+
+
+def _valid(data: store.DashboardData, year: str | None, unit: str | None) -> tuple[str | None, str]:
+    year = year if year in data.years else data.latest_year
+    keys = {o.key for o in data.unit_options("zh")}
+    unit = unit if unit in keys else store.TOTAL
+    return year, unit
+
+
+def cards_and_summary(data: store.DashboardData, year: str | None, unit: str,
+                      lang: str) -> tuple[list, str]:
+    """KPI cards (one per indicator with a value) and the one-line summary for a unit and year."""
+    if year is None:
+        return [html.P(t("no_cards", lang), className="text-muted")], ""
+    level, unit_id = store.parse_unit_key(unit)
+    rows = data.unit_rows(year, level, unit_id)
+    rows = rows[rows["value"].notna() & rows["indicator_id"].isin(data.catalog)]
+    if rows.empty:
+        return [html.P(t("no_cards", lang), className="text-muted")], ""
+    cards, counts = [], {"meets": 0, "fails": 0, "none": 0}
+    for _, row in rows.iterrows():  # one row per indicator (≤ ~20): display, not computation
+        ind = data.catalog[row["indicator_id"]]
+        counts[status(ind, row["value"])] += 1
+        cards.append(dbc.Col(kpi_card(ind, row, lang), xs=12, sm=6, lg=4, xl=3, className="mb-3"))
+    summary = t("overview_summary", lang, unit=data.unit_name(level, unit_id, lang), year=year,
+                n=len(rows), meets=counts["meets"], fails=counts["fails"])
+    return [dbc.Row(cards, className="g-3")], summary
+
+
+def layout(year: str | None = None, unit: str | None = None, lang: str | None = None,
+           **_other: Any) -> html.Div:
+    """Page layout for the query string ``year``, ``unit``, ``lang`` (unknown values fall back
+    to the defaults; other parameters are ignored)."""
+    data = store.get()
+    lang = normalise_lang(lang)
+    year, unit = _valid(data, year, unit)
+    cards, summary = cards_and_summary(data, year, unit, lang)
+    unit_options = [{"label": o.label, "value": o.key}
+                    for o in data.unit_options(lang, max_depth=len(data.levels) - 2)]
+    if not any(o["value"] == unit for o in unit_options):
+        unit_options = [{"label": o.label, "value": o.key} for o in data.unit_options(lang)]
+    return html.Div([
+        dcc.Location(id=ids.OV_URL, refresh=False),
+        dcc.Store(id=ids.OV_LANG, data=lang),
+        header(data.dataset_name(lang), bool(data.dataset.is_sample), lang, PATH,
+               _state(year, unit, lang), ids.OV_LANG_SWITCH),
+        dbc.Container(fluid=True, className="page", children=[
+            dbc.Row(className="controls g-3 align-items-end", children=[
+                dbc.Col(xs=6, md=2, children=[
+                    dbc.Label(t("label_year", lang), html_for=ids.OV_YEAR),
+                    dcc.Dropdown(id=ids.OV_YEAR, options=data.years, value=year,
+                                 clearable=False),
+                ]),
+                dbc.Col(xs=12, md=5, children=[
+                    dbc.Label(t("label_unit", lang), html_for=ids.OV_UNIT),
+                    dcc.Dropdown(id=ids.OV_UNIT, options=unit_options, value=unit,
+                                 clearable=False, searchable=True),
+                ]),
+            ]),
+            html.P(summary, id=ids.OV_SUMMARY, className="summary"),
+            html.Div(cards, id=ids.OV_CARDS),
+        ]),
+    ])
+
+
+@callback(
+    Output(ids.OV_CARDS, "children"),
+    Output(ids.OV_SUMMARY, "children"),
+    Output(ids.OV_URL, "search"),
+    Output(ids.OV_LANG_SWITCH, "href"),
+    Input(ids.OV_YEAR, "value"),
+    Input(ids.OV_UNIT, "value"),
+    State(ids.OV_LANG, "data"),
+    prevent_initial_call=True,
+)
+def update(year: str | None, unit: str | None, lang: str | None):
+    """Controls → cards, summary and the query string (so a copied link reproduces the view)."""
+    data = store.get()
+    lang = normalise_lang(lang)
+    year, unit = _valid(data, year, unit)
+    cards, summary = cards_and_summary(data, year, unit, lang)
+    state = _state(year, unit, lang)
+    other = "en" if lang == "zh" else "zh"
+    search = "?" + urlencode({k: v for k, v in state.items() if v})
+    return (cards, summary, search,
+            page_href(PATH, {**state, "lang": other if other != "zh" else None}))

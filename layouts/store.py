@@ -1,0 +1,220 @@
+"""The one access point to the precomputed results for every page and callback.
+
+``create_app`` calls :func:`set_results` once; pages call :func:`get` and read slices of the tidy
+indicator table through :class:`DashboardData`. Every method returns a new DataFrame (a copy), so
+no callback can mutate the shared table, and nothing here ever groups raw records: the indicator
+table of docs/architecture.md §3 is already rolled up to every level and period.
+
+One process serves one dataset: a second ``set_results`` replaces the first.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from data.model import LEVEL_NAMES_EN, LEVEL_NAMES_ZH
+
+TOTAL = "total"
+#: Columns every page relies on (docs/architecture.md §3 plus indicators.compare's additions).
+REQUIRED_COLUMNS = (
+    "level", "unit_id", "unit_name", "period", "indicator_id", "numerator", "denominator",
+    "value", "small_count", "prev_value", "change", "change_unit", "change_good", "rank",
+)
+_YEAR = re.compile(r"^\d{4}$")
+_UNIT_KEY_SEP = ":"
+
+
+def unit_key(level: str, unit_id: str) -> str:
+    """URL/dropdown key of a unit, ``"<level>:<unit_id>"`` (unit ids are unique within a level
+    only); the whole dataset is ``"total"``."""
+    return TOTAL if level == TOTAL else f"{level}{_UNIT_KEY_SEP}{unit_id}"
+
+
+def parse_unit_key(key: str | None) -> tuple[str, str]:
+    """Inverse of :func:`unit_key`: ``(level, unit_id)``; ``None``/``""``/``"total"`` give
+    ``("total", "total")``. Raises ValueError for a key without a level part."""
+    if not key or key == TOTAL:
+        return TOTAL, TOTAL
+    level, sep, unit_id = key.partition(_UNIT_KEY_SEP)
+    if not sep or not unit_id:
+        raise ValueError(f"not a unit key: {key!r}")
+    return level, unit_id
+
+
+@dataclass(frozen=True)
+class UnitOption:
+    """One unit as offered in a dropdown: key (see unit_key), label and depth (0 = whole)."""
+
+    key: str
+    label: str
+    depth: int
+
+
+class DashboardData:
+    """Read-only view of an ``indicators.pipeline.Results`` for the dashboard.
+
+    results: any object with ``dataset`` (data.model.Dataset), ``table`` (the tidy indicator
+    table, columns REQUIRED_COLUMNS; ``period`` is ``"2025"`` for years, ``"2025-03"`` for
+    months; ``value`` rates are fractions) and ``catalog`` (dict id → Indicator, display order).
+
+    Raises ValueError if the table lacks a required column.
+    """
+
+    def __init__(self, results: Any) -> None:
+        table: pd.DataFrame = results.table
+        missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+        if missing:
+            raise ValueError(f"indicator table lacks columns {missing}")
+        self.results = results
+        self.dataset = results.dataset
+        self.catalog: dict[str, Any] = dict(results.catalog)
+        period = table["period"].astype("string")
+        yearly = table[period.str.fullmatch(_YEAR.pattern).fillna(False).to_numpy()]
+        # One small frame per (year, level): every callback slices one of these, never the full table.
+        self._by_year_level: dict[tuple[str, str], pd.DataFrame] = {
+            (str(p), str(lv)): g.reset_index(drop=True)
+            for (p, lv), g in yearly.groupby(["period", "level"], sort=False, observed=True)
+        }
+        self.years: list[str] = sorted({p for p, _ in self._by_year_level}, reverse=True)
+        present = set(yearly["indicator_id"].unique())
+        #: indicator ids with at least one yearly row, in catalog order
+        self.indicator_ids: list[str] = [i for i in self.catalog if i in present]
+        self.levels: list[str] = list(self.dataset.levels)
+        self._ancestors = _ancestor_tables(self.dataset.units, self.levels)
+        self._names = {
+            (str(lv), str(uid)): str(name)
+            for lv, uid, name in self.dataset.units[["level", "unit_id", "unit_name"]].itertuples(
+                index=False)
+        }
+
+    # -- vocabulary ---------------------------------------------------------------------------
+    @property
+    def latest_year(self) -> str | None:
+        """Most recent year with indicator rows (``"2025"``), or None for an empty table."""
+        return self.years[0] if self.years else None
+
+    def level_name(self, level: str, lang: str) -> str:
+        """Display name of a level: the dataset's own names first, then data.model defaults."""
+        if lang == "en":
+            own = self.dataset.level_names_en or {}
+            return own.get(level) or LEVEL_NAMES_EN.get(level, level)
+        own = self.dataset.level_names or {}
+        return own.get(level) or LEVEL_NAMES_ZH.get(level, level)
+
+    def dataset_name(self, lang: str) -> str:
+        """The manifest's name in ``lang`` (English falls back to the Chinese name)."""
+        if lang == "en" and self.dataset.name_en:
+            return str(self.dataset.name_en)
+        return str(self.dataset.name)
+
+    def unit_name(self, level: str, unit_id: str, lang: str) -> str:
+        """Display name of a unit; the whole dataset is called by the level name of ``total``."""
+        if level == TOTAL:
+            return self.level_name(TOTAL, lang)
+        return self._names.get((level, unit_id), unit_id)
+
+    def unit_options(self, lang: str, max_depth: int | None = None) -> list[UnitOption]:
+        """Units for a dropdown: the whole dataset, then each unit in hierarchy order (a parent
+        before its children), labelled ``"区县 · 东城区"``. ``max_depth`` limits the levels
+        (0 = top level only); the finest level is usually left out of dropdowns."""
+        out = [UnitOption(TOTAL, self.level_name(TOTAL, lang), -1)]
+        last = len(self.levels) - 1 if max_depth is None else min(max_depth, len(self.levels) - 1)
+        frame = self._hierarchy_order(last)
+        for level, unit_id, depth in frame.itertuples(index=False):
+            label = f"{self.level_name(level, lang)} · {self._names.get((level, unit_id), unit_id)}"
+            out.append(UnitOption(unit_key(level, unit_id), label, int(depth)))
+        return out
+
+    def _hierarchy_order(self, last_depth: int) -> pd.DataFrame:
+        parts = []
+        for depth, level in enumerate(self.levels[: last_depth + 1]):
+            anc = self._ancestors[level]
+            parts.append(anc.assign(level=level, depth=depth, unit_id=anc[level]))
+        frame = pd.concat(parts, ignore_index=True)
+        sort_cols = self.levels[: last_depth + 1]
+        # NaN ancestors (the unit is above that level) sort first, so parents precede children.
+        frame = frame.sort_values(sort_cols, na_position="first", kind="stable")
+        return frame[["level", "unit_id", "depth"]]
+
+    # -- slices -------------------------------------------------------------------------------
+    def unit_rows(self, year: str, level: str, unit_id: str) -> pd.DataFrame:
+        """All indicator rows of one unit in one year (copy), in catalog order."""
+        frame = self._by_year_level.get((year, level))
+        if frame is None:
+            return _empty_like(self._any_frame())
+        rows = frame[frame["unit_id"] == unit_id]
+        order = {ind: i for i, ind in enumerate(self.catalog)}
+        rows = rows.assign(_order=rows["indicator_id"].map(order)).sort_values("_order")
+        return rows.drop(columns="_order").reset_index(drop=True)
+
+    def level_rows(self, year: str, level: str, indicator_id: str,
+                   scope: str | None = None) -> pd.DataFrame:
+        """Rows of one indicator for every unit of ``level`` in ``year`` (copy).
+
+        scope: a unit key (see unit_key); keeps only units under it. ``None``/``"total"`` keeps all.
+        Rows are sorted by rank (ranked units first, best first; units with small_count or no
+        rank last, by name).
+        """
+        frame = self._by_year_level.get((year, level))
+        if frame is None:
+            return _empty_like(self._any_frame())
+        rows = frame[frame["indicator_id"] == indicator_id]
+        scope_level, scope_id = parse_unit_key(scope)
+        if scope_level != TOTAL and level in self._ancestors and scope_level in self.levels:
+            anc = self._ancestors[level]
+            if scope_level in anc.columns:
+                inside = anc.loc[anc[scope_level] == scope_id, level]
+                rows = rows[rows["unit_id"].isin(inside)]
+        rows = rows.sort_values(["rank", "unit_name"], na_position="last", kind="stable")
+        return rows.reset_index(drop=True)
+
+    def _any_frame(self) -> pd.DataFrame:
+        return next(iter(self._by_year_level.values()), pd.DataFrame(columns=REQUIRED_COLUMNS))
+
+
+def _empty_like(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.iloc[0:0].copy()
+
+
+def _ancestor_tables(units: pd.DataFrame, levels: list[str]) -> dict[str, pd.DataFrame]:
+    """For each level, a frame with one row per unit of that level and one column per level
+    above it and itself, holding the ancestor's unit_id (the unit's own id in its own column).
+
+    units: data.model ``units`` (level, unit_id, parent_id, …); a unit's parent is at the level
+    just above it. Built by one merge per level, not per unit.
+    """
+    out: dict[str, pd.DataFrame] = {}
+    above: pd.DataFrame | None = None
+    for i, level in enumerate(levels):
+        own = units.loc[units["level"] == level, ["unit_id", "parent_id"]]
+        own = own.rename(columns={"unit_id": level}).astype({level: "string"})
+        if above is None:
+            frame = own[[level]]
+        else:
+            parent = levels[i - 1]
+            frame = own.merge(above, how="left", left_on="parent_id", right_on=parent)
+            frame = frame[[*levels[:i], level]]
+        frame = frame.reset_index(drop=True)
+        out[level] = frame
+        above = frame
+    return out
+
+
+_current: DashboardData | None = None
+
+
+def set_results(results: Any) -> DashboardData:
+    """Make ``results`` (an indicators.pipeline.Results) the data every page reads."""
+    global _current
+    _current = DashboardData(results)
+    return _current
+
+
+def get() -> DashboardData:
+    """The data set by :func:`set_results`. Raises RuntimeError before create_app has run."""
+    if _current is None:
+        raise RuntimeError("layouts.store.set_results() has not been called (use create_app)")
+    return _current
