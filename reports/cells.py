@@ -1,0 +1,206 @@
+"""Low-level helpers for writing cells safely and laying out printable sheets with openpyxl.
+
+Every piece of text that comes from an input file (unit names and ids, file names, raw values,
+manifest names) goes through :func:`put_text`, which makes sure it is stored as a *string* cell and
+never interpreted as a formula by Excel or LibreOffice.  Numbers go through :func:`put_number`,
+which stores real numbers (never text) with a native Excel number format, and blanks for NaN.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from numbers import Real
+from typing import Any
+
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+#: Excel's hard limit on the characters in one cell.
+EXCEL_MAX_CELL_CHARS = 32_767
+TRUNCATION_MARKER = "…【内容过长，已截断】"
+
+#: XML 1.0 forbids these; openpyxl raises IllegalCharacterError on them.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: A string starting with one of these is read as a formula when typed into Excel.
+_FORMULA_TRIGGERS = ("=", "+", "-", "@")
+#: Excel sheet names: at most 31 characters, none of these.
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+#: The CJK font used on every cell.  等线 ships with Office 2016+ on Windows; the GB2312 charset
+#: (134) tells Excel and LibreOffice to substitute a Chinese font (宋体, Noto Sans CJK …) where
+#: 等线 is missing, so Chinese never renders as empty boxes.
+FONT_NAME = "等线"
+FONT_CHARSET = 134
+
+# Colour-blind-safe pass/fail palette (blue / orange, after Okabe–Ito), always paired with text.
+PASS_FILL = PatternFill("solid", start_color="DDEBF7", end_color="DDEBF7")
+PASS_FONT_COLOR = "1F4E79"
+FAIL_FILL = PatternFill("solid", start_color="FCE4D6", end_color="FCE4D6")
+FAIL_FONT_COLOR = "B4470B"
+HEADER_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
+TOTAL_FILL = PatternFill("solid", start_color="F2F2F2", end_color="F2F2F2")
+MUTED_FONT_COLOR = "7F7F7F"
+_THIN = Side(style="thin", color="BFBFBF")
+GRID_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+def font(size: float = 10, bold: bool = False, color: str | None = None,
+         italic: bool = False) -> Font:
+    """The workbook's CJK font at a given size (pt)."""
+    return Font(name=FONT_NAME, charset=FONT_CHARSET, size=size, bold=bold, italic=italic,
+                color=color)
+
+
+def safe_text(value: Any) -> str:
+    """Turn any value into text that is safe to store in a cell.
+
+    Control characters \\x00–\\x08, \\x0b, \\x0c, \\x0e–\\x1f are removed (they are illegal in
+    XML); text longer than Excel's 32,767-character limit is cut and ends with
+    :data:`TRUNCATION_MARKER`.  ``None`` and NaN become the empty string.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    try:
+        import pandas as pd  # local: keep this module importable on its own
+        if value is pd.NA or value is pd.NaT:
+            return ""
+    except ImportError:  # pragma: no cover
+        pass
+    text = _CONTROL_CHARS.sub("", str(value))
+    if len(text) > EXCEL_MAX_CELL_CHARS:
+        text = text[: EXCEL_MAX_CELL_CHARS - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
+    return text
+
+
+def put_text(ws: Worksheet, row: int, column: int, value: Any, **style: Any) -> Cell:
+    """Write ``value`` as a string cell — never a formula, never a number.
+
+    Use this for every cell whose text is born from input data.  ``value`` is cleaned with
+    :func:`safe_text`; the cell's data type is forced to ``'s'`` after assignment (openpyxl would
+    otherwise turn ``=…`` into a formula), and text starting with ``=``, ``+``, ``-`` or ``@``
+    also gets Excel's quote prefix so that editing the cell in Excel keeps it as text.  Long
+    numeric ids (身份证号, 网格编号 ``0001``) stay text with every digit.  ``style`` keyword
+    arguments (font, fill, alignment, border, number_format) are set on the cell.
+    """
+    text = safe_text(value)
+    cell = ws.cell(row=row, column=column)
+    cell.value = text if text else None
+    if text:
+        cell.data_type = "s"
+        if text.startswith(_FORMULA_TRIGGERS):
+            cell.quotePrefix = True
+    _apply(cell, style)
+    return cell
+
+
+def put_label(ws: Worksheet, row: int, column: int, text: str, **style: Any) -> Cell:
+    """Write a label of our own (sheet titles, headers); same safety as :func:`put_text`."""
+    return put_text(ws, row, column, text, **style)
+
+
+def put_number(ws: Worksheet, row: int, column: int, value: Any, number_format: str,
+               **style: Any) -> Cell:
+    """Write a real number (int/float) with a native Excel number format; NaN/None → blank.
+
+    Raises TypeError if ``value`` is not a number (text must go through :func:`put_text`).
+    """
+    cell = ws.cell(row=row, column=column)
+    if value is None or _is_missing(value):
+        cell.value = None
+    elif isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"put_number expects a number, got {type(value).__name__}: {value!r}")
+    else:
+        number = float(value)
+        cell.value = int(number) if number.is_integer() and abs(number) < 2**53 else number
+    cell.number_format = number_format
+    _apply(cell, style)
+    return cell
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        import pandas as pd
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _apply(cell: Cell, style: dict[str, Any]) -> None:
+    for key, val in style.items():
+        if val is not None:
+            setattr(cell, key, val)
+
+
+def display_width(text: str) -> int:
+    """Width of ``text`` in Excel column units: CJK / full-width characters count 2, others 1."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def sheet_title(name: str, taken: set[str]) -> str:
+    """A legal, unique Excel sheet name from ``name`` (which may come from a manifest).
+
+    Forbidden characters ``[]:*?/\\`` become ``_``, control characters are dropped, the name is cut
+    to 31 characters and made unique (case-insensitively, like Excel) with a numeric suffix.
+    ``taken`` is updated with the returned name.
+    """
+    base = _SHEET_NAME_FORBIDDEN.sub("_", _CONTROL_CHARS.sub("", name)).strip("' ") or "Sheet"
+    base = base[:31]
+    candidate, n = base, 2
+    lowered = {t.lower() for t in taken}
+    while candidate.lower() in lowered:
+        suffix = f"({n})"
+        candidate = base[: 31 - len(suffix)] + suffix
+        n += 1
+    taken.add(candidate)
+    return candidate
+
+
+def header_footer_text(text: str) -> str:
+    """Escape text for an Excel page header/footer (``&`` starts a control code there)."""
+    return safe_text(text).replace("&", "&&")
+
+
+def set_column_widths(ws: Worksheet, widths: dict[int, float]) -> None:
+    """Set column widths (Excel units) by 1-based column index."""
+    for col, width in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+
+def fit_width(texts: list[str], minimum: float = 6, maximum: float = 40,
+              padding: float = 2) -> float:
+    """A column width that fits the widest of ``texts`` (CJK counted double), within bounds."""
+    widest = max((display_width(t) for t in texts if t), default=0)
+    return float(min(max(widest + padding, minimum), maximum))
+
+
+def setup_print(ws: Worksheet, title_rows: str, header_left: str, landscape: bool = True) -> None:
+    """A4 landscape, fit to one page wide, ``title_rows`` (e.g. ``"3:3"``) repeated on every
+    page, the sheet's title top-left, and ``第 &P 页，共 &N 页`` in the footer."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.header = ws.page_margins.footer = 0.25
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddHeader.left.text = header_footer_text(header_left)
+    ws.oddHeader.left.size = 8
+    ws.oddHeader.left.font = FONT_NAME
+    ws.oddHeader.right.text = "&A"
+    ws.oddHeader.right.size = 8
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    ws.oddFooter.center.size = 8
+    ws.oddFooter.center.font = FONT_NAME
+
+
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+WRAP_CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
+LEFT_CENTER = Alignment(vertical="center", horizontal="left")
+RIGHT_CENTER = Alignment(vertical="center", horizontal="right")

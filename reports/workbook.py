@@ -1,0 +1,709 @@
+"""The annual review workbook (年度评议工作簿), written with openpyxl.
+
+Sheets, in order (DESIGN.md §6):
+
+- 封面: title, scope, year, data cut-off, generation time, contents, and every source file with
+  its SHA-256 and rows read / accepted / rejected / blank (示例数据 marked when the dataset is a
+  sample);
+- 汇总: every indicator × (the scope unit + the units one level below it): value, status against
+  the standard, rank, last year's value and the year-on-year change;
+- one sheet per hierarchy level below the scope (区县, 街道, 社区, 网格 …): one row per unit, the
+  names of its parent units, one column per indicator and the number of standards it fails;
+- 不达标清单: per indicator with a standard, the units failing it and by how much;
+- 月度趋势: the scope unit's monthly values in the year;
+- 指标说明: definitions, formulas, direction, standards and their sources;
+- 数据质量: the load report per file and the rejected rows counted per rule.
+
+Numbers are real numbers with native number formats; pass/fail is native conditional formatting
+(blue / orange, always with text or a count beside it); every sheet prints on A4 landscape, one
+page wide, header rows repeated, ``第 &P 页，共 &N 页`` in the footer.  All text born from input
+files goes through :func:`reports.cells.put_text` and can never become a formula.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from reports import formats as fmt
+from reports.cells import (FAIL_FILL, FAIL_FONT_COLOR, GRID_BORDER, HEADER_FILL, LEFT_CENTER,
+                           MUTED_FONT_COLOR, PASS_FILL, PASS_FONT_COLOR, TOTAL_FILL, WRAP_CENTER,
+                           WRAP_TOP, display_width, fit_width, font, put_label, put_number,
+                           put_text, set_column_widths, setup_print, sheet_title)
+from reports.frames import (FAIL, NO_DATA, NO_STANDARD, PASS, DIRECTION_ZH, Scope, evaluate,
+                            resolve_scope, scoped_units, standard_of, wide_values, year_table)
+
+TABLE_NAMES_ZH = {"grids": "网格台账", "stations": "党群服务阵地", "volunteer_hours": "志愿服务记录",
+                  "complaints": "群众诉求"}
+
+RULE_NAMES_ZH = {
+    "missing_required": "必填项缺失", "bad_date": "日期无法识别", "out_of_range": "超出合理范围",
+    "duplicate_key": "编号重复", "unknown_unit": "单位不在台账中",
+    "closed_before_received": "办结时间早于受理时间", "not_a_number": "不是有效数字",
+    "bad_value": "取值不在允许范围内",
+}
+
+TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 3
+
+_F_TITLE = font(16, bold=True)
+_F_SUBTITLE = font(10, color=MUTED_FONT_COLOR)
+_F_HEADER = font(10, bold=True)
+_F_BODY = font(10)
+_F_BOLD = font(10, bold=True)
+_F_MUTED = font(10, color=MUTED_FONT_COLOR)
+_F_SMALL = font(9, italic=True, color=MUTED_FONT_COLOR)
+_F_PASS = font(10, color=PASS_FONT_COLOR)
+_F_FAIL = font(10, color=FAIL_FONT_COLOR)
+_F_SECTION = font(12, bold=True)
+_F_SAMPLE = font(12, bold=True, color=FAIL_FONT_COLOR)
+_F_MONO = font(9)
+
+_BLOCK_END_BORDER = Border(left=GRID_BORDER.left, right=GRID_BORDER.right, top=GRID_BORDER.top,
+                           bottom=Side(style="medium", color="808080"))
+
+_MONTHS = [f"{m:02d}" for m in range(1, 13)]
+
+
+# --------------------------------------------------------------------------- entry point
+
+def write_workbook(results: Any, year: int, path: str | Path, scope: str | None = None, *,
+                   generated_at: datetime | None = None,
+                   failing_levels: Sequence[str] | None = None) -> Path:
+    """Write the annual review workbook for ``year`` to ``path`` (.xlsx) and return its path.
+
+    results: an ``indicators.pipeline.Results`` — ``dataset`` (data.model.Dataset: name, levels,
+        level_names, units, report, cutoff, is_sample), ``table`` (the tidy indicator table of
+        docs/architecture.md §3 with ``prev_value``, ``change``, ``change_unit``, ``change_good``
+        and ``rank`` from indicators.compare; rates as fractions, changes of rates as differences
+        of fractions) and ``catalog`` (``{indicator_id: Indicator}`` in display order, standards
+        from indicators/catalog.yaml with their sources).
+    year: the review year; the table's rows with ``period == str(year)`` are shown, and the
+        monthly rows ``YYYY-MM`` of that year on the trends sheet.
+    scope: None for the whole dataset, or a unit_id (a district or street …): the workbook then
+        covers only that unit and its descendants.
+    generated_at: the time printed on the cover (default: now, local time).
+    failing_levels: levels listed on 不达标清单 (default: every level below the scope).
+
+    Raises ValueError when the year has no rows, the scope id is unknown or at the finest level.
+    Parent directories of ``path`` are created.
+    """
+    dataset, table, catalog = results.dataset, results.table, results.catalog
+    ytab = year_table(table, year)
+    total_rows = ytab.loc[ytab["level"] == "total", "unit_name"]
+    total_name = str(total_rows.iloc[0]) if len(total_rows) else "全市"
+    level_names = {**_default_level_names(), **(dataset.level_names or {})}
+    sc = resolve_scope(dataset.units, list(dataset.levels), level_names, scope, total_name)
+    units_by_level = scoped_units(dataset.units, list(dataset.levels), sc)
+    present = set(ytab["indicator_id"].astype("string"))
+    indicators = [ind for ind_id, ind in catalog.items() if ind_id in present]
+
+    ctx = _Context(dataset=dataset, year=int(year), scope=sc, level_names=level_names,
+                   indicators=indicators, ytab=ytab, table=table, units=units_by_level,
+                   title=_title(dataset.name, sc, int(year)),
+                   generated_at=generated_at or datetime.now().astimezone())
+
+    wb = Workbook()
+    taken: set[str] = set()
+    cover = wb.active
+    cover.title = sheet_title("封面", taken)
+    sheets: list[tuple[str, str]] = []  # (sheet name, what it holds) for the contents
+    summary = wb.create_sheet(sheet_title("汇总", taken))
+    _write_summary(summary, ctx)
+    sheets.append((summary.title, "各指标本年值、达标情况、排名与同比变化"))
+    for level in sc.levels:
+        ws = wb.create_sheet(sheet_title(level_names.get(level, level), taken))
+        _write_level(ws, ctx, level)
+        sheets.append((ws.title, f"各{level_names.get(level, level)}逐项指标值"))
+    failing = wb.create_sheet(sheet_title("不达标清单", taken))
+    _write_failing(failing, ctx, list(failing_levels) if failing_levels else sc.levels)
+    sheets.append((failing.title, "未达到标准的单位及差距"))
+    trends = wb.create_sheet(sheet_title("月度趋势", taken))
+    _write_trends(trends, ctx)
+    sheets.append((trends.title, f"{sc.unit_name}逐月指标值"))
+    definitions = wb.create_sheet(sheet_title("指标说明", taken))
+    _write_definitions(definitions, ctx)
+    sheets.append((definitions.title, "指标口径、公式、方向、标准及来源"))
+    quality = wb.create_sheet(sheet_title("数据质量", taken))
+    _write_quality(quality, ctx)
+    sheets.append((quality.title, "各文件读取、接受、拒绝行数及问题统计"))
+    _write_cover(cover, ctx, sheets)
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out
+
+
+# --------------------------------------------------------------------------- context
+
+class _Context:
+    """Everything the sheet writers share (read-only)."""
+
+    def __init__(self, *, dataset: Any, year: int, scope: Scope, level_names: dict[str, str],
+                 indicators: list[Any], ytab: pd.DataFrame, table: pd.DataFrame,
+                 units: dict[str, pd.DataFrame], title: str, generated_at: datetime) -> None:
+        self.dataset, self.year, self.scope = dataset, year, scope
+        self.level_names, self.indicators = level_names, indicators
+        self.ytab, self.table, self.units = ytab, table, units
+        self.title, self.generated_at = title, generated_at
+
+    def level_zh(self, level: str) -> str:
+        return self.level_names.get(level, level)
+
+    @property
+    def scope_zh(self) -> str:
+        if self.scope.level == "total":
+            return f"{self.scope.unit_name}（全部单位）"
+        return f"{self.scope.path_zh}（{self.level_zh(self.scope.level)}）及其下辖单位"
+
+
+def _default_level_names() -> dict[str, str]:
+    try:
+        from data.model import LEVEL_NAMES_ZH
+        return dict(LEVEL_NAMES_ZH)
+    except ImportError:  # pragma: no cover - data/ is part of the project
+        return {"total": "全市"}
+
+
+def _title(dataset_name: str, scope: Scope, year: int) -> str:
+    """``示例市 2025 年度党建引领基层治理指标评议`` — the dataset's place name without its year
+    range or sample marker (shown separately), plus the scope unit when there is one."""
+    import re
+    place = re.sub(r"[（(][^）)]*(示例|sample)[^）)]*[）)]", "", str(dataset_name), flags=re.I)
+    place = re.sub(r"\s*\d{4}\s*[-–—~～至]\s*\d{4}\s*(年)?", "", place).strip() or str(dataset_name)
+    if scope.level != "total":
+        place = f"{place} {scope.path_zh.replace(' / ', '')}"
+    return f"{place} {year} 年度党建引领基层治理指标评议"
+
+
+# --------------------------------------------------------------------------- shared layout
+
+def _sheet_header(ws: Worksheet, ctx: _Context, title: str, note: str) -> None:
+    put_label(ws, TITLE_ROW, 1, title, font=_F_TITLE)
+    ws.row_dimensions[TITLE_ROW].height = 26
+    put_label(ws, NOTE_ROW, 1, note, font=_F_SUBTITLE)
+
+
+def _header_row(ws: Worksheet, row: int, labels: Iterable[str], height: float = 30) -> None:
+    for col, label in enumerate(labels, start=1):
+        put_label(ws, row, col, label, font=_F_HEADER, fill=HEADER_FILL, alignment=WRAP_CENTER,
+                  border=GRID_BORDER)
+    ws.row_dimensions[row].height = height
+
+
+def _finish(ws: Worksheet, ctx: _Context, title_rows: str, freeze: str | None) -> None:
+    if freeze:
+        ws.freeze_panes = freeze
+    ws.sheet_view.zoomScale = 100
+    setup_print(ws, title_rows, ctx.title)
+
+
+def _conditional_pass_fail(ws: Worksheet, rng: str, standard: Any) -> None:
+    """Native conditional formatting on a column range of values: blue when the standard is met,
+    orange (bold) when not; blanks stay plain.  Values are rounded to 9 decimals first so that a
+    computed 0.99999999999 meets a 100% standard, as in :func:`reports.frames.evaluate`."""
+    if standard is None:
+        return
+    first = rng.split(":")[0]
+    ref = f"ROUND({first},9)"
+    if standard.comparison == ">=":
+        ok, bad = f"{ref}>={standard.value!r}", f"{ref}<{standard.value!r}"
+    elif standard.comparison == "<=":
+        ok, bad = f"{ref}<={standard.value!r}", f"{ref}>{standard.value!r}"
+    else:
+        ok = f"AND({ref}>={standard.low!r},{ref}<={standard.high!r})"
+        bad = f"OR({ref}<{standard.low!r},{ref}>{standard.high!r})"
+    guard = f"ISNUMBER({first})"
+    ws.conditional_formatting.add(rng, FormulaRule(formula=[f"AND({guard},{bad})"],
+                                                   stopIfTrue=True, fill=FAIL_FILL,
+                                                   font=Font(color=FAIL_FONT_COLOR, bold=True)))
+    ws.conditional_formatting.add(rng, FormulaRule(formula=[f"AND({guard},{ok})"],
+                                                   fill=PASS_FILL,
+                                                   font=Font(color=PASS_FONT_COLOR)))
+
+
+def _conditional_status_text(ws: Worksheet, rng: str) -> None:
+    """Colour the 达标 / 未达标 text cells of a column range (text stays readable in grey print)."""
+    first = rng.split(":")[0]
+    ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{first}="{FAIL}"'], fill=FAIL_FILL,
+                                                   font=Font(color=FAIL_FONT_COLOR, bold=True)))
+    ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{first}="{PASS}"'], fill=PASS_FILL,
+                                                   font=Font(color=PASS_FONT_COLOR)))
+
+
+def _legend(has_standards: bool) -> str:
+    return ("底色：蓝色＝达到标准，橙色加粗＝未达标准；灰色斜体＝样本量小（不参与排名）。"
+            if has_standards else "灰色斜体＝样本量小（不参与排名）。")
+
+
+def _num(x: Any) -> float | None:
+    return None if x is None or pd.isna(x) else float(x)
+
+
+# --------------------------------------------------------------------------- 汇总
+
+_SUMMARY_HEADERS = ["指标（计量单位）", "标准", "单位", "本年值", "达标情况", "同级排名", "上年值",
+                    "同比变化", "备注"]
+
+
+def _summary_rows(ctx: _Context, ind: Any) -> pd.DataFrame:
+    """Scope row + the units one level below it, ranked, for one indicator."""
+    t = ctx.ytab.loc[ctx.ytab["indicator_id"] == ind.id]
+    head = t.loc[(t["level"] == ctx.scope.level) & (t["unit_id"].astype("string") == ctx.scope.unit_id)]
+    level = ctx.scope.levels[0]
+    units = ctx.units[level][["unit_id", "unit_name"]].copy()
+    units["_order"] = np.arange(len(units))
+    rows = t.loc[t["level"] == level].drop(columns=["unit_name"], errors="ignore")
+    rows = rows.assign(unit_id=rows["unit_id"].astype("string"))
+    body = units.merge(rows, on="unit_id", how="left")
+    body = body.sort_values(["rank", "_order"], na_position="last", kind="stable")
+    head = head.assign(unit_name=ctx.scope.unit_name, is_scope_row=True)
+    body = body.assign(is_scope_row=False)
+    return pd.concat([head, body], ignore_index=True)
+
+
+def _write_summary(ws: Worksheet, ctx: _Context) -> None:
+    first_level = ctx.level_zh(ctx.scope.levels[0])
+    has_std = any(standard_of(i) is not None for i in ctx.indicators)
+    _sheet_header(ws, ctx, f"{ctx.year} 年度指标汇总",
+                  f"范围：{ctx.scope_zh}；每项指标首行为{ctx.scope.unit_name}合计，其下为各{first_level}"
+                  f"（按同级排名）。同比变化：比率类为百分点，其余为百分比。{_legend(has_std)}")
+    _header_row(ws, HEADER_ROW, _SUMMARY_HEADERS)
+    row = HEADER_ROW + 1
+    name_texts, std_texts, unit_texts, note_texts = [], [], [], []
+    for ind in ctx.indicators:
+        std = standard_of(ind)
+        data = _summary_rows(ctx, ind)
+        if data.empty:
+            continue
+        status, _ = evaluate(data["value"], std)
+        vfmt, cfmt = fmt.value_format(ind), fmt.change_format(ind)
+        start = row
+        label, std_label = fmt.header_label(ind), fmt.standard_label(std)
+        name_texts.append(label)
+        std_texts.append(std_label)
+        for rec, st in zip(data.itertuples(index=False), status):
+            is_scope = bool(rec.is_scope_row)
+            small = bool(getattr(rec, "small_count", False) is True)
+            body = _F_BOLD if is_scope else (_F_SMALL if small else _F_BODY)
+            fill = TOTAL_FILL if is_scope else None
+            put_text(ws, row, 1, label if row == start else "", font=_F_BOLD, alignment=WRAP_TOP,
+                     border=GRID_BORDER, fill=fill)
+            put_text(ws, row, 2, std_label if row == start else "", font=_F_BODY,
+                     alignment=WRAP_TOP, border=GRID_BORDER, fill=fill)
+            put_text(ws, row, 3, rec.unit_name, font=body, border=GRID_BORDER, fill=fill)
+            put_number(ws, row, 4, _num(rec.value), vfmt, font=body, border=GRID_BORDER, fill=fill)
+            put_text(ws, row, 5, "" if st == NO_STANDARD else st, font=_F_BODY,
+                     alignment=Alignment(horizontal="center"), border=GRID_BORDER, fill=fill)
+            rank = _num(getattr(rec, "rank", None))
+            put_number(ws, row, 6, None if is_scope else rank, "0", font=_F_BODY,
+                       alignment=Alignment(horizontal="center"), border=GRID_BORDER, fill=fill)
+            put_number(ws, row, 7, _num(getattr(rec, "prev_value", None)), vfmt, font=_F_MUTED,
+                       border=GRID_BORDER, fill=fill)
+            change = _num(getattr(rec, "change", None))
+            good = getattr(rec, "change_good", None)
+            cfont = _F_BODY if change is None or pd.isna(good) else (_F_PASS if bool(good) else _F_FAIL)
+            put_number(ws, row, 8, None if change is None else fmt.change_for_excel(ind, change),
+                       cfmt, font=cfont, border=GRID_BORDER, fill=fill)
+            note = _row_note(rec, ind)
+            note_texts.append(note)
+            put_text(ws, row, 9, note, font=_F_MUTED, border=GRID_BORDER, fill=fill)
+            unit_texts.append(str(rec.unit_name))
+            row += 1
+        _conditional_pass_fail(ws, f"D{start}:D{row - 1}", std)
+        if std is not None:
+            _conditional_status_text(ws, f"E{start}:E{row - 1}")
+        # a thicker rule under each indicator block keeps blocks apart on paper
+        for col in range(1, len(_SUMMARY_HEADERS) + 1):
+            ws.cell(row - 1, col).border = _BLOCK_END_BORDER
+    set_column_widths(ws, {
+        1: fit_width(name_texts, 12, 22), 2: fit_width(std_texts, 8, 26),
+        3: fit_width(unit_texts, 10, 30), 4: 12, 5: 9, 6: 8, 7: 12, 8: 15,
+        9: fit_width(note_texts, 10, 34)})
+    if row > HEADER_ROW + 1:
+        ws.auto_filter.ref = f"A{HEADER_ROW}:I{row - 1}"
+    _finish(ws, ctx, f"{HEADER_ROW}:{HEADER_ROW}", f"D{HEADER_ROW + 1}")
+
+
+def _row_note(rec: Any, ind: Any) -> str:
+    if pd.isna(getattr(rec, "value", np.nan)):
+        return "无数据"
+    if getattr(rec, "small_count", False) is True:
+        n = _num(getattr(rec, "denominator", None))
+        size = f"{n:,.0f}" if n is not None else "?"
+        need = getattr(ind, "min_count", 0)
+        return f"样本量小（{size}，少于 {need}），不参与排名"
+    return ""
+
+
+# --------------------------------------------------------------------------- level sheets
+
+def _ancestor_levels(ctx: _Context, level: str) -> list[str]:
+    """Levels strictly between the scope and ``level`` (their names give context)."""
+    return ctx.scope.levels[: ctx.scope.levels.index(level)]
+
+
+def _write_level(ws: Worksheet, ctx: _Context, level: str) -> None:
+    units = ctx.units[level]
+    values = wide_values(ctx.ytab, level, units, [i.id for i in ctx.indicators])
+    inds = [i for i in ctx.indicators if values[i.id].notna().any()]
+    small = wide_values(ctx.ytab, level, units, [i.id for i in inds], "small_count") \
+        if "small_count" in ctx.ytab.columns else pd.DataFrame(False, index=values.index,
+                                                                columns=[i.id for i in inds])
+    small = small.astype("boolean").fillna(False).astype(bool)
+    fails = pd.DataFrame({i.id: evaluate(values[i.id], standard_of(i))[0].eq(FAIL) & ~small[i.id]
+                          for i in inds}, index=values.index)
+    n_fail = fails.sum(axis=1) if inds else pd.Series(0, index=values.index)
+    n_std = sum(standard_of(i) is not None for i in inds)
+
+    anc = _ancestor_levels(ctx, level)
+    name = ctx.level_zh(level)
+    _sheet_header(ws, ctx, f"{ctx.year} 年度各{name}指标",
+                  f"范围：{ctx.scope_zh}；共 {len(units):,} 个{name}。第二行表头为标准。"
+                  f"{_legend(n_std > 0)}")
+    fixed = [ctx.level_zh(a) for a in anc] + [f"{name}编号", f"{name}名称"]
+    headers = fixed + [fmt.header_label(i) for i in inds] + ["未达标项数"]
+    _header_row(ws, HEADER_ROW, headers, height=48)
+    std_row = HEADER_ROW + 1
+    for col in range(1, len(headers) + 1):
+        put_label(ws, std_row, col, "", font=_F_SMALL, fill=HEADER_FILL, border=GRID_BORDER)
+    put_label(ws, std_row, len(fixed), "标准 →", font=_F_SMALL, fill=HEADER_FILL,
+              border=GRID_BORDER, alignment=Alignment(horizontal="right"))
+    for k, ind in enumerate(inds):
+        put_label(ws, std_row, len(fixed) + 1 + k, fmt.standard_label(standard_of(ind)),
+                  font=_F_SMALL, fill=HEADER_FILL, border=GRID_BORDER, alignment=WRAP_CENTER)
+    put_label(ws, std_row, len(headers), f"共 {n_std} 项有标准", font=_F_SMALL, fill=HEADER_FILL,
+              border=GRID_BORDER, alignment=WRAP_CENTER)
+    ws.row_dimensions[std_row].height = 30
+
+    first = std_row + 1
+    id_cols = [f"name__{a}" for a in anc] + ["unit_id", "unit_name"]
+    text_block = units[id_cols].astype("string").fillna("")
+    for r, (texts, vals, smalls, nf) in enumerate(zip(text_block.itertuples(index=False),
+                                                      values[[i.id for i in inds]].itertuples(index=False),
+                                                      small.itertuples(index=False),
+                                                      n_fail.tolist())):
+        row = first + r
+        for c, text in enumerate(texts, start=1):
+            put_text(ws, row, c, text, font=_F_BODY, border=GRID_BORDER)
+        for k, (ind, v, s) in enumerate(zip(inds, vals, smalls)):
+            put_number(ws, row, len(fixed) + 1 + k, _num(v), fmt.value_format(ind),
+                       font=_F_SMALL if s else _F_BODY, border=GRID_BORDER)
+        put_number(ws, row, len(headers), int(nf), "0", font=_F_BOLD if nf else _F_BODY,
+                   border=GRID_BORDER, alignment=Alignment(horizontal="center"))
+    last = first + len(units) - 1
+    if len(units):
+        for k, ind in enumerate(inds):
+            letter = get_column_letter(len(fixed) + 1 + k)
+            _conditional_pass_fail(ws, f"{letter}{first}:{letter}{last}", standard_of(ind))
+
+    widths = {c: fit_width(text_block.iloc[:, c - 1].tolist() + [headers[c - 1]], 8, 24)
+              for c in range(1, len(fixed) + 1)}
+    for k, ind in enumerate(inds):
+        header_w = display_width(headers[len(fixed) + k])
+        widths[len(fixed) + 1 + k] = float(min(max(10, header_w / 2 + 2), 14))
+    widths[len(headers)] = 9
+    set_column_widths(ws, widths)
+    _finish(ws, ctx, f"{HEADER_ROW}:{std_row}", f"{get_column_letter(len(fixed) + 1)}{first}")
+
+
+# --------------------------------------------------------------------------- 不达标清单
+
+_FAILING_HEADERS = ["指标", "标准", "层级", "上级单位", "编号", "单位名称", "本年值", "差距",
+                    "说明", "备注"]
+
+
+def _failing_frame(ctx: _Context, levels: Sequence[str]) -> list[tuple[Any, str, pd.DataFrame]]:
+    """(indicator, level, failing units with value, gap, small_count, parents) in print order."""
+    out = []
+    for ind in ctx.indicators:
+        std = standard_of(ind)
+        if std is None:
+            continue
+        for level in levels:
+            if level not in ctx.units:
+                continue
+            units = ctx.units[level]
+            vals = wide_values(ctx.ytab, level, units, [ind.id])[ind.id]
+            status, gap = evaluate(vals, std)
+            mask = status.eq(FAIL).to_numpy()
+            if not mask.any():
+                continue
+            sel = units.loc[mask].copy()
+            sel["value"] = vals[mask].to_numpy()
+            sel["gap"] = gap[mask].to_numpy()
+            if "small_count" in ctx.ytab.columns:
+                sel["small_count"] = wide_values(ctx.ytab, level, units, [ind.id],
+                                                 "small_count")[ind.id][mask].to_numpy()
+                sel["denominator"] = wide_values(ctx.ytab, level, units, [ind.id],
+                                                 "denominator")[ind.id][mask].to_numpy()
+            anc = [f"name__{a}" for a in _ancestor_levels(ctx, level)]
+            sel["parents"] = (sel[anc].astype("string").fillna("").agg(" / ".join, axis=1)
+                              if anc else "")
+            sel = sel.assign(_abs=sel["gap"].abs()).sort_values("_abs", ascending=False,
+                                                                kind="stable")
+            out.append((ind, level, sel.reset_index(drop=True)))
+    return out
+
+
+def _write_failing(ws: Worksheet, ctx: _Context, levels: Sequence[str]) -> None:
+    groups = _failing_frame(ctx, levels)
+    level_list = "、".join(ctx.level_zh(lv) for lv in levels)
+    _sheet_header(ws, ctx, f"{ctx.year} 年度不达标清单",
+                  f"范围：{ctx.scope_zh}；层级：{level_list}。按指标、层级排列，差距大的在前；"
+                  f"差距＝本年值 − 标准（比率类为百分点）。样本量小的单位照常列出并在备注中说明。")
+    _header_row(ws, HEADER_ROW, _FAILING_HEADERS)
+    row = HEADER_ROW + 1
+    texts: dict[int, list[str]] = {c: [] for c in range(1, len(_FAILING_HEADERS) + 1)}
+    if not groups:
+        put_label(ws, row, 1, "所有单位均达到有标准指标的要求。", font=_F_BODY)
+        row += 1
+    for ind, level, sel in groups:
+        std = standard_of(ind)
+        vfmt, gfmt = fmt.value_format(ind), fmt.gap_format(ind)
+        name, std_label, level_zh = ind.name_zh, fmt.standard_label(std), ctx.level_zh(level)
+        for rec in sel.itertuples(index=False):
+            small = bool(getattr(rec, "small_count", False) is True)
+            note = ""
+            if small:
+                n = _num(getattr(rec, "denominator", None))
+                note = f"样本量小（{n:,.0f}）" if n is not None else "样本量小"
+            words = fmt.gap_words(ind, rec.gap, std.comparison)
+            cells = [name, std_label, level_zh, rec.parents, rec.unit_id, rec.unit_name]
+            for c, text in enumerate(cells, start=1):
+                put_text(ws, row, c, text, font=_F_BODY, border=GRID_BORDER)
+                texts[c].append(str(text))
+            put_number(ws, row, 7, _num(rec.value), vfmt, font=_F_FAIL, border=GRID_BORDER)
+            put_number(ws, row, 8, fmt.gap_for_excel(ind, rec.gap), gfmt, font=_F_FAIL,
+                       border=GRID_BORDER)
+            put_text(ws, row, 9, words, font=_F_BODY, border=GRID_BORDER)
+            put_text(ws, row, 10, note, font=_F_MUTED, border=GRID_BORDER)
+            texts[9].append(words)
+            texts[10].append(note)
+            row += 1
+    set_column_widths(ws, {1: fit_width(texts[1] + ["指标"], 10, 20),
+                           2: fit_width(texts[2] + ["标准"], 8, 26),
+                           3: fit_width(texts[3] + ["层级"], 6, 10),
+                           4: fit_width(texts[4] + ["上级单位"], 10, 36),
+                           5: fit_width(texts[5] + ["编号"], 8, 20),
+                           6: fit_width(texts[6] + ["单位名称"], 10, 28),
+                           7: 12, 8: 16, 9: fit_width(texts[9], 12, 26),
+                           10: fit_width(texts[10] + ["备注"], 8, 20)})
+    if row > HEADER_ROW + 1 and groups:
+        ws.auto_filter.ref = f"A{HEADER_ROW}:J{row - 1}"
+    _finish(ws, ctx, f"{HEADER_ROW}:{HEADER_ROW}", f"A{HEADER_ROW + 1}")
+
+
+# --------------------------------------------------------------------------- 月度趋势
+
+def _write_trends(ws: Worksheet, ctx: _Context) -> None:
+    t = ctx.table
+    prefix = f"{ctx.year}-"
+    rows = t.loc[(t["level"] == ctx.scope.level)
+                 & (t["unit_id"].astype("string") == ctx.scope.unit_id)
+                 & t["period"].astype("string").str.startswith(prefix)]
+    wide = rows.pivot(index="period", columns="indicator_id", values="value") if len(rows) \
+        else pd.DataFrame()
+    inds = [i for i in ctx.indicators if i.id in wide.columns and wide[i.id].notna().any()]
+    _sheet_header(ws, ctx, f"{ctx.year} 年{ctx.scope.unit_name}月度趋势",
+                  "各月按当月受理或发生的记录计算；台账类指标（网格、阵地）无月度值时不列出。")
+    headers = ["月份"] + [fmt.header_label(i) for i in inds]
+    _header_row(ws, HEADER_ROW, headers, height=48)
+    for r, month in enumerate(_MONTHS):
+        row = HEADER_ROW + 1 + r
+        period = f"{ctx.year}-{month}"
+        put_label(ws, row, 1, f"{int(month)} 月", font=_F_BODY, border=GRID_BORDER,
+                  alignment=Alignment(horizontal="center"))
+        for k, ind in enumerate(inds):
+            v = wide.at[period, ind.id] if period in wide.index else None
+            put_number(ws, row, 2 + k, _num(v), fmt.value_format(ind), font=_F_BODY,
+                       border=GRID_BORDER)
+    if not inds:
+        put_label(ws, HEADER_ROW + 1, 2, "本年无月度指标数据。", font=_F_MUTED)
+    widths = {1: 8.0}
+    for k, ind in enumerate(inds):
+        widths[2 + k] = float(min(max(10, display_width(headers[1 + k]) / 2 + 2), 14))
+    set_column_widths(ws, widths)
+    _finish(ws, ctx, f"{HEADER_ROW}:{HEADER_ROW}", f"B{HEADER_ROW + 1}")
+
+
+# --------------------------------------------------------------------------- 指标说明
+
+_DEF_HEADERS = ["序号", "指标编号", "指标名称", "计量单位", "计算公式（口径）", "方向", "标准",
+                "标准来源", "参考值（公开数据）", "最小样本量"]
+
+
+def _write_definitions(ws: Worksheet, ctx: _Context) -> None:
+    _sheet_header(ws, ctx, "指标说明",
+                  "比率类指标均为分子合计 ÷ 分母合计（不对下级比率取平均）；中位数由逐小时直方图汇总求得。"
+                  "样本量低于最小样本量的单位标记为样本量小，不参与排名。")
+    _header_row(ws, HEADER_ROW, _DEF_HEADERS)
+    for r, ind in enumerate(ctx.indicators):
+        row = HEADER_ROW + 1 + r
+        std = standard_of(ind)
+        refs = getattr(ind, "references", ()) or ()
+        ref_text = "\n".join(f"{getattr(x, 'label_zh', '')}（{getattr(x, 'source_zh', '')}）"
+                             for x in refs)
+        texts = [str(r + 1), ind.id, ind.name_zh, getattr(ind, "unit_zh", ""),
+                 getattr(ind, "formula_zh", ""), DIRECTION_ZH.get(ind.direction, ind.direction),
+                 fmt.standard_label(std), getattr(std, "source_zh", "") if std else "", ref_text]
+        for c, text in enumerate(texts, start=1):
+            put_text(ws, row, c, text, font=_F_BODY, alignment=WRAP_TOP, border=GRID_BORDER)
+        put_number(ws, row, 10, getattr(ind, "min_count", None) or None, "#,##0", font=_F_BODY,
+                   alignment=Alignment(vertical="top"), border=GRID_BORDER)
+    set_column_widths(ws, {1: 6, 2: 24, 3: 16, 4: 9, 5: 46, 6: 11, 7: 18, 8: 46, 9: 40, 10: 9})
+    _finish(ws, ctx, f"{HEADER_ROW}:{HEADER_ROW}", f"D{HEADER_ROW + 1}")
+
+
+# --------------------------------------------------------------------------- 数据质量
+
+def _write_quality(ws: Worksheet, ctx: _Context) -> None:
+    report = ctx.dataset.report
+    sources = list(report.sources)
+    _sheet_header(ws, ctx, "数据质量",
+                  "每个文件（工作表）均满足：读取行数 ＝ 接受 ＋ 拒绝 ＋ 空行。被拒绝的行不参与计算，"
+                  "可在看板“数据质量”页下载明细。")
+    headers = ["数据表", "文件", "工作表", "读取行数", "接受", "拒绝", "空行", "核对"]
+    _header_row(ws, HEADER_ROW, headers)
+    row = HEADER_ROW + 1
+    text_cols: dict[int, list[str]] = {1: [], 2: [], 3: [], 5: []}
+    for s in sources:
+        cells = [TABLE_NAMES_ZH.get(s.table, s.table), s.file, s.sheet or ""]
+        for c, text in enumerate(cells, start=1):
+            put_text(ws, row, c, text, font=_F_BODY, border=GRID_BORDER)
+            text_cols[c].append(str(text))
+        for c, n in enumerate([s.rows_read, s.accepted, s.rejected, s.blank], start=4):
+            put_number(ws, row, c, n, "#,##0", font=_F_FAIL if c == 6 and n else _F_BODY,
+                       border=GRID_BORDER)
+        put_label(ws, row, 8, "平衡" if s.reconciles else "不平衡", border=GRID_BORDER,
+                  font=_F_BODY if s.reconciles else _F_FAIL)
+        row += 1
+    put_label(ws, row, 1, "合计", font=_F_BOLD, fill=TOTAL_FILL, border=GRID_BORDER)
+    for c in (2, 3, 8):
+        put_label(ws, row, c, "", fill=TOTAL_FILL, border=GRID_BORDER)
+    for c, n in enumerate([report.rows_read, report.accepted, report.rejected, report.blank],
+                          start=4):
+        put_number(ws, row, c, n, "#,##0", font=_F_BOLD, fill=TOTAL_FILL, border=GRID_BORDER)
+    row += 2
+
+    # rejected rows counted per rule (file × sheet × rule), with one example
+    counts: Counter[tuple[int, str]] = Counter()
+    example: dict[tuple[int, str], Any] = {}
+    for k, s in enumerate(sources):
+        for e in s.errors:
+            counts[(k, e.rule)] += 1
+            example.setdefault((k, e.rule), e)
+    put_label(ws, row, 1, "问题按规则统计", font=_F_SECTION)
+    row += 1
+    header_row2 = row
+    _header_row(ws, row, ["数据表", "文件", "工作表", "问题数", "规则", "规则说明", "示例（行 / 列 / 值）", ""])
+    row += 1
+    if not counts:
+        put_label(ws, row, 1, "未发现问题。", font=_F_MUTED)
+        row += 1
+    for (k, rule), n in sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1])):
+        s, e = sources[k], example[(k, rule)]
+        for c, text in enumerate([TABLE_NAMES_ZH.get(s.table, s.table), s.file, s.sheet or ""],
+                                 start=1):
+            put_text(ws, row, c, text, font=_F_BODY, border=GRID_BORDER)
+        put_number(ws, row, 4, n, "#,##0", font=_F_BODY, border=GRID_BORDER)
+        put_text(ws, row, 5, rule, font=_F_BODY, border=GRID_BORDER)
+        put_text(ws, row, 6, RULE_NAMES_ZH.get(rule, e.message), font=_F_BODY, border=GRID_BORDER)
+        sample = f"第 {e.row} 行 / {e.column} / {e.value}"
+        put_text(ws, row, 7, sample, font=_F_BODY, border=GRID_BORDER)
+        text_cols[5].append(rule)
+        row += 1
+    del header_row2
+
+    extra = [(f.get("file", ""), f.get("message", ""), "无法读取") for f in report.fatal]
+    extra += [(s.file, w, "警告") for s in sources for w in s.warnings]
+    if extra:
+        row += 1
+        put_label(ws, row, 1, "无法读取的文件与警告", font=_F_SECTION)
+        row += 1
+        _header_row(ws, row, ["类别", "文件", "说明"])
+        row += 1
+        for file, message, kind in extra:
+            put_label(ws, row, 1, kind, font=_F_FAIL if kind == "无法读取" else _F_BODY,
+                      border=GRID_BORDER)
+            put_text(ws, row, 2, file, font=_F_BODY, border=GRID_BORDER)
+            put_text(ws, row, 3, message, font=_F_BODY, border=GRID_BORDER)
+            ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=8)
+            row += 1
+    set_column_widths(ws, {1: 12, 2: fit_width(text_cols[2] + ["文件"], 12, 40),
+                           3: fit_width(text_cols[3] + ["工作表"], 8, 20), 4: 10, 5: 22,
+                           6: 20, 7: 36, 8: 8})
+    _finish(ws, ctx, f"{HEADER_ROW}:{HEADER_ROW}", f"A{HEADER_ROW + 1}")
+
+
+# --------------------------------------------------------------------------- 封面
+
+def _write_cover(ws: Worksheet, ctx: _Context, sheets: list[tuple[str, str]]) -> None:
+    ds = ctx.dataset
+    put_label(ws, 1, 1, ctx.title, font=font(18, bold=True))
+    ws.merge_cells("A1:I1")
+    ws.row_dimensions[1].height = 36
+    row = 2
+    if getattr(ds, "is_sample", False):
+        put_label(ws, row, 1, "【示例数据】本工作簿由示例数据生成，仅供演示，不代表任何地区的真实情况。",
+                  font=_F_SAMPLE)
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=9)
+    row += 1
+    cutoff = getattr(ds, "cutoff", None)
+    levels_zh = " → ".join(ctx.level_zh(lv) for lv in ds.levels)
+    counts = "，".join(f"{ctx.level_zh(lv)} {len(df):,} 个" for lv, df in ctx.units.items())
+    facts = [("评议范围", ctx.scope_zh), ("评议年度", f"{ctx.year} 年"),
+             ("数据截止日期", pd.Timestamp(cutoff).strftime("%Y-%m-%d") if cutoff is not None
+              and not pd.isna(cutoff) else "未指定"),
+             ("生成时间", ctx.generated_at.strftime("%Y-%m-%d %H:%M")),
+             ("数据集", ds.name), ("层级", levels_zh), ("单位数", counts),
+             ("指标数", f"{len(ctx.indicators)} 项（{sum(standard_of(i) is not None for i in ctx.indicators)} 项有标准）")]
+    for label, value in facts:
+        row += 1
+        put_label(ws, row, 1, label, font=_F_BOLD, alignment=LEFT_CENTER)
+        put_text(ws, row, 2, value, font=_F_BODY)
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=9)
+
+    row += 2
+    put_label(ws, row, 1, "工作簿内容", font=_F_SECTION)
+    for name, what in sheets:
+        row += 1
+        cell = put_text(ws, row, 1, name, font=font(10, color="1F4E79"))
+        cell.hyperlink = f"#'{name}'!A1"
+        put_text(ws, row, 2, what, font=_F_BODY)
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=9)
+
+    row += 2
+    put_label(ws, row, 1, "数据来源", font=_F_SECTION)
+    row += 1
+    src_header = row
+    _header_row(ws, row, ["数据表", "文件", "工作表", "SHA-256（文件指纹）", "读取行数", "接受",
+                          "拒绝", "空行", ""])
+    files, sheets_txt = [], []
+    for s in ds.report.sources:
+        row += 1
+        put_text(ws, row, 1, TABLE_NAMES_ZH.get(s.table, s.table), font=_F_BODY, border=GRID_BORDER)
+        put_text(ws, row, 2, s.file, font=_F_BODY, border=GRID_BORDER, alignment=WRAP_TOP)
+        put_text(ws, row, 3, s.sheet or "", font=_F_BODY, border=GRID_BORDER)
+        put_text(ws, row, 4, s.sha256, font=_F_MONO, border=GRID_BORDER)
+        for c, n in enumerate([s.rows_read, s.accepted, s.rejected, s.blank], start=5):
+            put_number(ws, row, c, n, "#,##0", font=_F_BODY, border=GRID_BORDER)
+        files.append(str(s.file))
+        sheets_txt.append(str(s.sheet or ""))
+    if not ds.report.sources:
+        row += 1
+        put_label(ws, row, 1, "（无来源文件记录）", font=_F_MUTED)
+    del src_header
+    set_column_widths(ws, {1: 14, 2: fit_width(files, 14, 34), 3: fit_width(sheets_txt, 8, 16),
+                           4: 66, 5: 10, 6: 10, 7: 10, 8: 10, 9: 2})
+    ws.sheet_view.showGridLines = False
+    setup_print(ws, "", ctx.title)

@@ -1,0 +1,510 @@
+"""Tests of the annual review workbook (reports.write_workbook).
+
+A tiny synthetic Results (total → 2 districts → 4 streets → 8 communities → 20 grids, five
+indicators, years 2024 and 2025 plus the months of 2025) is written to tmp_path and read back
+with openpyxl.  Expected values are stated by hand below, next to the fixture rows they come from.
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from data.model import Dataset, LoadReport, RowError, SourceReport
+from indicators.catalog import Indicator, Standard
+from reports import write_workbook
+from reports.cells import (EXCEL_MAX_CELL_CHARS, TRUNCATION_MARKER, display_width, put_number,
+                           safe_text, sheet_title)
+
+HERE = Path(__file__).parent
+
+EVIL_NAMES = ['=HYPERLINK("http://x","y")', "+1", "-1", "@SUM(A1)"]
+LONG_ID = "110101199003074518"   # 18 digits: would lose digits as a number
+
+
+@dataclass
+class FakeResults:
+    """Stands in for indicators.pipeline.Results (dataset, table, catalog)."""
+
+    dataset: Dataset
+    table: pd.DataFrame
+    catalog: dict
+
+
+# ---------------------------------------------------------------- fixture: the catalog
+
+CATALOG = {
+    "resolution_rate": Indicator(
+        id="resolution_rate", name_zh="办结率", name_en="Resolution rate", unit_zh="%",
+        unit_en="%", kind="rate", decimals=1, direction="higher", formula_zh="已办结 ÷ 受理",
+        formula_en="closed / received", table="complaints", min_count=10,
+        standard=Standard(comparison=">=", value=0.9, label_zh="≥ 90%", label_en="≥ 90%",
+                          source_zh="测试来源甲", source_en="test source A")),
+    "median_handling_days": Indicator(
+        id="median_handling_days", name_zh="办结时长中位数", name_en="Median handling time",
+        unit_zh="天", unit_en="days", kind="median", decimals=1, direction="lower",
+        formula_zh="办结时长中位数", formula_en="median", table="complaints", min_count=10),
+    "households_per_grid": Indicator(
+        id="households_per_grid", name_zh="网格平均户数", name_en="Households per grid",
+        unit_zh="户", unit_en="households", kind="ratio", decimals=0, direction="band",
+        formula_zh="户数 ÷ 网格数", formula_en="households / grids", table="grids",
+        standard=Standard(comparison="between", low=300, high=500, label_zh="300–500 户",
+                          source_zh="测试来源乙")),
+    "complaint_rate_per_1k": Indicator(
+        id="complaint_rate_per_1k", name_zh="每千人诉求量", name_en="Complaints per 1,000",
+        unit_zh="件/千人", unit_en="per 1,000", kind="per_capita", decimals=1,
+        direction="lower", formula_zh="受理 ÷ 人口 × 1000", formula_en="received / pop × 1000",
+        table="complaints",
+        standard=Standard(comparison="<=", value=5.0, label_zh="≤ 5 件/千人",
+                          source_zh="测试来源丙")),
+    "volunteer_participations": Indicator(
+        id="volunteer_participations", name_zh="志愿服务人次", name_en="Volunteer participations",
+        unit_zh="人次", unit_en="participations", kind="count", decimals=0, direction="higher",
+        formula_zh="Σ 人次", formula_en="sum of participations", table="volunteer_hours"),
+}
+
+# ---------------------------------------------------------------- fixture: the hierarchy
+
+DISTRICTS = [("D1", "东城区"), ("D2", "西城区")]
+STREETS = [("S11", "和平街道", "D1"), ("S12", "安定街道", "D1"),
+           ("S21", "新华街道", "D2"), ("S22", "长安街道", "D2")]
+COMMUNITIES = [("C111", "+1", "S11"), ("C112", "春风社区", "S11"),
+               ("C121", "-1", "S12"), ("C122", "夏雨社区", "S12"),
+               ("C211", "秋实社区", "S21"), ("C212", "冬青社区", "S21"),
+               ("C221", "明月社区", "S22"), ("C222", "清泉社区", "S22")]
+GRID_COUNTS = [3, 3, 2, 2, 3, 3, 2, 2]   # 20 grids
+
+
+def _grids() -> list[tuple[str, str, str]]:
+    out, n = [], 0
+    for (cid, _, _), k in zip(COMMUNITIES, GRID_COUNTS):
+        for _ in range(k):
+            n += 1
+            out.append((f"{n:04d}", f"第{n}网格", cid))
+    # data-born hostile names and ids (DESIGN: text from input files is never a formula)
+    out[0] = ("0001", EVIL_NAMES[0], out[0][2])
+    out[1] = ("0002", EVIL_NAMES[3], out[1][2])
+    out[2] = (LONG_ID, "响\x07铃网格", out[2][2])
+    return out
+
+
+GRIDS = _grids()
+
+
+def make_units() -> pd.DataFrame:
+    rows = [("district", i, n, pd.NA, 0) for i, n in DISTRICTS]
+    rows += [("street", i, n, p, 1) for i, n, p in STREETS]
+    rows += [("community", i, n, p, 2) for i, n, p in COMMUNITIES]
+    rows += [("grid", i, n, p, 3) for i, n, p in GRIDS]
+    df = pd.DataFrame(rows, columns=["level", "unit_id", "unit_name", "parent_id", "depth"])
+    for c in ("level", "unit_id", "unit_name", "parent_id"):
+        df[c] = df[c].astype("string")
+    return df
+
+
+# ---------------------------------------------------------------- fixture: indicator table
+#
+# Hand-set values (the ones the tests check):
+#   resolution_rate 2025: total 85/100 = 0.85; D1 45/50 = 0.90 (meets ≥ 90% exactly, rank 1);
+#                         D2 40/50 = 0.80 (fails by −10.0 pp, rank 2).
+#                   2024: D1 0.88 → change +0.02 (+2.0 pp, good); D2 0.82 → −0.02 (−2.0 pp, bad).
+#   households_per_grid 2025: D1 550 (fails 300–500 by +50 户), D2 400 (meets).
+#   complaint_rate_per_1k 2025: D1 4.0 (meets ≤ 5), D2 6.5 (fails by +1.5).
+#   median_handling_days 2025: D1 3.25 days, D2 4.5 days.
+#   volunteer_participations 2025: D1 12,345, D2 8,000; 2024: D1 10,000 → change +23.45 %.
+# Streets, communities and grids get generated values (see _generated) except:
+#   street S22 resolution 0.95 with only 8 tickets → small_count (not ranked).
+
+HAND_2025 = {
+    ("total", "total"): {"resolution_rate": (85, 100, 0.85), "households_per_grid": (9500, 20, 475.0),
+                         "complaint_rate_per_1k": (100, 20000, 5.0),
+                         "median_handling_days": (3.8, 100, 3.8),
+                         "volunteer_participations": (20345, None, 20345.0)},
+    ("district", "D1"): {"resolution_rate": (45, 50, 0.90), "households_per_grid": (5500, 10, 550.0),
+                         "complaint_rate_per_1k": (40, 10000, 4.0),
+                         "median_handling_days": (3.25, 50, 3.25),
+                         "volunteer_participations": (12345, None, 12345.0)},
+    ("district", "D2"): {"resolution_rate": (40, 50, 0.80), "households_per_grid": (4000, 10, 400.0),
+                         "complaint_rate_per_1k": (65, 10000, 6.5),
+                         "median_handling_days": (4.5, 50, 4.5),
+                         "volunteer_participations": (8000, None, 8000.0)},
+}
+HAND_2024 = {("district", "D1"): {"resolution_rate": 0.88, "volunteer_participations": 10000.0},
+             ("district", "D2"): {"resolution_rate": 0.82, "volunteer_participations": 8000.0}}
+
+
+def _generated(ind_id: str, k: int) -> tuple[float, float, float]:
+    """Deterministic values for street/community/grid number k (0-based)."""
+    if ind_id == "resolution_rate":
+        return 18 + k % 3, 20, (18 + k % 3) / 20          # 0.90, 0.95, 1.00
+    if ind_id == "households_per_grid":
+        return 280 + 30 * k, 1, 280 + 30 * k              # 280, 310, …
+    if ind_id == "complaint_rate_per_1k":
+        return 3 + k % 4, 1000, 3.0 + k % 4               # 3 … 6
+    if ind_id == "median_handling_days":
+        return 2 + k / 10, 20, 2 + k / 10
+    return 100 * (k + 1), None, 100.0 * (k + 1)
+
+
+def make_table() -> pd.DataFrame:
+    rows = []
+    level_units = {"street": STREETS, "community": COMMUNITIES, "grid": GRIDS}
+    for period, factor in (("2024", 0.98), ("2025", 1.0)):
+        for ind_id in CATALOG:
+            for key, vals in HAND_2025.items():
+                num, den, val = vals[ind_id]
+                if period == "2024":
+                    val = HAND_2024.get(key, {}).get(ind_id, val * factor)
+                rows.append(dict(level=key[0], unit_id=key[1],
+                                 unit_name="全市" if key[0] == "total" else dict(DISTRICTS)[key[1]],
+                                 period=period, indicator_id=ind_id, numerator=num,
+                                 denominator=den, value=val, small_count=False))
+            for level, units in level_units.items():
+                for k, (uid, name, _) in enumerate(units):
+                    num, den, val = _generated(ind_id, k)
+                    small = False
+                    if (level, uid, ind_id) == ("street", "S22", "resolution_rate"):
+                        num, den, val, small = 7.6, 8, 0.95, True
+                    rows.append(dict(level=level, unit_id=uid, unit_name=name, period=period,
+                                     indicator_id=ind_id, numerator=num, denominator=den,
+                                     value=val * (factor if period == "2024" else 1),
+                                     small_count=small))
+    for m in range(1, 13):   # monthly values of the whole dataset
+        rows.append(dict(level="total", unit_id="total", unit_name="全市", period=f"2025-{m:02d}",
+                         indicator_id="resolution_rate", numerator=8, denominator=10,
+                         value=0.8 + m / 100, small_count=False))
+    t = pd.DataFrame(rows)
+    t["excluded"] = float("nan")
+    # the indicators.compare columns: YoY and rank within level (small counts unranked)
+    prev = t.loc[t["period"] == "2024", ["level", "unit_id", "indicator_id", "value"]]
+    t = t.merge(prev.rename(columns={"value": "prev_value"}), how="left",
+                on=["level", "unit_id", "indicator_id"])
+    t.loc[t["period"] != "2025", "prev_value"] = float("nan")
+    is_rate = t["indicator_id"].eq("resolution_rate")
+    t["change"] = (t["value"] - t["prev_value"]).where(is_rate, t["value"] / t["prev_value"] - 1)
+    t["change_unit"] = is_rate.map({True: "pp", False: "pct"})
+    lower = t["indicator_id"].isin(["complaint_rate_per_1k", "median_handling_days"])
+    t["change_good"] = ((t["change"] > 0) ^ lower).astype("boolean").mask(t["change"].isna())
+    rankable = t.loc[~t["small_count"] & (t["level"] != "total")]
+    asc = rankable["indicator_id"].isin(["complaint_rate_per_1k", "median_handling_days"])
+    r_desc = rankable.groupby(["level", "period", "indicator_id"])["value"].rank(
+        ascending=False, method="min")
+    r_asc = rankable.groupby(["level", "period", "indicator_id"])["value"].rank(method="min")
+    t["rank"] = r_asc.where(asc, r_desc)
+    for c in ("level", "unit_id", "unit_name", "period", "indicator_id", "change_unit"):
+        t[c] = t[c].astype("string")
+    return t
+
+
+def make_report() -> LoadReport:
+    grids = SourceReport(table="grids", file="grids_2025.xlsx", sheet="网格台账",
+                         sha256="a" * 64, rows_read=23, accepted=20, rejected=2, blank=1,
+                         errors=[RowError(5, "户数", "abc", "not_a_number", "不是数字"),
+                                 RowError(9, "户数", "-3", "out_of_range", "超出范围")])
+    complaints = SourceReport(table="complaints", file="=cmd|' /C calc'!A0.csv", sheet=None,
+                              sha256="b" * 64, rows_read=105, accepted=100, rejected=5, blank=0,
+                              errors=[RowError(10 + i, "办结时间", "2025-01-01",
+                                               "closed_before_received", "办结早于受理")
+                                      for i in range(3)]
+                              + [RowError(20 + i, "网格编号", "9999", "unknown_unit", "未知")
+                                 for i in range(2)])
+    return LoadReport(sources=[grids, complaints],
+                      fatal=[{"file": "stations.xlsx", "message": "文件已损坏"}])
+
+
+def make_results(is_sample: bool = True) -> FakeResults:
+    ds = Dataset(name="示例市 2023–2025（示例数据）", manifest_path=HERE / "dataset.yaml",
+                 levels=["district", "street", "community", "grid"],
+                 level_names={"district": "区县", "street": "街道", "community": "社区",
+                              "grid": "网格"},
+                 level_names_en={}, units=make_units(), tables={}, report=make_report(),
+                 is_sample=is_sample, cutoff=pd.Timestamp("2025-12-31"))
+    return FakeResults(dataset=ds, table=make_table(), catalog=dict(CATALOG))
+
+
+GENERATED_AT = datetime(2026, 1, 5, 9, 30)
+
+
+@pytest.fixture(scope="module")
+def workbook_path(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wb") / "review.xlsx"
+    return write_workbook(make_results(), 2025, out, generated_at=GENERATED_AT)
+
+
+@pytest.fixture(scope="module")
+def wb(workbook_path):
+    return openpyxl.load_workbook(workbook_path)
+
+
+def find_row(ws, column: int, text: str, start: int = 1, after: tuple[int, str] | None = None):
+    """First row ≥ start whose cell in ``column`` equals ``text``."""
+    for row in range(start, ws.max_row + 1):
+        if ws.cell(row, column).value == text:
+            return row
+    raise AssertionError(f"{text!r} not found in column {column} of {ws.title}")
+
+
+def summary_block(ws, label: str) -> tuple[int, int]:
+    """First and last row of an indicator's block on 汇总."""
+    start = find_row(ws, 1, label)
+    end = start
+    while end + 1 <= ws.max_row and ws.cell(end + 1, 1).value is None \
+            and ws.cell(end + 1, 3).value is not None:
+        end += 1
+    return start, end
+
+
+# ---------------------------------------------------------------- structure
+
+def test_sheet_names(wb):
+    assert wb.sheetnames == ["封面", "汇总", "区县", "街道", "社区", "网格", "不达标清单", "月度趋势",
+                             "指标说明", "数据质量"]
+
+
+def test_cover_title_scope_cutoff_sources(wb):
+    ws = wb["封面"]
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert ws["A1"].value == "示例市 2025 年度党建引领基层治理指标评议"
+    assert any("示例数据" in t for t in texts[1:3])
+    assert "2025-12-31" in texts and "2026-01-05 09:30" in texts
+    assert "a" * 64 in texts and "b" * 64 in texts
+    row = find_row(ws, 2, "grids_2025.xlsx")
+    assert [ws.cell(row, c).value for c in range(5, 9)] == [23, 20, 2, 1]
+    assert ws.cell(row, 5).number_format == "#,##0"
+
+
+def test_cover_without_sample_flag(tmp_path):
+    path = write_workbook(make_results(is_sample=False), 2025, tmp_path / "real.xlsx")
+    texts = [c.value for row in openpyxl.load_workbook(path)["封面"].iter_rows()
+             for c in row if isinstance(c.value, str)]
+    assert not any("示例数据】" in t for t in texts)
+
+
+# ---------------------------------------------------------------- values and formats
+
+def test_summary_values_status_rank_change(wb):
+    ws = wb["汇总"]
+    start, end = summary_block(ws, "办结率（%）")
+    rows = {ws.cell(r, 3).value: r for r in range(start, end + 1)}
+    assert list(rows) == ["全市", "东城区", "西城区"]      # scope total first, then by rank
+    total, d1, d2 = rows["全市"], rows["东城区"], rows["西城区"]
+    assert ws.cell(total, 4).value == pytest.approx(0.85)
+    assert ws.cell(d1, 4).value == pytest.approx(0.90)
+    assert ws.cell(d2, 4).value == pytest.approx(0.80)
+    assert ws.cell(d1, 4).number_format == "0.0%"
+    assert ws.cell(d1, 2).value is None and ws.cell(start, 2).value == "≥ 90%"
+    assert (ws.cell(d1, 5).value, ws.cell(d2, 5).value) == ("达标", "未达标")
+    assert (ws.cell(d1, 6).value, ws.cell(d2, 6).value) == (1, 2)
+    assert ws.cell(d1, 7).value == pytest.approx(0.88)
+    # rate change in percentage points: 0.90 − 0.88 = +2.0 pp; 0.80 − 0.82 = −2.0 pp
+    assert ws.cell(d1, 8).value == pytest.approx(2.0)
+    assert ws.cell(d2, 8).value == pytest.approx(-2.0)
+    assert "个百分点" in ws.cell(d1, 8).number_format
+    assert ws.cell(d1, 8).font.color.rgb.endswith("1F4E79")       # good change: blue
+    assert ws.cell(d2, 8).font.color.rgb.endswith("B4470B")       # bad change: orange
+
+
+def test_summary_count_change_is_percent(wb):
+    ws = wb["汇总"]
+    start, end = summary_block(ws, "志愿服务人次（人次）")
+    d1 = find_row(ws, 3, "东城区", start)
+    assert ws.cell(d1, 4).value == 12345 and ws.cell(d1, 4).number_format == "#,##0"
+    assert ws.cell(d1, 8).value == pytest.approx(12345 / 10000 - 1)      # +23.45 %
+    assert ws.cell(d1, 8).number_format.startswith("+0.0%")
+    assert ws.cell(d1, 5).value is None                                  # no standard
+
+
+def test_level_sheet_values_and_formats(wb):
+    ws = wb["区县"]
+    headers = [ws.cell(3, c).value for c in range(1, ws.max_column + 1)]
+    assert headers[:2] == ["区县编号", "区县名称"]
+    col = {h: i + 1 for i, h in enumerate(headers)}
+    d2 = find_row(ws, 2, "西城区")
+    assert ws.cell(d2, col["办结率（%）"]).value == pytest.approx(0.80)
+    assert ws.cell(d2, col["办结率（%）"]).number_format == "0.0%"
+    assert ws.cell(d2, col["办结时长中位数（天）"]).value == pytest.approx(4.5)
+    assert ws.cell(d2, col["办结时长中位数（天）"]).number_format == '0.0" 天"'
+    assert ws.cell(d2, col["网格平均户数（户）"]).number_format == "#,##0"
+    # D2 fails resolution (0.80 < 0.90) and complaints (6.5 > 5); meets households (400)
+    assert ws.cell(d2, col["未达标项数"]).value == 2
+    d1 = find_row(ws, 2, "东城区")
+    # D1 meets resolution (0.90) and complaints (4.0); fails households (550 > 500)
+    assert ws.cell(d1, col["未达标项数"]).value == 1
+
+
+def test_grid_sheet_parents_and_text_ids(wb):
+    ws = wb["网格"]
+    assert [ws.cell(3, c).value for c in range(1, 6)] == ["区县", "街道", "社区", "网格编号",
+                                                          "网格名称"]
+    assert ws.max_row - 4 == 20                                   # 20 grids below 2 header rows
+    row = find_row(ws, 4, LONG_ID)
+    assert ws.cell(row, 4).data_type == "s"                       # every digit kept, as text
+    assert [ws.cell(row, c).value for c in (1, 2, 3, 5)] == ["东城区", "和平街道", "+1", "响铃网格"]
+    assert ws.cell(find_row(ws, 5, EVIL_NAMES[0]), 4).value == "0001"
+
+
+def test_failing_list_gaps(wb):
+    ws = wb["不达标清单"]
+    rows = [[ws.cell(r, c).value for c in range(1, 11)] for r in range(4, ws.max_row + 1)]
+    by_key = {(r[0], r[2], r[5]): r for r in rows}
+    d2 = by_key[("办结率", "区县", "西城区")]
+    assert d2[6] == pytest.approx(0.80) and d2[7] == pytest.approx(-10.0)    # 0.80 − 0.90 → −10 pp
+    assert d2[8] == "低于标准 10.0 个百分点"
+    hh = by_key[("网格平均户数", "区县", "东城区")]
+    assert hh[7] == pytest.approx(50) and hh[8] == "高于上限 50 户"
+    cr = by_key[("每千人诉求量", "区县", "西城区")]
+    assert cr[7] == pytest.approx(1.5)
+    assert ("办结率", "区县", "东城区") not in by_key                        # 0.90 meets ≥ 90%
+    assert not any(r[0] == "办结时长中位数" for r in rows)                   # no standard
+    # grid 1 has 280 households (< 300) and a formula-like name: listed, as text
+    g1 = by_key[("网格平均户数", "网格", EVIL_NAMES[0])]
+    assert g1[3] == "东城区 / 和平街道 / +1" and g1[7] == pytest.approx(-20)
+
+
+def test_small_count_flagged_not_ranked(wb):
+    st = wb["街道"]
+    col = [st.cell(3, c).value for c in range(1, st.max_column + 1)].index("办结率（%）") + 1
+    s22 = find_row(st, 3, "长安街道")
+    assert st.cell(s22, col).value == pytest.approx(0.95)
+    assert st.cell(s22, col).font.i is True                      # grey italic = small count
+
+
+def test_trends_months(wb):
+    ws = wb["月度趋势"]
+    assert ws.cell(3, 2).value == "办结率（%）"
+    assert ws.cell(4, 1).value == "1 月" and ws.cell(15, 1).value == "12 月"
+    assert ws.cell(4, 2).value == pytest.approx(0.81)
+    assert ws.cell(15, 2).value == pytest.approx(0.92)
+
+
+def test_definitions_and_quality(wb):
+    ws = wb["指标说明"]
+    row = find_row(ws, 2, "resolution_rate")
+    assert [ws.cell(row, c).value for c in (3, 4, 6, 7, 8)] == ["办结率", "%", "越高越好", "≥ 90%",
+                                                                 "测试来源甲"]
+    assert ws.cell(row, 10).value == 10
+    q = wb["数据质量"]
+    assert [q.cell(4, c).value for c in range(4, 9)] == [23, 20, 2, 1, "平衡"]
+    total = find_row(q, 1, "合计")
+    assert [q.cell(total, c).value for c in range(4, 8)] == [128, 120, 7, 1]
+    rule_row = find_row(q, 5, "closed_before_received")
+    assert q.cell(rule_row, 4).value == 3
+    assert q.cell(rule_row, 2).value == "=cmd|' /C calc'!A0.csv"
+    assert q.cell(rule_row, 2).data_type == "s"
+    assert find_row(q, 2, "stations.xlsx")
+
+
+# ---------------------------------------------------------------- conditional formats, print
+
+def test_conditional_formatting_on_summary(wb):
+    ws = wb["汇总"]
+    ranges = {str(cf.sqref): [r.formula[0] for r in cf.rules] for cf in ws.conditional_formatting}
+    start, end = summary_block(ws, "办结率（%）")
+    value_rules = ranges[f"D{start}:D{end}"]
+    assert any("<0.9" in f for f in value_rules) and any(">=0.9" in f for f in value_rules)
+    assert f"E{start}:E{end}" in ranges                          # 达标 / 未达标 text colours
+    mstart, mend = summary_block(ws, "办结时长中位数（天）")
+    assert f"D{mstart}:D{mend}" not in ranges                     # no standard, no colours
+    hstart, hend = summary_block(ws, "网格平均户数（户）")
+    assert any("300" in f and "500" in f for f in ranges[f"D{hstart}:D{hend}"])
+
+
+def test_print_setup_and_frozen_panes(wb):
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert int(ws.page_setup.paperSize) == 9, ws.title
+        assert int(ws.page_setup.fitToWidth) == 1 and int(ws.page_setup.fitToHeight) == 0
+        assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+        assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
+    assert wb["汇总"].print_title_rows == "$3:$3"
+    assert wb["网格"].print_title_rows == "$3:$4"
+    assert wb["汇总"].freeze_panes == "D4"
+    assert wb["网格"].freeze_panes == "F5"                       # after 区县 街道 社区 编号 名称
+    assert wb["区县"].freeze_panes == "C5"
+
+
+def test_every_cell_uses_the_cjk_font(wb):
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is not None:
+                    assert c.font.name == "等线", (ws.title, c.coordinate)
+
+
+# ---------------------------------------------------------------- safety
+
+def test_formula_like_names_are_text_never_formulas(workbook_path, wb):
+    ws = wb["网格"]
+    for name in (EVIL_NAMES[0], EVIL_NAMES[3]):
+        cell = ws.cell(find_row(ws, 5, name), 5)
+        assert cell.data_type == "s" and cell.value == name
+    com = wb["社区"]
+    for name in ("+1", "-1"):
+        assert com.cell(find_row(com, 4, name), 4).data_type == "s"
+    with zipfile.ZipFile(workbook_path) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert len(sheets) == 10
+        for name in sheets:
+            xml = z.read(name).decode("utf-8")
+            assert "<f>" not in xml and "<f " not in xml, name
+        grid_xml = "".join(z.read(n).decode("utf-8") for n in sheets)
+    assert 't="inlineStr"><is><t>=HYPERLINK("http://x","y")</t></is>' in grid_xml
+
+
+def test_safe_text_cleans_and_truncates():
+    assert safe_text("a\x00b\x08c\x0bd\x0ce\x0ef\x1fg\th\ni") == "abcdefg\th\ni"
+    long = "长" * (EXCEL_MAX_CELL_CHARS + 10)
+    out = safe_text(long)
+    assert len(out) == EXCEL_MAX_CELL_CHARS and out.endswith(TRUNCATION_MARKER)
+    assert safe_text(None) == "" and safe_text(float("nan")) == "" and safe_text(pd.NA) == ""
+    assert display_width("网格a1") == 6
+
+
+def test_sheet_title_rules():
+    taken: set[str] = {"汇总"}
+    assert sheet_title("汇总", taken) == "汇总(2)"
+    assert sheet_title("a/b:c", taken) == "a_b_c"
+    assert len(sheet_title("长" * 40, taken)) == 31
+
+
+def test_put_number_refuses_text(tmp_path):
+    ws = openpyxl.Workbook().active
+    with pytest.raises(TypeError):
+        put_number(ws, 1, 1, "12", "0")
+    assert put_number(ws, 1, 1, float("nan"), "0").value is None
+
+
+# ---------------------------------------------------------------- scope and errors
+
+def test_scope_district_covers_only_its_units(tmp_path):
+    path = write_workbook(make_results(), 2025, tmp_path / "d1.xlsx", scope="D1")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["封面", "汇总", "街道", "社区", "网格", "不达标清单", "月度趋势",
+                             "指标说明", "数据质量"]
+    assert wb["封面"]["A1"].value == "示例市 东城区 2025 年度党建引领基层治理指标评议"
+    ws = wb["汇总"]
+    start, end = summary_block(ws, "办结率（%）")
+    assert [ws.cell(r, 3).value for r in range(start, end + 1)][0] == "东城区"
+    assert {ws.cell(r, 3).value for r in range(start + 1, end + 1)} == {"和平街道", "安定街道"}
+    assert ws.cell(start, 4).value == pytest.approx(0.90)
+    assert wb["网格"].max_row - 4 == 10                      # communities C111..C122: 3+3+2+2
+    assert [wb["网格"].cell(3, c).value for c in (1, 2)] == ["街道", "社区"]
+    failing = wb["不达标清单"]
+    names = {failing.cell(r, 6).value for r in range(4, failing.max_row + 1)}
+    assert "西城区" not in names and "新华街道" not in names
+
+
+def test_errors(tmp_path):
+    res = make_results()
+    with pytest.raises(ValueError, match="2030"):
+        write_workbook(res, 2030, tmp_path / "x.xlsx")
+    with pytest.raises(ValueError, match="找不到"):
+        write_workbook(res, 2025, tmp_path / "x.xlsx", scope="NOPE")
+    with pytest.raises(ValueError, match="最细层级"):
+        write_workbook(res, 2025, tmp_path / "x.xlsx", scope="0004")
