@@ -1,0 +1,396 @@
+"""Additive measures (可加总的度量), computed once from the canonical records.
+
+Every indicator is Σnumerator / Σdenominator of the measures below (DESIGN.md §3), so a roll-up to
+any level or period is a plain sum and a rate is never a mean of rates.
+
+Flow measures — one row per (unit_level, unit_id, month), ``month`` = 'YYYY-MM':
+
+- complaints (a ticket belongs to the month of its ``received_at``): ``received``; ``closed``
+  (closed by the data cut-off: ``closed_at`` ≤ cut-off, or ``status == 'closed'`` without a
+  ``closed_at``); ``open_at_cutoff`` (received − closed); ``closed_timed`` (closed with a
+  ``closed_at``, the tickets of the handling-time histogram); ``untimed`` (received − closed_timed);
+  ``closed_with_due`` (closed_timed with a ``due_at``); ``closed_on_time`` (of those,
+  ``closed_at ≤ due_at``); ``closed_without_due`` (closed − closed_with_due); ``rated``
+  (a satisfaction value); ``satisfied`` (满意 + 基本满意); ``unrated`` (received − rated);
+  ``repeat`` (``is_repeat``).
+- volunteer_hours (by the month of ``date``): ``hours`` (h), ``participations`` (人次),
+  ``activities`` (records).
+
+Stock measures — one row per (unit_level, unit_id, year), ``year`` = register year (Int64; <NA> for
+an undated snapshot):
+
+- grids (at the finest level): ``grids``, ``households`` (户), ``grids_with_households``,
+  ``grids_without_households``, ``population`` (人), ``grids_with_full_time`` (≥ 1 full-time grid
+  worker), ``grid_workers`` (full-time + part-time), ``grids_with_branch``, ``community_workers``.
+- stations (at the level they belong to): ``stations``; ``centres_with_standard`` (type has a
+  minimum area and the area is known); ``centres_meeting_area`` (area_m2 ≥ the minimum of its
+  type); ``centres_without_area`` (type has a standard, area unknown).
+
+Handling time: ``handling_histogram`` is a sparse long table (unit_level, unit_id, month, bin, count)
+of closed tickets' handling hours (closed_at − received_at) in 1-hour bins: bin b holds
+b ≤ hours < b + 1 for b < ``HIST_CAP_HOURS``; the overflow bin ``HIST_CAP_HOURS`` (8,760 h = 365
+days) holds everything longer. ``histogram_median`` turns summed histograms into medians.
+
+A measure is produced only when its table and input columns are present (and not entirely empty);
+``available_measures`` says which.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from indicators.catalog import station_area_minimums
+
+#: Width of a handling-time histogram bin, in hours.
+HIST_BIN_HOURS = 1
+#: Index of the overflow bin (and its lower edge in hours): 8,760 h = 365 days.
+HIST_CAP_HOURS = 24 * 365
+
+FLOW_KEYS = ["unit_level", "unit_id", "month"]
+STOCK_KEYS = ["unit_level", "unit_id", "year"]
+HIST_KEYS = ["unit_level", "unit_id", "month", "bin"]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """An additive measure: name, source table, ``'flow'`` (per month) or ``'stock'`` (per
+    register year), and the canonical columns it needs."""
+
+    name: str
+    table: str
+    kind: str
+    requires: tuple[str, ...]
+    description_zh: str
+
+
+def _m(name: str, table: str, kind: str, requires: tuple[str, ...], zh: str) -> Measure:
+    return Measure(name, table, kind, requires, zh)
+
+
+_C = ("received_at", "unit_level", "unit_id")
+#: Every measure by name. ``handling_hours_histogram`` is the histogram (not a column).
+MEASURES: dict[str, Measure] = {m.name: m for m in [
+    _m("received", "complaints", "flow", _C, "受理工单数"),
+    _m("closed", "complaints", "flow", _C + ("closed_at|status",), "已办结工单数"),
+    _m("open_at_cutoff", "complaints", "flow", _C + ("closed_at|status",), "截止日仍未办结工单数"),
+    _m("closed_timed", "complaints", "flow", _C + ("closed_at",), "有办结时间的已办结工单数"),
+    _m("untimed", "complaints", "flow", _C + ("closed_at",), "未办结或无办结时间的工单数"),
+    _m("closed_with_due", "complaints", "flow", _C + ("closed_at", "due_at"), "有办理时限的已办结工单数"),
+    _m("closed_on_time", "complaints", "flow", _C + ("closed_at", "due_at"), "按时办结工单数"),
+    _m("closed_without_due", "complaints", "flow", _C + ("closed_at", "due_at"), "无办理时限的已办结工单数"),
+    _m("rated", "complaints", "flow", _C + ("satisfaction",), "已评价工单数"),
+    _m("satisfied", "complaints", "flow", _C + ("satisfaction",), "满意及基本满意工单数"),
+    _m("unrated", "complaints", "flow", _C + ("satisfaction",), "未评价工单数"),
+    _m("repeat", "complaints", "flow", _C + ("is_repeat",), "重复诉求工单数"),
+    _m("handling_hours_histogram", "complaints", "flow", _C + ("closed_at",), "办结时长直方图（1 小时分箱）"),
+    _m("hours", "volunteer_hours", "flow", ("date", "unit_level", "unit_id", "hours"), "志愿服务时长（小时）"),
+    _m("participations", "volunteer_hours", "flow", ("date", "unit_level", "unit_id", "participations"), "志愿服务人次"),
+    _m("activities", "volunteer_hours", "flow", ("date", "unit_level", "unit_id"), "志愿服务活动记录数"),
+    _m("grids", "grids", "stock", ("unit_id",), "网格数"),
+    _m("households", "grids", "stock", ("unit_id", "households"), "户数"),
+    _m("grids_with_households", "grids", "stock", ("unit_id", "households"), "填报户数的网格数"),
+    _m("grids_without_households", "grids", "stock", ("unit_id", "households"), "未填报户数的网格数"),
+    _m("population", "grids", "stock", ("unit_id", "population"), "常住人口"),
+    _m("grids_with_full_time", "grids", "stock", ("unit_id", "full_time_workers"), "配备专职网格员的网格数"),
+    _m("grid_workers", "grids", "stock", ("unit_id", "full_time_workers", "part_time_workers"), "网格员人数（专职+兼职）"),
+    _m("grids_with_branch", "grids", "stock", ("unit_id", "has_party_branch"), "建立党支部的网格数"),
+    _m("community_workers", "grids", "stock", ("unit_id", "community_workers"), "社区工作者人数"),
+    _m("stations", "stations", "stock", ("unit_level", "unit_id"), "党群服务阵地数"),
+    _m("centres_with_standard", "stations", "stock", ("unit_level", "unit_id", "station_type", "area_m2"), "有面积标准且面积已知的中心数"),
+    _m("centres_meeting_area", "stations", "stock", ("unit_level", "unit_id", "station_type", "area_m2"), "面积达标的中心数"),
+    _m("centres_without_area", "stations", "stock", ("unit_level", "unit_id", "station_type", "area_m2"), "有面积标准但面积未填的中心数"),
+]}
+
+
+def _has(df: pd.DataFrame | None, column: str) -> bool:
+    """True when ``column`` (or one of ``a|b`` alternatives) exists with at least one value."""
+    if df is None:
+        return False
+    return any(c in df.columns and bool(df[c].notna().any()) for c in column.split("|"))
+
+
+def available_measures(tables: Mapping[str, pd.DataFrame]) -> set[str]:
+    """Names of the measures whose table and input columns are present and not all empty."""
+    return {m.name for m in MEASURES.values()
+            if m.table in tables and len(tables[m.table])
+            and all(_has(tables[m.table], c) for c in m.requires)}
+
+
+def _month_code(ts: pd.Series) -> np.ndarray:
+    """YYYYMM integers for a datetime Series (NaT → -1)."""
+    code = ts.dt.year * 100 + ts.dt.month
+    return code.fillna(-1).astype("int64").to_numpy()
+
+
+def _month_label(code: pd.Series | np.ndarray) -> pd.Series:
+    code = pd.Series(np.asarray(code, dtype="int64"))
+    return (code // 100).astype(str) + "-" + (code % 100).astype(str).str.zfill(2)
+
+
+def _sum_by_keys(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    out = frame.groupby(keys, observed=True, sort=True, dropna=False).sum().reset_index()
+    return out
+
+
+def complaint_measures(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = None
+                       ) -> pd.DataFrame:
+    """Flow measures of the complaints table (one ticket per row, see data/model.py).
+
+    Input columns: received_at, unit_level, unit_id (required); closed_at, status, due_at,
+    satisfaction, is_repeat (each optional). Tickets without received_at are ignored (ingest
+    rejects them). ``cutoff``: data cut-off; a ticket closed after it counts as open. Default:
+    no cut-off (every closed_at counts).
+    Output: unit_level, unit_id (str), month ('YYYY-MM'), and float64 columns for each available
+    measure among received, closed, open_at_cutoff, closed_timed, untimed, closed_with_due,
+    closed_on_time, closed_without_due, rated, satisfied, unrated, repeat.
+    """
+    df = complaints
+    present = available_measures({"complaints": df})
+    month = _month_code(df["received_at"])
+    cols: dict[str, np.ndarray] = {"received": np.ones(len(df))}
+    closed_at = df["closed_at"] if "closed_at" in df.columns else None
+    if closed_at is not None:
+        timed = closed_at.notna().to_numpy()
+        if cutoff is not None:
+            timed &= (closed_at <= cutoff).fillna(False).to_numpy(dtype=bool)
+    else:
+        timed = np.zeros(len(df), dtype=bool)
+    if "closed" in present:
+        closed = timed.copy()
+        if "status" in df.columns:
+            no_time = closed_at.isna().to_numpy() if closed_at is not None else np.ones(len(df), bool)
+            closed |= no_time & (df["status"] == "closed").fillna(False).to_numpy(dtype=bool)
+        cols["closed"] = closed
+        cols["open_at_cutoff"] = ~closed
+    if "closed_timed" in present:
+        cols["closed_timed"] = timed
+        cols["untimed"] = ~timed
+    if "closed_with_due" in present:
+        with_due = timed & df["due_at"].notna().to_numpy()
+        cols["closed_with_due"] = with_due
+        cols["closed_on_time"] = with_due & (closed_at <= df["due_at"]).fillna(False).to_numpy(bool)
+        cols["closed_without_due"] = cols.get("closed", timed) & ~with_due
+    if "rated" in present:
+        sat = df["satisfaction"]
+        rated = sat.notna().to_numpy()
+        cols["rated"] = rated
+        cols["unrated"] = ~rated
+        cols["satisfied"] = sat.isin(["satisfied", "basically_satisfied"]).to_numpy(dtype=bool)
+    if "repeat" in present:
+        cols["repeat"] = df["is_repeat"].fillna(False).to_numpy(dtype=bool)
+    frame = pd.DataFrame({k: np.asarray(v, dtype="float64") for k, v in cols.items()})
+    frame["unit_level"] = df["unit_level"].to_numpy()
+    frame["unit_id"] = df["unit_id"].to_numpy()
+    frame["month"] = month
+    frame = frame[month >= 0]
+    out = _sum_by_keys(frame, ["unit_level", "unit_id", "month"])
+    out["month"] = _month_label(out["month"]).to_numpy()
+    return out[FLOW_KEYS + [c for c in cols]]
+
+
+def handling_histogram(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = None
+                       ) -> pd.DataFrame:
+    """Sparse histogram of handling hours of tickets closed by ``cutoff``.
+
+    Input: complaints with received_at, closed_at, unit_level, unit_id. Handling hours =
+    (closed_at − received_at) in hours; bin = floor(hours / HIST_BIN_HOURS), negative durations
+    (rejected by ingest) go to bin 0, durations ≥ HIST_CAP_HOURS to the overflow bin
+    HIST_CAP_HOURS.
+    Output: unit_level, unit_id (str), month ('YYYY-MM' of received_at), bin (int64), count
+    (int64 > 0); only non-empty bins.
+    """
+    df = complaints
+    closed_at = df["closed_at"]
+    ok = closed_at.notna() & df["received_at"].notna()
+    if cutoff is not None:
+        ok &= (closed_at <= cutoff).fillna(False)
+    df = df.loc[ok]
+    hours = (df["closed_at"] - df["received_at"]).dt.total_seconds().to_numpy() / 3600.0
+    bins = np.clip(np.floor(hours / HIST_BIN_HOURS), 0, HIST_CAP_HOURS).astype("int64")
+    frame = pd.DataFrame({"unit_level": df["unit_level"].to_numpy(),
+                          "unit_id": df["unit_id"].to_numpy(),
+                          "month": _month_code(df["received_at"]), "bin": bins,
+                          "count": np.ones(len(df), dtype="int64")})
+    out = _sum_by_keys(frame, HIST_KEYS)
+    out["month"] = _month_label(out["month"]).to_numpy()
+    return out
+
+
+def histogram_median(hist: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Median handling hours per group from a (summed) histogram.
+
+    Input: ``hist`` with the ``keys`` columns, ``bin`` (int, lower edge in hours) and ``count``.
+    For N tickets the median is the mean of order statistics r₁ = ⌊(N+1)/2⌋ and r₂ = ⌊N/2⌋+1;
+    each is placed by linear interpolation inside its bin: the f tickets of a bin [L, L+w) are
+    taken as evenly spread at L + (i − ½)/f·w, i = 1…f. Each order statistic therefore lies in the
+    same bin as the estimate, so |estimate − exact median| ≤ w = HIST_BIN_HOURS (1 hour), except
+    in the overflow bin, which is reported as its lower edge HIST_CAP_HOURS (a lower bound).
+    Output: the keys, ``median_hours`` (float64) and ``n`` (float64, tickets).
+    """
+    if hist.empty:
+        return pd.DataFrame({**{k: hist[k] for k in keys},
+                             "median_hours": pd.Series(dtype="float64"),
+                             "n": pd.Series(dtype="float64")})
+    h = hist.sort_values(keys + ["bin"], kind="stable").reset_index(drop=True)
+    grp = h.groupby(keys, observed=True, sort=False)["count"]
+    count = h["count"].to_numpy(dtype="float64")
+    cum = grp.cumsum().to_numpy(dtype="float64")
+    n = grp.transform("sum").to_numpy(dtype="float64")
+    before = cum - count
+    lower = h["bin"].to_numpy(dtype="float64") * HIST_BIN_HOURS
+    overflow = h["bin"].to_numpy() >= HIST_CAP_HOURS
+    estimates, rows = [], None
+    for rank in (np.floor((n + 1) / 2), np.floor(n / 2) + 1):
+        hit = np.flatnonzero((before < rank) & (rank <= cum))   # one row per group, in order
+        pos = lower[hit] + (rank[hit] - before[hit] - 0.5) / count[hit] * HIST_BIN_HOURS
+        estimates.append(np.where(overflow[hit], lower[hit], pos))
+        rows = hit if rows is None else rows
+    out = h.loc[rows, keys].reset_index(drop=True)
+    out["median_hours"] = (estimates[0] + estimates[1]) / 2
+    out["n"] = n[rows]
+    return out
+
+
+def volunteer_measures(volunteer_hours: pd.DataFrame) -> pd.DataFrame:
+    """Flow measures of volunteer records (one activity per row, data/model.py).
+
+    Input: date, unit_level, unit_id (required); hours (h), participations (人次) (optional).
+    Output: unit_level, unit_id, month ('YYYY-MM'), activities, and hours / participations
+    (float64) when present. Records without a date are ignored.
+    """
+    df = volunteer_hours
+    present = available_measures({"volunteer_hours": df})
+    frame = pd.DataFrame({"unit_level": df["unit_level"].to_numpy(),
+                          "unit_id": df["unit_id"].to_numpy(),
+                          "month": _month_code(df["date"]),
+                          "activities": np.ones(len(df))})
+    for name in ("hours", "participations"):
+        if name in present:
+            frame[name] = df[name].astype("float64").fillna(0.0).to_numpy()
+    frame = frame[frame["month"] >= 0]
+    out = _sum_by_keys(frame, FLOW_KEYS)
+    out["month"] = _month_label(out["month"]).to_numpy()
+    return out
+
+
+def _register_year(df: pd.DataFrame) -> pd.Series:
+    if "year" in df.columns:
+        return df["year"].astype("Int64")
+    return pd.Series(pd.NA, index=df.index, dtype="Int64")
+
+
+def grid_measures(grids: pd.DataFrame, finest_level: str) -> pd.DataFrame:
+    """Stock measures of the grid register (one grid per register year, data/model.py).
+
+    Input: unit_id (finest-level id), year (Int64 or <NA>), and any of households (户),
+    population (人), full_time_workers, part_time_workers, has_party_branch (boolean),
+    community_workers. Missing numbers count as 0 in sums (households also counts the grids that
+    report it, so households_per_grid is over reporting grids); a missing has_party_branch or
+    full_time_workers counts as "no".
+    Output: unit_level (= ``finest_level``), unit_id, year (Int64), grids and each available grid
+    measure (float64).
+    """
+    df = grids
+    present = available_measures({"grids": df})
+    frame = pd.DataFrame({"unit_id": df["unit_id"].to_numpy(),
+                          "year": _register_year(df).fillna(-1).astype("int64").to_numpy(),
+                          "grids": np.ones(len(df))})
+
+    def num(col: str) -> np.ndarray:
+        return pd.to_numeric(df[col], errors="coerce").astype("float64").to_numpy()
+
+    if "households" in present:
+        hh = num("households")
+        frame["households"] = np.nan_to_num(hh)
+        frame["grids_with_households"] = (~np.isnan(hh)).astype("float64")
+        frame["grids_without_households"] = np.isnan(hh).astype("float64")
+    if "population" in present:
+        frame["population"] = np.nan_to_num(num("population"))
+    if "grids_with_full_time" in present:
+        frame["grids_with_full_time"] = (np.nan_to_num(num("full_time_workers")) >= 1).astype(float)
+    if "grid_workers" in present:
+        frame["grid_workers"] = (np.nan_to_num(num("full_time_workers"))
+                                 + np.nan_to_num(num("part_time_workers")))
+    if "grids_with_branch" in present:
+        frame["grids_with_branch"] = (df["has_party_branch"].astype("boolean").fillna(False)
+                                      .to_numpy(dtype="float64"))
+    if "community_workers" in present:
+        frame["community_workers"] = np.nan_to_num(num("community_workers"))
+    out = _sum_by_keys(frame, ["unit_id", "year"])
+    out.insert(0, "unit_level", finest_level)
+    out["year"] = out["year"].astype("Int64").where(out["year"] >= 0)
+    return out
+
+
+def station_measures(stations: pd.DataFrame, area_min_m2: Mapping[str, float] | None = None
+                     ) -> pd.DataFrame:
+    """Stock measures of the service-station register (data/model.py ``stations``).
+
+    Input: unit_level, unit_id, year (Int64 or <NA>), station_type (str), area_m2 (float, m²).
+    ``area_min_m2``: minimum area in m² by exact station type; default
+    ``catalog.DEFAULT_STATION_AREA_MIN_M2`` (广安市委组织部: 社区党群服务中心 300, 村党群服务中心 90).
+    Output: unit_level, unit_id, year (Int64), stations, and when station_type and area_m2 are
+    present centres_with_standard, centres_meeting_area, centres_without_area (float64).
+    """
+    df = stations
+    present = available_measures({"stations": df})
+    frame = pd.DataFrame({"unit_level": df["unit_level"].to_numpy(),
+                          "unit_id": df["unit_id"].to_numpy(),
+                          "year": _register_year(df).fillna(-1).astype("int64").to_numpy(),
+                          "stations": np.ones(len(df))})
+    if "centres_with_standard" in present:
+        minimum = (df["station_type"].astype("string").str.strip()
+                   .map(dict(area_min_m2 if area_min_m2 is not None
+                             else station_area_minimums(None)))
+                   .astype("float64").to_numpy())
+        area = pd.to_numeric(df["area_m2"], errors="coerce").astype("float64").to_numpy()
+        has_std = ~np.isnan(minimum)
+        known = has_std & ~np.isnan(area)
+        frame["centres_with_standard"] = known.astype(float)
+        frame["centres_meeting_area"] = (known & (np.nan_to_num(area) >= np.nan_to_num(minimum))
+                                         ).astype(float)
+        frame["centres_without_area"] = (has_std & np.isnan(area)).astype(float)
+    out = _sum_by_keys(frame, STOCK_KEYS)
+    out["year"] = out["year"].astype("Int64").where(out["year"] >= 0)
+    return out
+
+
+@dataclass
+class Measures:
+    """All measures of one dataset.
+
+    flows: {table: flow measure frame}; stocks: {table: stock measure frame};
+    histogram: the handling-hours histogram (or None); available: measure names present.
+    """
+
+    flows: dict[str, pd.DataFrame] = field(default_factory=dict)
+    stocks: dict[str, pd.DataFrame] = field(default_factory=dict)
+    histogram: pd.DataFrame | None = None
+    available: set[str] = field(default_factory=set)
+
+
+def compute_measures(dataset) -> Measures:
+    """Every available measure of a ``data.model.Dataset`` (tables absent or empty are skipped).
+
+    Uses ``dataset.cutoff`` for complaints and ``dataset.config['standards']`` for station area
+    minimums. Returns a ``Measures`` bundle.
+    """
+    tables = {k: v for k, v in dataset.tables.items() if v is not None and len(v)}
+    available = available_measures(tables)
+    out = Measures(available=available)
+    cutoff = dataset.cutoff
+    if "received" in available:
+        out.flows["complaints"] = complaint_measures(tables["complaints"], cutoff)
+    if "handling_hours_histogram" in available:
+        out.histogram = handling_histogram(tables["complaints"], cutoff)
+    if "activities" in available:
+        out.flows["volunteer_hours"] = volunteer_measures(tables["volunteer_hours"])
+    if "grids" in available:
+        out.stocks["grids"] = grid_measures(tables["grids"], dataset.finest)
+    if "stations" in available:
+        out.stocks["stations"] = station_measures(tables["stations"],
+                                                  station_area_minimums(dataset.config))
+    return out

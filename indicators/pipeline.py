@@ -1,0 +1,116 @@
+"""From a dataset manifest to the results every view and the workbook read.
+
+``build(manifest_path)`` = ``data.load_dataset`` → ``compute_indicators`` → ``add_yoy`` →
+``add_rank``, with the indicator table cached as Parquet. The cache key is a SHA-256 over the
+manifest file's bytes, the dataset's source hashes (``dataset.report.sources[*].sha256``), the
+dataset's ``config`` and the code version (a hash of this package's ``.py`` and ``.yaml`` files),
+so editing data, manifest, standards or indicator code all invalidate it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from indicators.catalog import Indicator, catalog_for
+from indicators.compare import add_rank, add_yoy
+from indicators.table import compute_with_registers
+
+log = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).parent
+CACHE_SUBDIR = "indicators"
+
+
+@dataclass
+class Results:
+    """What the Dash app (layouts/) and the workbook (reports/) read.
+
+    dataset: the ``data.model.Dataset``; table: the tidy indicator table (compute_indicators
+    columns + add_yoy's prev_value, change, change_unit, change_good + add_rank's rank,
+    rank_of); catalog: ``{id: Indicator}`` in display order with the dataset's standard
+    overrides; register_years: which register each year used (period, table, register_year,
+    fallback); from_cache: whether the table came from the Parquet cache.
+    """
+
+    dataset: Any
+    table: pd.DataFrame
+    catalog: dict[str, Indicator]
+    register_years: pd.DataFrame = field(default_factory=pd.DataFrame)
+    from_cache: bool = False
+
+
+def code_version() -> str:
+    """SHA-256 (first 16 hex digits) of this package's source and catalog files."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.glob("*.py")) + sorted(PACKAGE_DIR.glob("*.yaml")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_key(dataset, periods: tuple[str, ...]) -> str:
+    """Cache key of a dataset's indicator table (see module docstring)."""
+    digest = hashlib.sha256(code_version().encode())
+    manifest = Path(dataset.manifest_path)
+    if manifest.is_file():
+        digest.update(manifest.read_bytes())
+    sources = sorted((s.table, s.file, s.sheet or "", s.sha256) for s in dataset.report.sources)
+    digest.update(json.dumps({"sources": sources, "periods": list(periods),
+                              "config": dataset.config, "cutoff": str(dataset.cutoff)},
+                             sort_keys=True, default=str, ensure_ascii=False).encode())
+    return digest.hexdigest()[:24]
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write atomically (temporary file + rename) so a crash never leaves half a cache file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def build(manifest_path: str | Path, cache_dir: str | Path | None = None,
+          periods: tuple[str, ...] = ("year", "month")) -> Results:
+    """Load a dataset and compute its indicator table with year-on-year change and ranks.
+
+    manifest_path: the dataset's ``dataset.yaml``. cache_dir: where ingest and this step keep
+    their Parquet caches (the indicator table goes to ``cache_dir/indicators/<key>.parquet``);
+    None disables the indicator cache (ingest decides its own default). Raises whatever
+    ``data.load_dataset`` raises for an unreadable manifest, and ``ValueError`` for invalid
+    standard overrides in the manifest.
+    """
+    from data import load_dataset  # imported here: ingest is a separate stage
+
+    dataset = load_dataset(manifest_path, cache_dir=cache_dir)
+    catalog = catalog_for(dataset.config)
+    cached = None
+    if cache_dir is not None:
+        key = cache_key(dataset, periods)
+        base = Path(cache_dir) / CACHE_SUBDIR
+        table_path, reg_path = base / f"{key}.parquet", base / f"{key}.registers.parquet"
+        if table_path.is_file() and reg_path.is_file():
+            try:
+                cached = pd.read_parquet(table_path), pd.read_parquet(reg_path)
+            except (OSError, ValueError) as exc:   # a damaged cache is recomputed, not fatal
+                log.warning("ignoring unreadable indicator cache %s: %s", table_path, exc)
+    if cached is not None:
+        return Results(dataset, cached[0], catalog, cached[1], from_cache=True)
+    table, registers = compute_with_registers(dataset, periods, catalog)
+    table = add_rank(add_yoy(table, catalog), catalog)
+    if cache_dir is not None:
+        _write_parquet(table, table_path)
+        _write_parquet(registers, reg_path)
+    return Results(dataset, table, catalog, registers)

@@ -1,0 +1,154 @@
+"""The tidy indicator table (指标长表): the contract between computation and presentation.
+
+``compute_indicators(dataset)`` → one row per (level, unit, period, indicator) with the columns of
+docs/architecture.md §3. Every value is a ratio of sums of additive measures at its level and
+period (never a mean of rates); medians come from the summed handling-hours histogram.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from indicators.catalog import Indicator, catalog_for
+from indicators.measures import compute_measures, histogram_median
+from indicators.rollup import TOTAL_LEVEL, Cube, rollup
+
+COLUMNS = ["level", "unit_id", "unit_name", "period", "indicator_id", "numerator",
+           "denominator", "value", "small_count", "excluded"]
+
+#: Derived denominators that are not stored measures.
+PREV_YEAR = "received_prev_year"
+HISTOGRAM = "handling_hours_histogram"
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("numerator", "denominator",
+                                                                "value", "excluded")
+                                      else "bool" if c == "small_count" else "str")
+                         for c in COLUMNS})
+
+
+def computable(ind: Indicator, available: set[str]) -> bool:
+    """True when every measure ``ind`` needs is available (its table and columns are present)."""
+    needed = {ind.numerator} | ({ind.denominator} - {"", PREV_YEAR})
+    return needed <= available
+
+
+def _ratio(num: np.ndarray, den: np.ndarray, scale: float) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0) * scale, np.nan)
+
+
+def _indicator_rows(ind: Indicator, cube: Cube, rows: pd.DataFrame,
+                    medians: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Numerator, denominator, value, excluded of one indicator over the cube ``rows``."""
+    m = rows
+    if ind.kind == "median":
+        if medians is None:
+            return None
+        m = m.loc[m[ind.denominator].notna()]
+        m = m.merge(medians, on=["level", "unit_id", "period"], how="left")
+        value = (m["median_hours"] / 24.0).to_numpy()
+        num, den = value, m[ind.denominator].to_numpy(dtype="float64")
+    elif ind.denominator == PREV_YEAR:
+        m = m.loc[m[ind.numerator].notna()]
+        full = cube.complete_years.get(ind.table, set())
+        prev = cube.measures.loc[cube.measures["period_kind"] == "year",
+                                 ["level", "unit_id", "year", ind.numerator]]
+        prev = prev.assign(year=prev["year"] + 1).rename(columns={ind.numerator: PREV_YEAR})
+        m = m.merge(prev, on=["level", "unit_id", "year"], how="left")
+        ok = m["year"].isin(full).to_numpy() & m["year"].sub(1).isin(full).to_numpy()
+        num = m[ind.numerator].to_numpy(dtype="float64")
+        den = np.where(ok, m[PREV_YEAR].to_numpy(dtype="float64"), np.nan)
+        value = _ratio(num, den, 1.0) - 1.0
+    elif not ind.denominator:
+        m = m.loc[m[ind.numerator].notna()]
+        num = m[ind.numerator].to_numpy(dtype="float64")
+        den = np.full(len(m), np.nan)
+        value = num * ind.scale
+    else:
+        m = m.loc[m[ind.numerator].notna()]
+        num = m[ind.numerator].to_numpy(dtype="float64")
+        den = m[ind.denominator].to_numpy(dtype="float64")
+        value = _ratio(num, den, ind.scale)
+    excluded = (m[ind.excluded].to_numpy(dtype="float64")
+                if ind.excluded and ind.excluded in m.columns else np.full(len(m), np.nan))
+    small = (np.nan_to_num(den, nan=np.inf) < ind.min_count) if ind.min_count else \
+        np.zeros(len(m), dtype=bool)
+    return pd.DataFrame({"level": m["level"].to_numpy(), "unit_id": m["unit_id"].to_numpy(),
+                         "unit_name": m["unit_name"].to_numpy(),
+                         "period": m["period"].to_numpy(), "indicator_id": ind.id,
+                         "numerator": num, "denominator": den, "value": value,
+                         "small_count": small, "excluded": excluded})
+
+
+def indicators_from_cube(cube: Cube, catalog: Mapping[str, Indicator]) -> pd.DataFrame:
+    """The tidy indicator table from a rolled-up ``Cube`` (see ``compute_indicators``)."""
+    medians = None
+    if cube.histogram is not None:
+        medians = histogram_median(cube.histogram, ["level", "unit_id", "period"])
+        for col in ("level", "unit_id", "period"):
+            medians[col] = medians[col].astype(str)
+    parts = []
+    for ind in catalog.values():
+        if not computable(ind, cube.available) or ind.numerator not in cube.measures.columns \
+                and ind.kind != "median":
+            continue
+        if ind.kind == "median" and ind.denominator not in cube.measures.columns:
+            continue
+        rows = cube.measures.loc[cube.measures["period_kind"].isin(ind.periods)]
+        part = _indicator_rows(ind, cube, rows, medians)
+        if part is not None and len(part):
+            parts.append(part)
+    if not parts:
+        return _empty()
+    table = pd.concat(parts, ignore_index=True)
+    order = {lv: i for i, lv in enumerate([TOTAL_LEVEL, *cube.levels])}
+    ind_order = {ind_id: i for i, ind_id in enumerate(catalog)}
+    table = table.assign(_i=table["indicator_id"].map(ind_order),
+                         _l=table["level"].map(order)) \
+        .sort_values(["_i", "_l", "period", "unit_id"], kind="stable") \
+        .drop(columns=["_i", "_l"]).reset_index(drop=True)
+    for col in ("level", "unit_id", "unit_name", "period", "indicator_id"):
+        table[col] = table[col].astype("str")
+    table["small_count"] = table["small_count"].astype(bool)
+    return table[COLUMNS]
+
+
+def compute_indicators(dataset, periods: tuple[str, ...] = ("year", "month"),
+                       catalog: Mapping[str, Indicator] | None = None) -> pd.DataFrame:
+    """The tidy indicator table of a ``data.model.Dataset``.
+
+    periods: any of 'year', 'month'. catalog: default ``catalog_for(dataset.config)`` (the
+    built-in catalog with the dataset's standard overrides). Indicators whose table or input
+    columns are missing are skipped; an indicator is computed only for the period kinds its
+    catalog entry lists (register indicators and complaints_yoy: years only).
+
+    Returns one row per (level, unit, period, indicator), columns:
+    level (str: 'total' or a level of dataset.levels), unit_id (str, 'total' for the whole),
+    unit_name (str; total = dataset.name or '全部'), period (str 'YYYY' or 'YYYY-MM'),
+    indicator_id (str), numerator, denominator (float64: Σ measures; for medians the median in
+    days and the number of closed tickets; for counts the denominator is NaN; for complaints_yoy
+    this and last year's tickets), value (float64: rates as fractions, days, counts, per-capita
+    values already × scale; NaN when the denominator is 0 or unknown), small_count (bool:
+    denominator < the indicator's min_count), excluded (float64: records left out — closed
+    without due date for on_time_rate, unrated for satisfaction_rate, open or without closing
+    time for median_handling_days, grids without households, centres without area; NaN if n/a).
+    Rows are ordered by catalog order, level (total first), period, unit_id.
+    Which register each year used: ``compute_with_registers``. Raises ``ValueError`` for an
+    unknown period kind or an invalid standard override.
+    """
+    return compute_with_registers(dataset, periods, catalog)[0]
+
+
+def compute_with_registers(dataset, periods: tuple[str, ...] = ("year", "month"),
+                           catalog: Mapping[str, Indicator] | None = None
+                           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(compute_indicators(...), register_years)``; register_years has columns period
+    ('YYYY'), table ('grids' | 'stations'), register_year (Int64, <NA> = undated register),
+    fallback (bool: the period used an earlier or undated register) — see ``rollup.Cube``."""
+    cat = catalog_for(dataset.config) if catalog is None else dict(catalog)
+    cube = rollup(dataset, compute_measures(dataset), periods)
+    return indicators_from_cube(cube, cat), cube.register_years
