@@ -1,0 +1,26 @@
+"""Shared pytest configuration.
+
+Browser tests (tests/test_browser*.py) use dash[testing]'s ``dash_duo`` with Debian's
+/usr/bin/chromium and /usr/bin/chromedriver; run them headless:
+``pytest tests/test_browser.py --headless``. On failure dash[testing] saves a screenshot to
+/tmp/dash_artifacts/.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+os.environ.setdefault("DASH_TEST_CHROMEPATH", shutil.which("chromium") or "/usr/bin/chromium")
+
+
+def pytest_setup_options():
+    """Extra Chromium flags for dash[testing] (it already adds --no-sandbox, --disable-gpu and
+    --disable-dev-shm-usage): no background connections (the tests must pass offline), a
+    1366×768 window (the smallest screen the dashboard is designed for)."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.add_argument("--disable-background-networking")
+    options.add_argument("--window-size=1366,768")
+    options.add_argument("--lang=zh-CN")
+    return options

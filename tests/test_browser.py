@@ -1,0 +1,121 @@
+"""Headless browser tests of the dashboard on the synthetic Results (tests/layouts_synthetic.py).
+
+Run: ``/work/main/.venv/bin/pytest tests/test_browser.py --headless``.
+
+Expected figures are worked out by hand from the synthetic grids (grid i = 1…20):
+- 办结率 (resolution_rate), whole dataset, 2025: received Σ(5+i) = 310, closed 310 − Σ(i mod 3)
+  = 310 − 21 = 289 → 93.2%; 2024: received Σ(4+i) = 290, closed 269 → 92.76%; change +0.47
+  percentage points → "+0.5 个百分点".
+- 社区 ranking 2025, 办结率: 冬梅社区 (C4, grids 9–10: 28/29 = 96.6%) is first;
+  满意率 (satisfaction_rate): 南湖社区 (C7, grids 16–18: 80/81 = 98.8%) is first.
+- 街道 满意率 2024 (satisfied one less per grid): 胜利街道 (S4, grids 16–20: rated 140,
+  satisfied 140 − 2 − 5 = 133 → 95.0%) is first; 和平街道 (S1, grids 1–5: rated 65, satisfied
+  65 − 3 − 5 = 57 → 87.7%, below the 90% standard) is last.
+"""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from layouts import create_app, ids
+from tests.layouts_synthetic import make_results
+
+TIMEOUT = 10
+
+
+@pytest.fixture
+def app():
+    return create_app(make_results())
+
+
+def _open(dash_duo, app, path: str = "/") -> None:
+    dash_duo.start_server(app)
+    if path != "/":
+        dash_duo.wait_for_page(url=f"{dash_duo.server_url}{path}")
+
+
+def _card(dash_duo, indicator_id: str):
+    return dash_duo.find_element(f'[id*="{indicator_id}"].kpi-card')
+
+
+def _bar_labels(dash_duo) -> list[str]:
+    """The unit labels of the bar chart as a user reads them, top to bottom."""
+    ticks = dash_duo.find_elements(f"#{ids.CMP_GRAPH} .yaxislayer-above .ytick text")
+    return [e.text for e in sorted(ticks, key=lambda e: e.location["y"])]
+
+
+def _dropdown_text(dash_duo, component_id: str) -> str:
+    return dash_duo.find_element(f"#{component_id}").text.strip()
+
+
+def test_overview_opens_with_kpi_cards_and_no_console_errors(dash_duo, app):
+    _open(dash_duo, app)
+    dash_duo.wait_for_element(".kpi-card", timeout=TIMEOUT)
+
+    assert dash_duo.find_element(".app-title").text == "党建引领基层治理指标看板"
+    assert dash_duo.find_element(f"#{ids.SAMPLE_BADGE}").text == "示例数据"
+    assert len(dash_duo.find_elements(".kpi-card")) == 4
+    card = _card(dash_duo, "resolution_rate")
+    assert card.find_element("css selector", ".kpi-name").text == "办结率"
+    assert card.find_element("css selector", ".kpi-value").text == "93.2%"
+    assert "status-meets" in card.get_attribute("class")
+    assert "达标" in card.find_element("css selector", ".kpi-status").text
+    change = card.find_element("css selector", ".kpi-change")
+    assert "+0.5 个百分点" in change.text
+    assert "change-good" in change.get_attribute("class")
+
+    dash_duo.select_dcc_dropdown(f"#{ids.OV_YEAR}", value="2024")
+    dash_duo.wait_for_text_to_equal(
+        '[id*="resolution_rate"].kpi-card .kpi-value', "92.8%", timeout=TIMEOUT)
+    assert "year=2024" in dash_duo.driver.current_url
+    assert dash_duo.get_logs() == []
+
+
+def test_compare_changing_indicator_changes_chart(dash_duo, app):
+    _open(dash_duo, app, "/compare?level=community")
+    dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "办结率 · 社区 · 2025 年",
+                                    timeout=TIMEOUT)
+    assert _bar_labels(dash_duo)[0] == "1. 冬梅社区"
+    assert len(dash_duo.find_elements(f"#{ids.CMP_GRAPH} .bars .point")) == 8
+
+    dash_duo.select_dcc_dropdown(f"#{ids.CMP_INDICATOR}", value="满意率")
+    dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "满意率 · 社区 · 2025 年",
+                                    timeout=TIMEOUT)
+    assert _bar_labels(dash_duo)[0] == "1. 南湖社区"
+    # the table follows the chart: first row is the best unit
+    dash_duo.wait_for_text_to_equal(
+        f'#{ids.CMP_GRID} .ag-row[row-index="0"] [col-id="unit_name"]', "南湖社区",
+        timeout=TIMEOUT)
+    query = parse_qs(urlparse(dash_duo.driver.current_url).query)
+    assert query["indicator"] == ["satisfaction_rate"]
+    assert query["level"] == ["community"]
+    assert dash_duo.get_logs() == []
+
+
+def test_url_with_query_reproduces_the_view(dash_duo, app):
+    _open(dash_duo, app, "/compare?indicator=satisfaction_rate&level=street&year=2024")
+    dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "满意率 · 街道 · 2024 年",
+                                    timeout=TIMEOUT)
+    assert _dropdown_text(dash_duo, ids.CMP_INDICATOR) == "满意率"
+    assert _dropdown_text(dash_duo, ids.CMP_LEVEL) == "街道"
+    assert _dropdown_text(dash_duo, ids.CMP_YEAR) == "2024"
+    labels = _bar_labels(dash_duo)
+    assert labels[0] == "1. 胜利街道"
+    assert labels[-1] == "4. 和平街道"
+
+    # a unit in the overview URL is the unit shown
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/?year=2024&unit=district:D1")
+    dash_duo.wait_for_element(".kpi-card", timeout=TIMEOUT)
+    assert dash_duo.find_element(f"#{ids.OV_SUMMARY}").text.startswith("东城区 · 2024 年")
+    assert dash_duo.get_logs() == []
+
+
+def test_language_switch_keeps_the_view(dash_duo, app):
+    _open(dash_duo, app, "/compare?indicator=satisfaction_rate&level=street")
+    dash_duo.wait_for_element(f"#{ids.CMP_GRAPH} .gtitle", timeout=TIMEOUT)
+    dash_duo.find_element(f"#{ids.CMP_LANG_SWITCH}").click()
+    dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle",
+                                    "Satisfaction rate · Street · 2025", timeout=TIMEOUT)
+    assert dash_duo.find_element(".app-title").text.startswith("Party-building")
+    assert dash_duo.get_logs() == []
