@@ -130,9 +130,29 @@ def _month_label(code: pd.Series | np.ndarray) -> pd.Series:
     return (code // 100).astype(str) + "-" + (code % 100).astype(str).str.zfill(2)
 
 
+def _sum_by_unit(unit_level: pd.Series, unit_id: pd.Series, keys: dict[str, np.ndarray],
+                 values: dict[str, np.ndarray], keep: np.ndarray | None = None) -> pd.DataFrame:
+    """Sum ``values`` by (unit_level, unit_id, keys…), grouping on integer codes (string keys are
+    factorised once, which is several times faster than grouping on Arrow strings).
+
+    Returns unit_level, unit_id (str), the keys and the value columns; rows where ``keep`` is
+    False are left out.
+    """
+    level_code, level_uniq = pd.factorize(unit_level)
+    id_code, id_uniq = pd.factorize(unit_id)
+    frame = pd.DataFrame({"_l": level_code, "_i": id_code, **keys, **values})
+    if keep is not None:
+        frame = frame.loc[keep]
+    out = frame.groupby(["_l", "_i", *keys], sort=True).sum().reset_index()
+    out.insert(0, "unit_level", np.asarray(level_uniq, dtype=object)[out["_l"].to_numpy()])
+    out.insert(1, "unit_id", np.asarray(id_uniq, dtype=object)[out["_i"].to_numpy()])
+    out["unit_level"] = out["unit_level"].astype("str")
+    out["unit_id"] = out["unit_id"].astype("str")
+    return out.drop(columns=["_l", "_i"])
+
+
 def _sum_by_keys(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    out = frame.groupby(keys, observed=True, sort=True, dropna=False).sum().reset_index()
-    return out
+    return frame.groupby(keys, observed=True, sort=True, dropna=False).sum().reset_index()
 
 
 def complaint_measures(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = None
@@ -155,14 +175,14 @@ def complaint_measures(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = N
     if closed_at is not None:
         timed = closed_at.notna().to_numpy()
         if cutoff is not None:
-            timed &= (closed_at <= cutoff).fillna(False).to_numpy(dtype=bool)
+            timed = timed & (closed_at <= cutoff).fillna(False).to_numpy(dtype=bool)
     else:
         timed = np.zeros(len(df), dtype=bool)
     if "closed" in present:
-        closed = timed.copy()
+        closed = timed
         if "status" in df.columns:
             no_time = closed_at.isna().to_numpy() if closed_at is not None else np.ones(len(df), bool)
-            closed |= no_time & (df["status"] == "closed").fillna(False).to_numpy(dtype=bool)
+            closed = closed | no_time & (df["status"] == "closed").fillna(False).to_numpy(dtype=bool)
         cols["closed"] = closed
         cols["open_at_cutoff"] = ~closed
     if "closed_timed" in present:
@@ -181,12 +201,9 @@ def complaint_measures(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = N
         cols["satisfied"] = sat.isin(["satisfied", "basically_satisfied"]).to_numpy(dtype=bool)
     if "repeat" in present:
         cols["repeat"] = df["is_repeat"].fillna(False).to_numpy(dtype=bool)
-    frame = pd.DataFrame({k: np.asarray(v, dtype="float64") for k, v in cols.items()})
-    frame["unit_level"] = df["unit_level"].to_numpy()
-    frame["unit_id"] = df["unit_id"].to_numpy()
-    frame["month"] = month
-    frame = frame[month >= 0]
-    out = _sum_by_keys(frame, ["unit_level", "unit_id", "month"])
+    out = _sum_by_unit(df["unit_level"], df["unit_id"], {"month": month},
+                       {k: np.asarray(v, dtype="float64") for k, v in cols.items()},
+                       keep=month >= 0)
     out["month"] = _month_label(out["month"]).to_numpy()
     return out[FLOW_KEYS + [c for c in cols]]
 
@@ -210,11 +227,9 @@ def handling_histogram(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = N
     df = df.loc[ok]
     hours = (df["closed_at"] - df["received_at"]).dt.total_seconds().to_numpy() / 3600.0
     bins = np.clip(np.floor(hours / HIST_BIN_HOURS), 0, HIST_CAP_HOURS).astype("int64")
-    frame = pd.DataFrame({"unit_level": df["unit_level"].to_numpy(),
-                          "unit_id": df["unit_id"].to_numpy(),
-                          "month": _month_code(df["received_at"]), "bin": bins,
-                          "count": np.ones(len(df), dtype="int64")})
-    out = _sum_by_keys(frame, HIST_KEYS)
+    out = _sum_by_unit(df["unit_level"], df["unit_id"],
+                       {"month": _month_code(df["received_at"]), "bin": bins},
+                       {"count": np.ones(len(df), dtype="int64")})
     out["month"] = _month_label(out["month"]).to_numpy()
     return out
 
@@ -263,15 +278,14 @@ def volunteer_measures(volunteer_hours: pd.DataFrame) -> pd.DataFrame:
     """
     df = volunteer_hours
     present = available_measures({"volunteer_hours": df})
-    frame = pd.DataFrame({"unit_level": df["unit_level"].to_numpy(),
-                          "unit_id": df["unit_id"].to_numpy(),
-                          "month": _month_code(df["date"]),
-                          "activities": np.ones(len(df))})
+    month = _month_code(df["date"])
+    values = {"activities": np.ones(len(df))}
     for name in ("hours", "participations"):
         if name in present:
-            frame[name] = df[name].astype("float64").fillna(0.0).to_numpy()
-    frame = frame[frame["month"] >= 0]
-    out = _sum_by_keys(frame, FLOW_KEYS)
+            values[name] = pd.to_numeric(df[name], errors="coerce").astype("float64") \
+                .fillna(0.0).to_numpy()
+    out = _sum_by_unit(df["unit_level"], df["unit_id"], {"month": month}, values,
+                       keep=month >= 0)
     out["month"] = _month_label(out["month"]).to_numpy()
     return out
 

@@ -88,6 +88,7 @@ class Hierarchy:
         self.name_of = np.append(u["unit_name"].astype("string").fillna("")
                                  .to_numpy(dtype=object), total_name)
         self.total = self.n
+        self.id_code, self.id_categories = pd.factorize(self.id_of)
 
     def codes(self, unit_level: pd.Series, unit_id: pd.Series) -> np.ndarray:
         """Unit codes of records (−1 for a unit not in the hierarchy)."""
@@ -278,15 +279,19 @@ def _label(frame: pd.DataFrame, hier: Hierarchy, keep: list[str] | None = None) 
     pcodes, puniq = pd.factorize(pcode)
     plabels = np.array([f"{p // 100}-{p % 100:02d}" if p >= 10000 else str(p) for p in puniq],
                        dtype=object)
-    out = pd.DataFrame({
-        "level": pd.Categorical(hier.level_of[uid]) if keep else hier.level_of[uid],
-        "unit_id": pd.Categorical(hier.id_of[uid]) if keep else hier.id_of[uid],
-        "period": pd.Categorical(plabels[pcodes]) if keep else plabels[pcodes],
-    })
-    if keep:
+    if keep:   # large frame: categoricals from codes, no per-row strings
+        level_cats = pd.Index(pd.unique(hier.level_of))
+        out = pd.DataFrame({
+            "level": pd.Categorical.from_codes(level_cats.get_indexer(hier.level_of)[uid],
+                                               level_cats),
+            "unit_id": pd.Categorical.from_codes(hier.id_code[uid], hier.id_categories),
+            "period": pd.Categorical.from_codes(pcodes, pd.Index(plabels)),
+        })
         for col in keep:
             out[col] = frame[col].to_numpy()
         return out
+    out = pd.DataFrame({"level": hier.level_of[uid], "unit_id": hier.id_of[uid],
+                        "period": plabels[pcodes]})
     out.insert(2, "unit_name", hier.name_of[uid])
     out["period_kind"] = np.where(is_month, "month", "year")
     out["year"] = year.astype("int64")
