@@ -1,0 +1,140 @@
+"""党建引领基层治理指标看板 — command line entry point.
+
+    python app.py                         serve the embedded sample dataset at http://127.0.0.1:8050
+    python app.py serve [--host --port]   the dashboard
+    python app.py validate [--report F]   print the load report (exit 1 when a file cannot be read)
+    python app.py indicators --out F.csv  the tidy indicator table as CSV
+    python app.py export --year Y --out F.xlsx [--scope UNIT]   the annual review workbook
+
+Every command takes ``--dataset PATH/dataset.yaml`` (default: the embedded sample).
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+ROOT = Path(__file__).resolve().parent
+SAMPLE_MANIFEST = ROOT / "data" / "sample" / "dataset.yaml"
+
+#: exactly these columns, in this order, in `indicators --out`
+INDICATOR_CSV_COLUMNS = ["level", "unit_id", "unit_name", "period", "indicator_id",
+                         "numerator", "denominator", "value"]
+
+dataset_option = click.option(
+    "--dataset", "dataset_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=SAMPLE_MANIFEST, show_default="data/sample/dataset.yaml",
+    help="数据集清单 dataset.yaml 的路径 / path to the dataset manifest")
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _build(dataset_path: Path):
+    """Load the dataset and compute the indicator table, reporting progress on stderr."""
+    from indicators.pipeline import build
+
+    _say(f"正在读取数据集 {dataset_path} …")
+    started = time.perf_counter()
+    results = build(dataset_path)
+    report = results.dataset.report
+    _say(f"读取完成：{report.rows_read:,} 行，接收 {report.accepted:,}，拒收 {report.rejected:,}，"
+         f"空行 {report.blank:,}；指标 {len(results.table):,} 行；用时 {time.perf_counter() - started:.1f} 秒")
+    for fatal in report.fatal:
+        _say(f"无法读取 {fatal['file']}：{fatal['message']}")
+    return results
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """党建引领基层治理指标看板 (community-governance indicators dashboard)."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(serve)
+
+
+@cli.command()
+@dataset_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址 / address to listen on")
+@click.option("--port", default=8050, show_default=True, type=int, help="端口 / port")
+@click.option("--debug/--no-debug", default=False, help="Dash 调试模式（仅限开发）/ developer mode")
+def serve(dataset_path: Path = SAMPLE_MANIFEST, host: str = "127.0.0.1", port: int = 8050,
+          debug: bool = False) -> None:
+    """启动看板 / serve the dashboard."""
+    from layouts import create_app
+
+    results = _build(dataset_path)
+    app = create_app(results)
+    _say(f"看板已启动：http://{host}:{port}/ （按 Ctrl+C 停止）")
+    app.run(host=host, port=port, debug=debug)
+
+
+@cli.command()
+@dataset_option
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="把载入报告写成 JSON / write the load report as JSON")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+def validate(dataset_path: Path, report_path: Path | None, lang: str) -> None:
+    """检查数据并打印载入报告 / check the files and print the load report."""
+    from data import load_dataset
+    from data.report import format_report
+
+    dataset = load_dataset(dataset_path)
+    click.echo(format_report(dataset.report, lang=lang))
+    if report_path is not None:
+        report_path.write_text(json.dumps(dataset.report.to_dict(), ensure_ascii=False, indent=2),
+                               encoding="utf-8")
+        _say(f"载入报告已写入 {report_path}")
+    if dataset.report.fatal:
+        sys.exit(1)
+
+
+@cli.command("indicators")
+@dataset_option
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="输出 CSV 路径 / output CSV")
+@click.option("--period", type=click.Choice(["year", "month", "all"]), default="year",
+              show_default=True, help="年度或月度 / yearly or monthly rows")
+def indicators_cmd(dataset_path: Path, out_path: Path, period: str) -> None:
+    """写出指标长表 CSV / write the tidy indicator table."""
+    results = _build(dataset_path)
+    table = results.table
+    is_month = table["period"].str.len() > 4
+    if period == "year":
+        table = table[~is_month]
+    elif period == "month":
+        table = table[is_month]
+    table[INDICATOR_CSV_COLUMNS].to_csv(out_path, index=False, encoding="utf-8")
+    _say(f"已写出 {len(table):,} 行到 {out_path}")
+
+
+@cli.command()
+@dataset_option
+@click.option("--year", type=int, help="评议年度（默认最新年度）/ review year (default: latest)")
+@click.option("--scope", default=None, help="范围：某区县或街道的编号（默认全部）/ unit id")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="输出 .xlsx 路径 / output workbook")
+def export(dataset_path: Path, year: int | None, scope: str | None, out_path: Path) -> None:
+    """导出年度评议工作簿 / export the annual review workbook."""
+    from reports import write_workbook
+
+    results = _build(dataset_path)
+    years = sorted({int(p) for p in results.table["period"].unique() if len(p) == 4})
+    if not years:
+        raise click.ClickException("数据集中没有任何年度指标，无法导出。")
+    year = year or years[-1]
+    if year not in years:
+        raise click.ClickException(f"数据集中没有 {year} 年的数据；可选年度：{', '.join(map(str, years))}")
+    if scope is not None and scope not in set(results.dataset.units["unit_id"]):
+        raise click.ClickException(f"找不到范围单位“{scope}”。")
+    started = time.perf_counter()
+    path = write_workbook(results, year, out_path, scope=scope)
+    _say(f"工作簿已写出：{path}（{time.perf_counter() - started:.1f} 秒）")
+
+
+if __name__ == "__main__":
+    cli()
