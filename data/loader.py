@@ -1,0 +1,439 @@
+"""``load_dataset``: manifest → validated canonical tables, the unit hierarchy and the load report.
+
+Every source goes through the same steps (docs/architecture.md §2):
+
+1. **read** the file × sheet as text (:mod:`data.readers`); a file that cannot be read at all is a
+   ``report.fatal`` entry and the rest still loads;
+2. **map headers** (a mapped header that is missing or repeated is fatal for that source);
+3. **transform** and apply **value maps** (:mod:`data.transforms`);
+4. **validate** cells by kind and row rules (:mod:`data.validate`), derive complaint status and
+   working-day due dates, convert coordinates — steps 1–4 are cached per file (:mod:`data.cache`);
+5. per table: **join** sheets on a key, **stack** files, reject **duplicate keys** (all copies), build
+   the hierarchy from the grid register and **attach** records to units (``unknown_unit``);
+6. **report**: for every file × sheet rows_read = accepted + rejected + blank.
+"""
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from . import cache as _cache
+from .coords import to_wgs84
+from .hierarchy import attach_units, build_units
+from .manifest import Manifest, ManifestError, SourceSpec, load_manifest
+from .model import TABLES, Dataset, LoadReport, RowError, SourceReport
+from .readers import ReadError, read_source_file
+from .transforms import apply_transforms
+from .validate import (KEYS, REQUIRED, ErrorCollector, apply_value_map, combine_errors,
+                       validate_columns)
+from .workdays import END_OF_DAY, add_working_days
+
+RECORD_TABLES = ("stations", "volunteer_hours", "complaints")
+
+
+@dataclass
+class SourceResult:
+    """Steps 1–4 for one file × sheet. ``data`` rows are the non-blank rows, with ``_pos`` (row
+    position in the file's frame, blank rows included) and ``excel_row``."""
+
+    spec: SourceSpec
+    file: str
+    sheet: str | None
+    sha256: str
+    rows_read: int
+    blank: int
+    data: pd.DataFrame
+    errors: pd.DataFrame
+    headers: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
+    #: positions → the raw rows (as read, with ``_pos`` and ``excel_row``) at least for those
+    raw_loader: Callable[[np.ndarray], pd.DataFrame] | None = None
+
+
+def _resolve_paths(manifest: Manifest, spec: SourceSpec) -> list[Path]:
+    pattern = os.path.join(manifest.base_dir, spec.path)
+    if glob.has_magic(spec.path):
+        return [Path(p) for p in sorted(glob.glob(pattern))]
+    return [Path(os.path.normpath(pattern))]
+
+
+def _display(manifest: Manifest, path: Path) -> str:
+    try:
+        return Path(os.path.relpath(path, manifest.base_dir)).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _constant_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _check_required_mappings(manifest: Manifest) -> None:
+    """A table's first source must map its required columns (ManifestError otherwise)."""
+    for table, specs in manifest.tables.items():
+        mapped = set().union(*(s.columns for s in specs))
+        need = list(REQUIRED[table])
+        where = f"tables.{table}"
+        for col in need:
+            if col not in mapped:
+                raise ManifestError(f"清单错误（{where}）：必须映射列 {col}")
+        if table == "grids":
+            for level in manifest.levels:
+                if f"{level}_id" not in mapped and f"{level}_name" not in mapped:
+                    raise ManifestError(f"清单错误（{where}）：网格台账必须为每个层级映射 {level}_id"
+                                        f"（或 {level}_name）")
+
+
+def _map_columns(spec: SourceSpec, frame: pd.DataFrame, duplicates: dict[str, list[str]]
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """Canonical text columns (transformed), the raw text behind each, and their headers."""
+    for col in spec.columns.values():
+        if col.header is None:
+            continue
+        if col.header in duplicates:
+            raise ReadError(f"表头「{col.header}」出现在多列（{'、'.join(duplicates[col.header])}），"
+                            f"无法确定 {col.name} 用哪一列，请删除或改名其中一列")
+        if col.header not in frame.columns:
+            shown = "、".join(f"「{c}」" for c in list(frame.columns)[:40])
+            raise ReadError(f"找不到表头「{col.header}」（对应 {col.name}）。该表的表头为：{shown}")
+    text, raw, headers = {}, {}, {}
+    n = len(frame)
+    for name, col in spec.columns.items():
+        if col.header is not None:
+            raw[name] = frame[col.header]
+            text[name] = apply_transforms(frame[col.header], spec.transforms.get(name, ()))
+            headers[name] = col.header
+    for name, col in spec.columns.items():
+        if col.from_ is not None:
+            raw[name] = raw[col.from_]
+            headers[name] = headers.get(col.from_, col.from_)
+            source = text.get(col.from_)
+            if source is None:  # from a constant
+                source = pd.Series([_constant_text(spec.columns[col.from_].value)] * n,
+                                   index=frame.index, dtype="str")
+            text[name] = apply_transforms(apply_transforms(source, col.transforms),
+                                          spec.transforms.get(name, ()))
+        elif col.header is None:
+            const = pd.Series([_constant_text(col.value)] * n, index=frame.index, dtype="str")
+            raw[name] = const
+            headers[name] = name
+            text[name] = apply_transforms(apply_transforms(const, col.transforms),
+                                          spec.transforms.get(name, ()))
+    return pd.DataFrame(text, index=frame.index), pd.DataFrame(raw, index=frame.index), headers
+
+
+def _complaint_fields(typed: pd.DataFrame, raw: pd.DataFrame, headers: dict[str, str],
+                      errors: ErrorCollector, manifest: Manifest, warnings: list[str]) -> pd.DataFrame:
+    """closed_before_received, status from closed_at, cutoff, due_at from working days."""
+    if "closed_at" in typed and "received_at" in typed:
+        bad = (typed["closed_at"] < typed["received_at"]).fillna(False).to_numpy()
+        head = headers["closed_at"]
+        errors.add(bad, head, raw["closed_at"], "closed_before_received",
+                   f"「{head}」早于「{headers['received_at']}」")
+    closed_at = typed["closed_at"] if "closed_at" in typed else pd.Series(pd.NaT, index=typed.index,
+                                                                            dtype="datetime64[ns]")
+    if manifest.cutoff is not None and "closed_at" in typed:
+        later = (closed_at > manifest.cutoff.normalize() + END_OF_DAY).to_numpy()
+        if later.any():
+            warnings.append(f"{int(later.sum())} 张工单在数据截止日 {manifest.cutoff.date()} 之后才办结，按截止日时仍在办理计")
+            closed_at = closed_at.mask(later)
+            typed["closed_at"] = closed_at
+            if "status" in typed:
+                typed.loc[later, "status"] = "open"
+    derived = pd.Series(np.where(closed_at.notna(), "closed", "open"), index=typed.index, dtype="string")
+    typed["status"] = typed["status"].fillna(derived) if "status" in typed else derived
+    if "deadline_working_days" in typed and "received_at" in typed:
+        due, fallback = add_working_days(typed["received_at"], typed["deadline_working_days"],
+                                         manifest.calendar.get("holidays", ()),
+                                         manifest.calendar.get("workdays", ()))
+        typed["due_at"] = typed["due_at"].fillna(due) if "due_at" in typed else due
+        if fallback:
+            warnings.append(f"法定节假日日历不含 {'、'.join(map(str, fallback))} 年，这些年份的办理期限按周一至周五计算工作日")
+    return typed
+
+
+def _process(spec: SourceSpec, path: Path, manifest: Manifest, sha: str) -> tuple[SourceResult, pd.DataFrame]:
+    """Steps 1–4 for one file (uncached). Returns the result and the raw non-blank rows."""
+    sheet = read_source_file(path, spec.format, spec.sheet, spec.header_row, spec.encoding)
+    frame = sheet.frame
+    blank = (frame.apply(lambda c: c.str.strip() == "").all(axis=1).to_numpy()
+             if frame.shape[1] else np.ones(len(frame), dtype=bool))
+    keep = np.flatnonzero(~blank)
+    frame = frame.iloc[keep].reset_index(drop=True)
+    text, raw, headers = _map_columns(spec, frame, sheet.duplicates)
+    errors = ErrorCollector(keep)
+    bad_map = {}
+    for name, mapping in spec.values.items():
+        text[name], bad_map[name] = apply_value_map(text[name], mapping)
+    levels = manifest.levels
+    table = spec.table
+    if table == "grids":
+        for level in levels:
+            if f"{level}_id" not in text and f"{level}_name" in text:
+                text[f"{level}_id"], raw[f"{level}_id"] = text[f"{level}_name"], raw[f"{level}_name"]
+                headers[f"{level}_id"] = headers[f"{level}_name"]
+    required = [spec.join] if spec.join else list(REQUIRED[table])
+    if table == "grids" and not spec.join:
+        required += [f"{lv}_id" for lv in levels]
+    for col in required:
+        if col in text:
+            errors.add((text[col].str.strip() == "").to_numpy(), headers[col], raw[col],
+                       "missing_required", f"必填项「{headers[col]}」为空")
+    typed = validate_columns(text, raw, headers, levels, manifest.date_min, manifest.date_max,
+                             errors, bad_map)
+    warnings = list(sheet.warnings)
+    if table == "complaints" and not spec.join:
+        typed = _complaint_fields(typed, raw, headers, errors, manifest, warnings)
+    if "lat" in typed and "lon" in typed and manifest.crs != "wgs84":
+        lat, lon = to_wgs84(typed["lat"].to_numpy(), typed["lon"].to_numpy(), manifest.crs)
+        typed["lat"], typed["lon"] = lat, lon
+    typed.insert(0, "_pos", keep.astype("int64"))
+    typed.insert(1, "excel_row", sheet.excel_row[keep])
+    raw_rows = sheet.frame.iloc[keep].reset_index(drop=True).assign(
+        _pos=keep.astype("int64"), excel_row=sheet.excel_row[keep])
+    result = SourceResult(spec=spec, file=_display(manifest, path), sheet=sheet.sheet, sha256=sha,
+                          rows_read=len(blank), blank=int(blank.sum()), data=typed,
+                          errors=errors.frame(), headers=headers, warnings=warnings)
+    return result, raw_rows
+
+
+def _load_source(spec: SourceSpec, path: Path, manifest: Manifest, cache_dir: Path | None,
+                 stats: dict) -> SourceResult:
+    """Steps 1–4 through the cache."""
+    sha = _cache.file_sha256(path)
+    key = _cache.cache_key(sha, spec.table, spec.spec_json, manifest.settings_json())
+    if cache_dir is not None:
+        hit = _cache.load_entry(cache_dir, key)
+        if hit is not None:
+            frames, meta = hit
+            stats["hits"] += 1
+            return SourceResult(spec=spec, file=_display(manifest, path), sheet=meta["sheet"],
+                                sha256=sha, rows_read=meta["rows_read"], blank=meta["blank"],
+                                data=frames["data"], errors=frames["errors"],
+                                headers=meta["headers"], warnings=meta["warnings"],
+                                raw_loader=lambda pos: _cache.load_part(cache_dir, key, "raw", pos))
+    stats["misses"] += 1
+    result, raw_rows = _process(spec, path, manifest, sha)
+    result.raw_loader = lambda pos: raw_rows
+    if cache_dir is not None:
+        _cache.save_entry(cache_dir, key, {"data": result.data, "errors": result.errors,
+                                           "raw": raw_rows},
+                          {"sheet": result.sheet, "rows_read": result.rows_read,
+                           "blank": result.blank, "headers": result.headers,
+                           "warnings": result.warnings})
+    return result
+
+
+def _key_columns(table: str, frame: pd.DataFrame, manifest: Manifest) -> list[str]:
+    if table == "grids":
+        return [f"{manifest.levels[-1]}_id"] + (["year"] if "year" in frame else [])
+    return [KEYS[table]] if table in KEYS and KEYS[table] in frame else []
+
+
+def _table_errors(table: str, results: list[SourceResult], manifest: Manifest,
+                  units: pd.DataFrame | None) -> tuple[pd.DataFrame, list[pd.DataFrame], list[str], pd.DataFrame | None]:
+    """Step 5 for one table. Returns (accepted canonical rows, extra errors per source (with
+    ``_pos``), table warnings, units when the table is the grid register)."""
+    extra: list[list[pd.DataFrame]] = [[] for _ in results]
+    warnings: list[str] = []
+    mains = [i for i, r in enumerate(results) if r.spec.join is None]
+    frames = [results[i].data.assign(_src=i) for i in mains]
+    main = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def add(src_of_row: np.ndarray, mask: np.ndarray, column_of, values, rule: str, message: str):
+        for i in np.unique(src_of_row[mask]):
+            sel = mask & (src_of_row == i)
+            head = column_of(i)
+            extra[i].append(pd.DataFrame({"_pos": main_pos[sel], "column": head,
+                                          "value": np.asarray(values, dtype=object)[sel],
+                                          "rule": rule, "message": message}))
+
+    def errored(i: int, data: pd.DataFrame) -> np.ndarray:
+        bad = set(results[i].errors["_pos"]).union(*(set(e["_pos"]) for e in extra[i]))
+        return data["_pos"].isin(bad).to_numpy()
+
+    if main.empty:
+        return main, [combine_errors(e) for e in extra], warnings, None
+    main_src = main["_src"].to_numpy()
+    main_pos = main["_pos"].to_numpy()
+
+    # joins: each join source adds columns to the stacked rows, matched on its key
+    for j, res in enumerate(results):
+        key = res.spec.join
+        if key is None:
+            continue
+        data = res.data
+        head = res.headers.get(key, key)
+        dup = data[key].duplicated(keep=False).to_numpy() & data[key].notna().to_numpy()
+        if dup.any():
+            extra[j].append(pd.DataFrame({"_pos": data["_pos"][dup], "column": head,
+                                          "value": data[key][dup].astype("str"), "rule": "duplicate_key",
+                                          "message": f"「{head}」在此表中重复出现"}))
+        if key not in main:
+            raise ManifestError(f"清单错误（{res.spec.where}）：join 键 {key} 不在前面的来源中")
+        orphan = (~data[key].isin(main[key])).to_numpy() & data[key].notna().to_numpy()
+        rule = "unknown_unit" if key.endswith("_id") and key[:-3] in manifest.levels else "bad_value"
+        if orphan.any():
+            extra[j].append(pd.DataFrame({"_pos": data["_pos"][orphan], "column": head,
+                                          "value": data[key][orphan].astype("str"), "rule": rule,
+                                          "message": f"「{head}」在主表中找不到"}))
+        good = data[~errored(j, data)]
+        cols = [c for c in good.columns if c not in ("_pos", "excel_row") and (c == key or c not in main)]
+        clash = [c for c in good.columns if c not in cols and c not in ("_pos", "excel_row")]
+        if clash:
+            warnings.append(f"{res.file} 中的列 {clash} 与前面的来源重复，保留前面来源的值")
+        main = main.merge(good[cols], on=key, how="left", validate="many_to_one")
+        unmatched = int((~main[key].isin(good[key]) & main[key].notna()).sum())
+        if unmatched:
+            warnings.append(f"{unmatched} 行在 {res.file}{'「' + res.sheet + '」' if res.sheet else ''} 中没有对应的行，相应列为空")
+
+    # duplicate keys across all stacked files: every copy is rejected
+    keys = _key_columns(results[mains[0]].spec.table, main, manifest)
+    if keys:
+        present = main[keys[0]].notna().to_numpy()
+        dup = main.duplicated(keys, keep=False).to_numpy() & present
+        if dup.any():
+            add(main_src, dup, lambda i: results[i].headers.get(keys[0], keys[0]),
+                main[keys[0]].astype("str"), "duplicate_key",
+                "编号重复（所有重复行都被拒收，请保留正确的一行）")
+
+    def rejected_mask() -> np.ndarray:
+        out = np.zeros(len(main), dtype=bool)
+        for i in mains:
+            sel = main_src == i
+            out[sel] = errored(i, main[sel])
+        return out
+
+    built_units = None
+    if table == "grids":
+        built_units, unit_warnings = build_units(main[~rejected_mask()], manifest.levels)
+        warnings += unit_warnings
+        main["unit_id"] = main[f"{manifest.levels[-1]}_id"]
+    elif table in RECORD_TABLES:
+        level_cols = [f"{lv}_{k}" for lv in manifest.levels for k in ("id", "name") if f"{lv}_{k}" in main]
+        if level_cols:
+            unit_level, unit_id, none, unknown, used = attach_units(main, units, manifest.levels)
+            for col in level_cols:
+                sel = unknown & (used == col).fillna(False).to_numpy()
+                if sel.any():
+                    add(main_src, sel, lambda i, c=col: results[i].headers.get(c, c),
+                        main[col].astype("str"), "unknown_unit", "所属单位不在网格台账中")
+            if none.any():
+                add(main_src, none,
+                    lambda i: "/".join(results[i].headers.get(c, c) for c in level_cols
+                                       if c in results[i].headers),
+                    np.full(len(main), "", dtype=object), "missing_required",
+                    "没有填写所属单位（" + "、".join(manifest.level_names[lv] for lv in manifest.levels) + "）")
+            main["unit_level"], main["unit_id"] = unit_level, unit_id
+            main = main.drop(columns=level_cols)
+        else:
+            main["unit_level"] = pd.Series(pd.NA, index=main.index, dtype="string")
+            main["unit_id"] = pd.Series(pd.NA, index=main.index, dtype="string")
+            warnings.append("未映射所属单位列，记录不归属任何单位（只计入全域）")
+
+    rejected = rejected_mask()
+    accepted = main[~rejected].drop(columns=["_src", "_pos", "excel_row"]).reset_index(drop=True)
+    return accepted, [combine_errors(e) for e in extra], warnings, built_units
+
+
+def _finish_columns(table: str, frame: pd.DataFrame, manifest: Manifest) -> pd.DataFrame:
+    """Canonical column order: documented columns first, then extras."""
+    first = {"grids": ["unit_id", "year"], "stations": ["station_id", "station_name", "station_type",
+                                                        "unit_level", "unit_id"],
+             "volunteer_hours": ["date", "unit_level", "unit_id"],
+             "complaints": ["ticket_id", "received_at", "closed_at", "due_at", "status", "category",
+                            "satisfaction", "is_repeat", "unit_level", "unit_id"]}[table]
+    order = [c for c in first if c in frame] + [c for c in frame.columns if c not in first]
+    return frame[order]
+
+
+def _source_report(table: str, res: SourceResult, extra: pd.DataFrame) -> SourceReport:
+    errs = combine_errors([res.errors, extra]).sort_values(["_pos"], kind="stable")
+    rejected_pos = errs["_pos"].unique()
+    rep = SourceReport(table=table, file=res.file, sheet=res.sheet, sha256=res.sha256,
+                       rows_read=res.rows_read, blank=res.blank, rejected=len(rejected_pos),
+                       accepted=res.rows_read - res.blank - len(rejected_pos),
+                       warnings=list(res.warnings))
+    if len(errs):
+        pos_to_row = pd.Series(res.data["excel_row"].to_numpy(), index=res.data["_pos"].to_numpy())
+        rows = pos_to_row.reindex(errs["_pos"].to_numpy()).to_numpy()
+        rep.errors = [RowError(int(r), c, v, rule, m) for r, c, v, rule, m in
+                      zip(rows, errs["column"], errs["value"], errs["rule"], errs["message"])]
+        raw = res.raw_loader(rejected_pos)
+        reason = errs["rule"] + "：" + errs["message"]
+        multi = errs["_pos"].duplicated(keep=False).to_numpy()
+        reasons = pd.concat([pd.Series(reason[~multi].to_numpy(), index=errs["_pos"][~multi].to_numpy()),
+                             reason[multi].groupby(errs["_pos"][multi].to_numpy()).agg("；".join)])
+        rej = raw[raw["_pos"].isin(rejected_pos)].copy()
+        rej["reasons"] = rej["_pos"].map(reasons).astype("str")
+        cols = ["excel_row"] + [c for c in rej.columns if c not in ("_pos", "excel_row", "reasons")] + ["reasons"]
+        rep.rejected_rows = rej[cols].reset_index(drop=True)
+    else:
+        rep.rejected_rows = None
+    return rep
+
+
+def load_dataset(manifest_path: str | Path, cache_dir: str | Path | None = None,
+                 use_cache: bool = True) -> Dataset:
+    """Load every table a dataset manifest describes.
+
+    manifest_path: ``dataset.yaml`` (format: docs/architecture.md §1). cache_dir: where parsed
+    sources are cached as Parquet (default ``<project>/.cache/``); ``use_cache=False`` disables
+    the cache. Returns a :class:`data.model.Dataset` whose tables hold only accepted rows
+    (columns and dtypes as in data/model.py) and whose ``report`` accounts for every row read.
+    Raises :class:`data.manifest.ManifestError` for a wrong manifest; an unreadable file or sheet
+    is listed in ``report.fatal`` and the rest still loads. ``dataset.config['cache']`` holds
+    ``{'hits': n, 'misses': n}`` for this call.
+    """
+    manifest = load_manifest(manifest_path)
+    _check_required_mappings(manifest)
+    cache_path = None if not use_cache else Path(cache_dir) if cache_dir else _cache.DEFAULT_CACHE_DIR
+    stats = {"hits": 0, "misses": 0}
+    report = LoadReport()
+    tables: dict[str, pd.DataFrame] = {}
+    units = None
+    for table in sorted(manifest.tables, key=TABLES.index):
+        results: list[SourceResult] = []
+        for spec in manifest.tables[table]:
+            paths = _resolve_paths(manifest, spec)
+            if not paths:
+                report.fatal.append({"file": spec.path, "message": f"没有文件与「{spec.path}」匹配（{spec.where}）"})
+            for path in paths:
+                try:
+                    results.append(_load_source(spec, path, manifest, cache_path, stats))
+                except (ReadError, OSError) as exc:
+                    msg = str(exc) if isinstance(exc, ReadError) else f"无法读取：{exc}"
+                    report.fatal.append({"file": _display(manifest, path), "message": msg})
+        if not any(r.spec.join is None for r in results):
+            continue
+        accepted, extra, warnings, built = _table_errors(table, results, manifest, units)
+        if table == "grids":
+            units = built
+        reports = [_source_report(table, r, e) for r, e in zip(results, extra)]
+        if reports:
+            reports[0].warnings.extend(warnings)
+        report.sources.extend(reports)
+        tables[table] = _finish_columns(table, accepted, manifest)
+    if units is None:
+        units = pd.DataFrame({"level": pd.Series([], dtype="string"),
+                              "unit_id": pd.Series([], dtype="string"),
+                              "unit_name": pd.Series([], dtype="string"),
+                              "parent_id": pd.Series([], dtype="string"),
+                              "depth": pd.Series([], dtype="int64")})
+    config = dict(manifest.config)
+    config.update({"crs": manifest.crs, "dates": {"min": manifest.date_min, "max": manifest.date_max},
+                   "calendar": manifest.calendar, "cache": stats})
+    return Dataset(name=manifest.name, manifest_path=manifest.path, levels=manifest.levels,
+                   level_names=manifest.level_names, level_names_en=manifest.level_names_en,
+                   units=units, tables=tables, report=report, is_sample=manifest.sample,
+                   name_en=manifest.name_en, cutoff=manifest.cutoff, config=config)

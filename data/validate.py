@@ -1,0 +1,272 @@
+"""Canonical schema and row rules, vectorised: whole columns in, boolean masks → error rows out.
+
+Each canonical column has a *kind* (:data:`KINDS`) that says how its text is parsed and checked:
+
+======== ==================================================== =========================
+kind     parsed to                                            rules
+======== ==================================================== =========================
+id/text  ``string`` (stripped)                                 —
+count    ``float64`` (households, people, m², hours …)        not_a_number, out_of_range (< 0)
+number   ``float64``                                          not_a_number
+lat/lon  ``float64`` WGS-84 degrees                           not_a_number, out_of_range (±90/±180)
+year     ``Int64``                                            not_a_number, out_of_range
+date     ``datetime64[ns]`` (naive, local time)               bad_date, out_of_range (manifest ``dates``)
+bool     ``boolean``                                          bad_value
+status   ``'closed'|'open'``                                  bad_value
+satisf.  ``'satisfied'|'basically_satisfied'|'dissatisfied'`` bad_value
+======== ==================================================== =========================
+
+A value map in the manifest (``values:``) is applied first; a non-empty value that is neither a key
+nor a target of its column's map is ``bad_value``. Errors are a DataFrame with columns ``_pos``
+(int, row position in the source frame), ``column`` (source header), ``value`` (raw text),
+``rule``, ``message`` (Chinese). Every failing cell gives one error: a row with three bad cells has
+three errors.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from .model import SATISFACTION_VALUES
+
+KINDS: dict[str, str] = {
+    # grids
+    "households": "count", "population": "count", "full_time_workers": "count",
+    "part_time_workers": "count", "community_workers": "count", "has_party_branch": "bool",
+    "lat": "lat", "lon": "lon", "year": "year",
+    # stations
+    "station_id": "id", "station_name": "text", "station_type": "text", "area_m2": "count",
+    "opened": "date", "weekly_hours": "count",
+    # volunteer_hours
+    "date": "date", "team": "text", "activity_type": "text", "volunteers": "count",
+    "participations": "count", "hours": "count", "beneficiaries": "count",
+    # complaints
+    "ticket_id": "id", "received_at": "date", "closed_at": "date", "due_at": "date",
+    "deadline_working_days": "count", "status": "status", "category": "text",
+    "satisfaction": "satisfaction", "is_repeat": "bool",
+    # pre-aggregated complaints (per unit per month)
+    "month": "date", "received": "count", "resolved": "count", "on_time": "count",
+    "satisfied": "count", "rated": "count",
+}
+
+#: canonical columns every row of a table must fill (besides the grid register's level ids)
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "grids": (), "stations": ("station_id",), "volunteer_hours": ("date",),
+    "complaints": ("ticket_id", "received_at"),
+}
+#: key whose duplicates are rejected (all copies); grids use (finest id, year)
+KEYS: dict[str, str] = {"stations": "station_id", "complaints": "ticket_id"}
+
+TRUE_WORDS = ("true", "t", "yes", "y", "1", "是", "有", "已建", "已建立", "√", "✓", "对")
+FALSE_WORDS = ("false", "f", "no", "n", "0", "否", "无", "没有", "未建", "未建立", "×", "✗", "")
+#: satisfaction scores 1–5 (12345 hotline practice): 4–5 satisfied, 3 basically, 1–2 dissatisfied
+SCORE_TO_SATISFACTION = {1: "dissatisfied", 2: "dissatisfied", 3: "basically_satisfied",
+                         4: "satisfied", 5: "satisfied"}
+
+#: formats tried in order on text dates; ambiguous day/month orders need a date_format transform
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d",
+    "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日", "%Y年%m月%d日%H:%M", "%Y.%m.%d",
+    "%Y-%m", "%Y/%m", "%Y年%m月",
+)
+_SERIAL = re.compile(r"^\d{1,5}(\.\d+)?$")
+_EIGHT_DIGITS = re.compile(r"^\d{8}$")
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+RULE_ZH = {
+    "missing_required": "必填项为空", "not_a_number": "不是数字", "bad_date": "不是有效日期",
+    "out_of_range": "超出合理范围", "duplicate_key": "编号重复", "unknown_unit": "所属单位不存在",
+    "closed_before_received": "办结时间早于受理时间", "bad_value": "取值不在允许范围",
+}
+
+
+def kind_of(column: str, levels: list[str]) -> str:
+    """Kind of a canonical column; level id/name columns are ``id``/``text``; others ``text``."""
+    if column in KINDS:
+        return KINDS[column]
+    return "id" if column.endswith("_id") else "text"
+
+
+class ErrorCollector:
+    """Accumulates errors from boolean masks; :meth:`frame` returns the error DataFrame."""
+
+    COLUMNS = ("_pos", "column", "value", "rule", "message")
+
+    def __init__(self, pos: np.ndarray):
+        self.pos = np.asarray(pos)
+        self.parts: list[pd.DataFrame] = []
+
+    def add(self, mask, column: str, values, rule: str, message: str) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        idx = np.flatnonzero(mask)
+        if len(idx):
+            vals = np.asarray(values, dtype=object)[idx] if not np.isscalar(values) else values
+            self.parts.append(pd.DataFrame({"_pos": self.pos[idx], "column": column, "value": vals,
+                                            "rule": rule, "message": message}))
+
+    def frame(self) -> pd.DataFrame:
+        return combine_errors(self.parts)
+
+
+def combine_errors(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate error frames (possibly none) into one with the standard columns and dtypes."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({"_pos": pd.Series([], dtype="int64"),
+                             **{c: pd.Series([], dtype="str") for c in ErrorCollector.COLUMNS[1:]}})
+    out = pd.concat(parts, ignore_index=True)
+    out["_pos"] = out["_pos"].astype("int64")
+    for c in ErrorCollector.COLUMNS[1:]:
+        out[c] = out[c].astype("str")
+    return out
+
+
+def parse_numbers(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Text → float64 (NaN when empty); also returns the mask of non-empty text that is no number.
+    Thousands separators are *not* accepted here (use the ``number`` transform)."""
+    text = s.str.strip()
+    values = pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
+    bad = (text != "").to_numpy() & values.isna().to_numpy()
+    return values, bad
+
+
+def parse_dates(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Text → datetime64[ns] (NaT when empty); also returns the mask of non-empty text that is no
+    valid date.
+
+    Accepts ISO text (what Excel datetime cells become on reading), ``2024/3/5``, ``2024年3月5日``
+    (with optional time), ``2024.3.5``, ``20240305`` and Excel serial day numbers (``45356`` or
+    ``45356.5``; epoch 1899-12-30). Impossible dates (2024-02-30) are bad, never silently NaT.
+    """
+    text = s.str.strip()
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    todo = (text != "").to_numpy().copy()
+    for fmt in DATE_FORMATS:
+        if not todo.any():
+            break
+        got = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        ok = got.notna().to_numpy()
+        if ok.any():
+            idx = np.flatnonzero(todo)[ok]
+            out.iloc[idx] = got[ok].astype("datetime64[ns]").to_numpy()
+            todo[idx] = False
+    if todo.any():
+        rest = text[todo]
+        serial = rest.str.match(_SERIAL.pattern).to_numpy()
+        if serial.any():
+            idx = np.flatnonzero(todo)[serial]
+            days = pd.to_numeric(rest[serial]).to_numpy(dtype="float64")
+            good = days >= 1
+            out.iloc[idx[good]] = (EXCEL_EPOCH + pd.to_timedelta(days[good], unit="D")).round("s").to_numpy()
+            todo[idx[good]] = False
+        rest = text[todo]
+        eight = rest.str.match(_EIGHT_DIGITS.pattern).to_numpy()
+        if eight.any():
+            idx = np.flatnonzero(todo)[eight]
+            got = pd.to_datetime(rest[eight], format="%Y%m%d", errors="coerce")
+            ok = got.notna().to_numpy()
+            out.iloc[idx[ok]] = got[ok].astype("datetime64[ns]").to_numpy()
+            todo[idx[ok]] = False
+    return out, todo
+
+
+def parse_booleans(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Text → nullable boolean (<NA> when empty); returns the mask of values that are no boolean.
+    Accepts 是/否, 有/无, yes/no, true/false, 1/0, √/× (case-insensitive)."""
+    text = s.str.strip().str.lower()
+    is_true = text.isin(TRUE_WORDS).to_numpy()
+    is_false = text.isin(FALSE_WORDS).to_numpy()
+    out = pd.Series(pd.array([pd.NA] * len(s), dtype="boolean"), index=s.index)
+    out[is_true] = True
+    out[is_false & (text != "").to_numpy()] = False
+    return out, ~(is_true | is_false)
+
+
+def apply_value_map(s: pd.Series, mapping: dict[str, object]) -> tuple[pd.Series, np.ndarray]:
+    """Replace whole values found in ``mapping`` (keys compared after strip). Returns the mapped
+    text and the mask of non-empty values that are neither a key nor one of the map's targets."""
+    text = s.str.strip()
+    targets = {"" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+               for v in mapping.values()}
+    keys = {str(k).strip(): ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v))
+            for k, v in mapping.items()}
+    mapped = text.map(keys)
+    out = mapped.where(mapped.notna(), text).astype("str")
+    bad = (mapped.isna() & ~text.isin(targets) & (text != "")).to_numpy()
+    return out, bad
+
+
+def validate_columns(frame: pd.DataFrame, raw: pd.DataFrame, headers: dict[str, str],
+                     levels: list[str], date_min: pd.Timestamp, date_max: pd.Timestamp,
+                     errors: ErrorCollector, bad_map: dict[str, np.ndarray] | None = None
+                     ) -> pd.DataFrame:
+    """Parse every canonical text column of ``frame`` by its kind; record cell errors.
+
+    frame: canonical column → ``str`` Series (transforms and value maps already applied).
+    raw: the same columns as typed in the file (reported as the error's value).
+    headers: canonical column → source header (for error reports). bad_map: canonical column →
+    mask of values outside its value map, reported as ``bad_value`` (and not again by the kind).
+    Returns a new DataFrame of typed columns (see module docstring), same index.
+    """
+    out = {}
+    bad_map = bad_map or {}
+    for col in frame.columns:
+        kind = kind_of(col, levels)
+        s = frame[col]
+        head = headers.get(col, col)
+        label = f"「{head}」"
+        already = bad_map.get(col, np.zeros(len(s), dtype=bool))
+        errors.add(already, head, raw[col], "bad_value", f"{label}的取值不在取值映射中")
+
+        def add(mask, rule: str, message: str) -> None:
+            errors.add(np.asarray(mask, dtype=bool) & ~already, head, raw[col], rule, message)
+
+        if kind in ("id", "text"):
+            out[col] = s.str.strip().astype("string")
+        elif kind in ("count", "number", "lat", "lon", "year"):
+            values, bad = parse_numbers(s)
+            add(bad, "not_a_number", f"{label}不是数字")
+            if kind == "count":
+                add((values < 0).to_numpy(), "out_of_range", f"{label}不能为负数")
+                if col == "weekly_hours":
+                    add((values > 168).to_numpy(), "out_of_range", f"{label}超过每周 168 小时")
+            elif kind == "lat":
+                add((values.abs() > 90).to_numpy(), "out_of_range", f"{label}纬度应在 -90 到 90 之间")
+            elif kind == "lon":
+                add((values.abs() > 180).to_numpy(), "out_of_range", f"{label}经度应在 -180 到 180 之间")
+            if kind == "year":
+                frac = (values.notna() & (values != np.floor(values))).to_numpy()
+                add(frac, "not_a_number", f"{label}应是整数年份")
+                rng = (values.notna() & ((values < date_min.year) | (values > date_max.year))).to_numpy()
+                add(rng & ~frac, "out_of_range", f"{label}应在 {date_min.year}–{date_max.year} 之间")
+                out[col] = values.where(~(frac | rng)).round().astype("Int64")
+            else:
+                out[col] = values
+        elif kind == "date":
+            values, bad = parse_dates(s)
+            add(bad, "bad_date", f"{label}不是有效日期（不存在的日期或无法识别的格式）")
+            rng = (values.notna() & ((values < date_min)
+                                     | (values >= date_max + pd.Timedelta(days=1)))).to_numpy()
+            add(rng, "out_of_range", f"{label}不在 {date_min.date()} 至 {date_max.date()} 之间")
+            out[col] = values
+        elif kind == "bool":
+            values, bad = parse_booleans(s)
+            add(bad, "bad_value", f"{label}应为 是/否")
+            out[col] = values
+        elif kind == "status":
+            text = s.str.strip().str.lower()
+            bad = ~text.isin(("closed", "open", "")).to_numpy()
+            add(bad, "bad_value", f"{label}应映射为 closed（已办结）或 open（办理中）")
+            out[col] = text.where(~bad & (text != "").to_numpy()).astype("string")
+        elif kind == "satisfaction":
+            text = s.str.strip()
+            canon = text.isin(SATISFACTION_VALUES).to_numpy()
+            score = pd.to_numeric(text.where(~canon & (text != "").to_numpy()), errors="coerce")
+            value = text.where(canon, score.map(SCORE_TO_SATISFACTION))
+            bad = (text != "").to_numpy() & value.isna().to_numpy()
+            add(bad, "bad_value", f"{label}应为 满意/基本满意/不满意 或 1–5 分")
+            out[col] = value.astype("string")
+    return pd.DataFrame(out, index=frame.index)
