@@ -54,8 +54,11 @@ def change_format(indicator: Any) -> str:
 
 
 def change_for_excel(indicator: Any, change: float) -> float:
-    """Rates: percentage points (×100); otherwise the relative change as a fraction (as is)."""
-    return change * 100 if is_rate(indicator) else change
+    """Rates: percentage points (×100); otherwise the relative change as a fraction — rounded to
+    the one decimal shown (0.1 pp, 0.1 %), so −0.03 pp prints as ``+0.0``, never ``-0.0``."""
+    if is_rate(indicator):
+        return round(change * 100, 1) + 0.0
+    return round(change, 3) + 0.0
 
 
 def gap_format(indicator: Any) -> str:

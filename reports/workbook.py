@@ -21,6 +21,7 @@ files goes through :func:`reports.cells.put_text` and can never become a formula
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +39,7 @@ from reports import formats as fmt
 from reports.cells import (FAIL_FILL, FAIL_FONT_COLOR, GRID_BORDER, HEADER_FILL, LEFT_CENTER,
                            MUTED_FONT_COLOR, PASS_FILL, PASS_FONT_COLOR, TOTAL_FILL, WRAP_CENTER,
                            WRAP_TOP, display_width, fit_width, font, put_label, put_number,
-                           put_text, set_column_widths, setup_print, sheet_title)
+                           put_text, safe_text, set_column_widths, setup_print, sheet_title)
 from reports.frames import (FAIL, NO_DATA, NO_STANDARD, PASS, DIRECTION_ZH, Scope, evaluate,
                             resolve_scope, scoped_units, standard_of, wide_values, year_table)
 
@@ -91,15 +92,16 @@ def write_workbook(results: Any, year: int, path: str | Path, scope: str | None 
     scope: None for the whole dataset, or a unit_id (a district or street …): the workbook then
         covers only that unit and its descendants.
     generated_at: the time printed on the cover (default: now, local time).
-    failing_levels: levels listed on 不达标清单 (default: every level below the scope).
+    failing_levels: levels listed on 不达标清单 (default: every level below the scope except the
+        finest — in the sample 600 grids give ~700 failing rows, 16 printed pages; the finest
+        level's failures stay visible as orange cells on its own sheet).
 
     Raises ValueError when the year has no rows, the scope id is unknown or at the finest level.
     Parent directories of ``path`` are created.
     """
     dataset, table, catalog = results.dataset, results.table, results.catalog
     ytab = year_table(table, year)
-    total_rows = ytab.loc[ytab["level"] == "total", "unit_name"]
-    total_name = str(total_rows.iloc[0]) if len(total_rows) else "全市"
+    total_name = _place_name(dataset.name) or "全市"
     level_names = {**_default_level_names(), **(dataset.level_names or {})}
     sc = resolve_scope(dataset.units, list(dataset.levels), level_names, scope, total_name)
     units_by_level = scoped_units(dataset.units, list(dataset.levels), sc)
@@ -124,7 +126,8 @@ def write_workbook(results: Any, year: int, path: str | Path, scope: str | None 
         _write_level(ws, ctx, level)
         sheets.append((ws.title, f"各{level_names.get(level, level)}逐项指标值"))
     failing = wb.create_sheet(sheet_title("不达标清单", taken))
-    _write_failing(failing, ctx, list(failing_levels) if failing_levels else sc.levels)
+    _write_failing(failing, ctx, list(failing_levels) if failing_levels else
+                   (sc.levels[:-1] if len(sc.levels) > 1 else sc.levels))
     sheets.append((failing.title, "未达到标准的单位及差距"))
     trends = wb.create_sheet(sheet_title("月度趋势", taken))
     _write_trends(trends, ctx)
@@ -174,12 +177,18 @@ def _default_level_names() -> dict[str, str]:
         return {"total": "全市"}
 
 
-def _title(dataset_name: str, scope: Scope, year: int) -> str:
-    """``示例市 2025 年度党建引领基层治理指标评议`` — the dataset's place name without its year
-    range or sample marker (shown separately), plus the scope unit when there is one."""
-    import re
+def _place_name(dataset_name: str) -> str:
+    """The dataset's place name: ``示例市 2023–2025（示例数据）`` → ``示例市`` (the year range and
+    the sample marker are shown separately); the name itself when nothing is recognised."""
     place = re.sub(r"[（(][^）)]*(示例|sample)[^）)]*[）)]", "", str(dataset_name), flags=re.I)
-    place = re.sub(r"\s*\d{4}\s*[-–—~～至]\s*\d{4}\s*(年)?", "", place).strip() or str(dataset_name)
+    place = re.sub(r"\s*\d{4}\s*[-–—~～至]\s*\d{4}\s*(年)?", "", place)
+    return safe_text(place).strip() or safe_text(dataset_name)
+
+
+def _title(dataset_name: str, scope: Scope, year: int) -> str:
+    """``示例市 2025 年度党建引领基层治理指标评议`` — the dataset's place name, plus the scope
+    unit's path when there is one."""
+    place = _place_name(dataset_name)
     if scope.level != "total":
         place = f"{place} {scope.path_zh.replace(' / ', '')}"
     return f"{place} {year} 年度党建引领基层治理指标评议"
@@ -193,6 +202,20 @@ def _sheet_header(ws: Worksheet, ctx: _Context, title: str, note: str) -> None:
     put_label(ws, NOTE_ROW, 1, note, font=_F_SUBTITLE)
 
 
+def _wrap_note(ws: Worksheet) -> None:
+    """Merge the note (row 2) across the table's columns and make the row tall enough for it,
+    so a long note never widens the printed page (fit-to-width would shrink everything)."""
+    note = ws.cell(NOTE_ROW, 1).value
+    last = ws.max_column
+    if not note or last < 2:
+        return
+    widths = [ws.column_dimensions[get_column_letter(c)].width or 9 for c in range(1, last + 1)]
+    ws.merge_cells(start_row=NOTE_ROW, start_column=1, end_row=NOTE_ROW, end_column=last)
+    ws.cell(NOTE_ROW, 1).alignment = Alignment(wrap_text=True, vertical="top")
+    lines = max(1, -(-display_width(str(note)) // max(int(sum(widths) * 0.95), 1)))
+    ws.row_dimensions[NOTE_ROW].height = 14 * lines + 2
+
+
 def _header_row(ws: Worksheet, row: int, labels: Iterable[str], height: float = 30) -> None:
     for col, label in enumerate(labels, start=1):
         put_label(ws, row, col, label, font=_F_HEADER, fill=HEADER_FILL, alignment=WRAP_CENTER,
@@ -201,6 +224,8 @@ def _header_row(ws: Worksheet, row: int, labels: Iterable[str], height: float = 
 
 
 def _finish(ws: Worksheet, ctx: _Context, title_rows: str, freeze: str | None) -> None:
+    """Wrap the note row across the table, freeze panes, set up printing."""
+    _wrap_note(ws)
     if freeze:
         ws.freeze_panes = freeze
     ws.sheet_view.zoomScale = 100
@@ -276,7 +301,8 @@ def _write_summary(ws: Worksheet, ctx: _Context) -> None:
     has_std = any(standard_of(i) is not None for i in ctx.indicators)
     _sheet_header(ws, ctx, f"{ctx.year} 年度指标汇总",
                   f"范围：{ctx.scope_zh}；每项指标首行为{ctx.scope.unit_name}合计，其下为各{first_level}"
-                  f"（按同级排名）。同比变化：比率类为百分点，其余为百分比。{_legend(has_std)}")
+                  f"（按同级排名排列，1 为最好，排名范围为全部同级单位）。同比变化：比率类为百分点，其余为百分比；"
+                  f"蓝色字＝向好，橙色字＝变差。{_legend(has_std)}")
     _header_row(ws, HEADER_ROW, _SUMMARY_HEADERS)
     row = HEADER_ROW + 1
     name_texts, std_texts, unit_texts, note_texts = [], [], [], []
@@ -347,6 +373,18 @@ def _row_note(rec: Any, ind: Any) -> str:
 
 # --------------------------------------------------------------------------- level sheets
 
+#: Indicator columns on the level and trend sheets: headers wrap onto up to four lines so that
+#: 18 indicators still print one page wide on A4 landscape at a readable scale (≈ 70 %).
+_LEVEL_HEADER_HEIGHT = 58
+_LEVEL_STANDARD_HEIGHT = 34
+
+
+def _indicator_column_width(header: str) -> float:
+    """Width of an indicator column: the header on ≤ 4 lines, never under 8.5 (``100.0%``,
+    ``22,537``, ``3.6 天`` fit)."""
+    return float(min(max(8.5, -(-display_width(header) // 4) + 2.5), 13))
+
+
 def _ancestor_levels(ctx: _Context, level: str) -> list[str]:
     """Levels strictly between the scope and ``level`` (their names give context)."""
     return ctx.scope.levels[: ctx.scope.levels.index(level)]
@@ -372,7 +410,7 @@ def _write_level(ws: Worksheet, ctx: _Context, level: str) -> None:
                   f"{_legend(n_std > 0)}")
     fixed = [ctx.level_zh(a) for a in anc] + [f"{name}编号", f"{name}名称"]
     headers = fixed + [fmt.header_label(i) for i in inds] + ["未达标项数"]
-    _header_row(ws, HEADER_ROW, headers, height=48)
+    _header_row(ws, HEADER_ROW, headers, height=_LEVEL_HEADER_HEIGHT)
     std_row = HEADER_ROW + 1
     for col in range(1, len(headers) + 1):
         put_label(ws, std_row, col, "", font=_F_SMALL, fill=HEADER_FILL, border=GRID_BORDER)
@@ -383,7 +421,7 @@ def _write_level(ws: Worksheet, ctx: _Context, level: str) -> None:
                   font=_F_SMALL, fill=HEADER_FILL, border=GRID_BORDER, alignment=WRAP_CENTER)
     put_label(ws, std_row, len(headers), f"共 {n_std} 项有标准", font=_F_SMALL, fill=HEADER_FILL,
               border=GRID_BORDER, alignment=WRAP_CENTER)
-    ws.row_dimensions[std_row].height = 30
+    ws.row_dimensions[std_row].height = _LEVEL_STANDARD_HEIGHT
 
     first = std_row + 1
     id_cols = [f"name__{a}" for a in anc] + ["unit_id", "unit_name"]
@@ -409,9 +447,8 @@ def _write_level(ws: Worksheet, ctx: _Context, level: str) -> None:
     widths = {c: fit_width(text_block.iloc[:, c - 1].tolist() + [headers[c - 1]], 8, 24)
               for c in range(1, len(fixed) + 1)}
     for k, ind in enumerate(inds):
-        header_w = display_width(headers[len(fixed) + k])
-        widths[len(fixed) + 1 + k] = float(min(max(10, header_w / 2 + 2), 14))
-    widths[len(headers)] = 9
+        widths[len(fixed) + 1 + k] = _indicator_column_width(headers[len(fixed) + k])
+    widths[len(headers)] = 7
     set_column_widths(ws, widths)
     _finish(ws, ctx, f"{HEADER_ROW}:{std_row}", f"{get_column_letter(len(fixed) + 1)}{first}")
 
@@ -458,9 +495,13 @@ def _failing_frame(ctx: _Context, levels: Sequence[str]) -> list[tuple[Any, str,
 def _write_failing(ws: Worksheet, ctx: _Context, levels: Sequence[str]) -> None:
     groups = _failing_frame(ctx, levels)
     level_list = "、".join(ctx.level_zh(lv) for lv in levels)
+    left_out = [ctx.level_zh(lv) for lv in ctx.scope.levels if lv not in levels]
+    left_note = (f"{'、'.join(left_out)}层级未列入本清单，其不达标单位见对应工作表中的橙色单元格。"
+                 if left_out else "")
     _sheet_header(ws, ctx, f"{ctx.year} 年度不达标清单",
                   f"范围：{ctx.scope_zh}；层级：{level_list}。按指标、层级排列，差距大的在前；"
-                  f"差距＝本年值 − 标准（比率类为百分点）。样本量小的单位照常列出并在备注中说明。")
+                  f"差距＝本年值 − 标准（比率类为百分点）。样本量小的单位照常列出并在备注中说明。"
+                  f"{left_note}")
     _header_row(ws, HEADER_ROW, _FAILING_HEADERS)
     row = HEADER_ROW + 1
     texts: dict[int, list[str]] = {c: [] for c in range(1, len(_FAILING_HEADERS) + 1)}
@@ -496,7 +537,7 @@ def _write_failing(ws: Worksheet, ctx: _Context, levels: Sequence[str]) -> None:
                            4: fit_width(texts[4] + ["上级单位"], 10, 36),
                            5: fit_width(texts[5] + ["编号"], 8, 20),
                            6: fit_width(texts[6] + ["单位名称"], 10, 28),
-                           7: 12, 8: 16, 9: fit_width(texts[9], 12, 26),
+                           7: 12, 8: 18, 9: fit_width(texts[9], 12, 26),
                            10: fit_width(texts[10] + ["备注"], 8, 20)})
     if row > HEADER_ROW + 1 and groups:
         ws.auto_filter.ref = f"A{HEADER_ROW}:J{row - 1}"
@@ -517,7 +558,7 @@ def _write_trends(ws: Worksheet, ctx: _Context) -> None:
     _sheet_header(ws, ctx, f"{ctx.year} 年{ctx.scope.unit_name}月度趋势",
                   "各月按当月受理或发生的记录计算；台账类指标（网格、阵地）无月度值时不列出。")
     headers = ["月份"] + [fmt.header_label(i) for i in inds]
-    _header_row(ws, HEADER_ROW, headers, height=48)
+    _header_row(ws, HEADER_ROW, headers, height=_LEVEL_HEADER_HEIGHT)
     for r, month in enumerate(_MONTHS):
         row = HEADER_ROW + 1 + r
         period = f"{ctx.year}-{month}"
@@ -531,7 +572,7 @@ def _write_trends(ws: Worksheet, ctx: _Context) -> None:
         put_label(ws, HEADER_ROW + 1, 2, "本年无月度指标数据。", font=_F_MUTED)
     widths = {1: 8.0}
     for k, ind in enumerate(inds):
-        widths[2 + k] = float(min(max(10, display_width(headers[1 + k]) / 2 + 2), 14))
+        widths[2 + k] = _indicator_column_width(headers[1 + k])
     set_column_widths(ws, widths)
     _finish(ws, ctx, f"{HEADER_ROW}:{HEADER_ROW}", f"B{HEADER_ROW + 1}")
 
@@ -560,7 +601,7 @@ def _write_definitions(ws: Worksheet, ctx: _Context) -> None:
             put_text(ws, row, c, text, font=_F_BODY, alignment=WRAP_TOP, border=GRID_BORDER)
         put_number(ws, row, 10, getattr(ind, "min_count", None) or None, "#,##0", font=_F_BODY,
                    alignment=Alignment(vertical="top"), border=GRID_BORDER)
-    set_column_widths(ws, {1: 6, 2: 24, 3: 16, 4: 9, 5: 46, 6: 11, 7: 18, 8: 46, 9: 40, 10: 9})
+    set_column_widths(ws, {1: 5, 2: 18, 3: 14, 4: 8, 5: 38, 6: 10, 7: 14, 8: 36, 9: 30, 10: 8})
     _finish(ws, ctx, f"{HEADER_ROW}:{HEADER_ROW}", f"D{HEADER_ROW + 1}")
 
 
@@ -575,7 +616,7 @@ def _write_quality(ws: Worksheet, ctx: _Context) -> None:
     headers = ["数据表", "文件", "工作表", "读取行数", "接受", "拒绝", "空行", "核对"]
     _header_row(ws, HEADER_ROW, headers)
     row = HEADER_ROW + 1
-    text_cols: dict[int, list[str]] = {1: [], 2: [], 3: [], 5: []}
+    text_cols: dict[int, list[str]] = {1: [], 2: [], 3: []}
     for s in sources:
         cells = [TABLE_NAMES_ZH.get(s.table, s.table), s.file, s.sheet or ""]
         for c, text in enumerate(cells, start=1):
@@ -604,25 +645,25 @@ def _write_quality(ws: Worksheet, ctx: _Context) -> None:
             example.setdefault((k, e.rule), e)
     put_label(ws, row, 1, "问题按规则统计", font=_F_SECTION)
     row += 1
-    header_row2 = row
-    _header_row(ws, row, ["数据表", "文件", "工作表", "问题数", "规则", "规则说明", "示例（行 / 列 / 值）", ""])
+    _header_row(ws, row, ["数据表", "文件", "工作表", "问题数", "问题", "", "示例（行 / 列 / 值）", ""])
+    _merge_pairs(ws, row)
     row += 1
     if not counts:
         put_label(ws, row, 1, "未发现问题。", font=_F_MUTED)
         row += 1
+    rule_names = _rule_names_zh()
     for (k, rule), n in sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1])):
         s, e = sources[k], example[(k, rule)]
         for c, text in enumerate([TABLE_NAMES_ZH.get(s.table, s.table), s.file, s.sheet or ""],
                                  start=1):
             put_text(ws, row, c, text, font=_F_BODY, border=GRID_BORDER)
-        put_number(ws, row, 4, n, "#,##0", font=_F_BODY, border=GRID_BORDER)
-        put_text(ws, row, 5, rule, font=_F_BODY, border=GRID_BORDER)
-        put_text(ws, row, 6, RULE_NAMES_ZH.get(rule, e.message), font=_F_BODY, border=GRID_BORDER)
-        sample = f"第 {e.row} 行 / {e.column} / {e.value}"
-        put_text(ws, row, 7, sample, font=_F_BODY, border=GRID_BORDER)
-        text_cols[5].append(rule)
+        put_number(ws, row, 4, n, "#,##0", font=_F_FAIL, border=GRID_BORDER)
+        put_text(ws, row, 5, rule_names.get(rule) or e.message or rule, font=_F_BODY,
+                 border=GRID_BORDER)
+        put_text(ws, row, 7, f"第 {e.row} 行 / {e.column} / {e.value}", font=_F_BODY,
+                 border=GRID_BORDER)
+        _merge_pairs(ws, row)
         row += 1
-    del header_row2
 
     extra = [(f.get("file", ""), f.get("message", ""), "无法读取") for f in report.fatal]
     extra += [(s.file, w, "警告") for s in sources for w in s.warnings]
@@ -640,9 +681,26 @@ def _write_quality(ws: Worksheet, ctx: _Context) -> None:
             ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=8)
             row += 1
     set_column_widths(ws, {1: 12, 2: fit_width(text_cols[2] + ["文件"], 12, 40),
-                           3: fit_width(text_cols[3] + ["工作表"], 8, 20), 4: 10, 5: 22,
-                           6: 20, 7: 36, 8: 8})
+                           3: fit_width(text_cols[3] + ["工作表"], 8, 20), 4: 11, 5: 11,
+                           6: 11, 7: 14, 8: 18})
     _finish(ws, ctx, f"{HEADER_ROW}:{HEADER_ROW}", f"A{HEADER_ROW + 1}")
+
+
+def _merge_pairs(ws: Worksheet, row: int) -> None:
+    """Merge columns E:F and G:H of a row (the wide text cells of the rule table)."""
+    for first in (5, 7):
+        for col in (first, first + 1):
+            ws.cell(row, col).border = GRID_BORDER
+        ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=first + 1)
+
+
+def _rule_names_zh() -> dict[str, str]:
+    """Chinese rule names, shared with the dashboard's load report when data/ provides them."""
+    try:
+        from data.validate import RULE_ZH
+        return {**RULE_NAMES_ZH, **RULE_ZH}
+    except ImportError:  # pragma: no cover - data/ is part of the project
+        return dict(RULE_NAMES_ZH)
 
 
 # --------------------------------------------------------------------------- 封面
@@ -685,7 +743,6 @@ def _write_cover(ws: Worksheet, ctx: _Context, sheets: list[tuple[str, str]]) ->
     row += 2
     put_label(ws, row, 1, "数据来源", font=_F_SECTION)
     row += 1
-    src_header = row
     _header_row(ws, row, ["数据表", "文件", "工作表", "SHA-256（文件指纹）", "读取行数", "接受",
                           "拒绝", "空行", ""])
     files, sheets_txt = [], []
@@ -702,7 +759,6 @@ def _write_cover(ws: Worksheet, ctx: _Context, sheets: list[tuple[str, str]]) ->
     if not ds.report.sources:
         row += 1
         put_label(ws, row, 1, "（无来源文件记录）", font=_F_MUTED)
-    del src_header
     set_column_widths(ws, {1: 14, 2: fit_width(files, 14, 34), 3: fit_width(sheets_txt, 8, 16),
                            4: 66, 5: 10, 6: 10, 7: 10, 8: 10, 9: 2})
     ws.sheet_view.showGridLines = False

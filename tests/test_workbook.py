@@ -117,7 +117,7 @@ def make_units() -> pd.DataFrame:
 #   households_per_grid 2025: D1 550 (fails 300–500 by +50 户), D2 400 (meets).
 #   complaint_rate_per_1k 2025: D1 4.0 (meets ≤ 5), D2 6.5 (fails by +1.5).
 #   median_handling_days 2025: D1 3.25 days, D2 4.5 days.
-#   volunteer_participations 2025: D1 12,345, D2 8,000; 2024: D1 10,000 → change +23.45 %.
+#   volunteer_participations 2025: D1 12,340, D2 8,000; 2024: D1 10,000 → change +23.4 %.
 # Streets, communities and grids get generated values (see _generated) except:
 #   street S22 resolution 0.95 with only 8 tickets → small_count (not ranked).
 
@@ -125,11 +125,11 @@ HAND_2025 = {
     ("total", "total"): {"resolution_rate": (85, 100, 0.85), "households_per_grid": (9500, 20, 475.0),
                          "complaint_rate_per_1k": (100, 20000, 5.0),
                          "median_handling_days": (3.8, 100, 3.8),
-                         "volunteer_participations": (20345, None, 20345.0)},
+                         "volunteer_participations": (20340, None, 20340.0)},
     ("district", "D1"): {"resolution_rate": (45, 50, 0.90), "households_per_grid": (5500, 10, 550.0),
                          "complaint_rate_per_1k": (40, 10000, 4.0),
                          "median_handling_days": (3.25, 50, 3.25),
-                         "volunteer_participations": (12345, None, 12345.0)},
+                         "volunteer_participations": (12340, None, 12340.0)},
     ("district", "D2"): {"resolution_rate": (40, 50, 0.80), "households_per_grid": (4000, 10, 400.0),
                          "complaint_rate_per_1k": (65, 10000, 6.5),
                          "median_handling_days": (4.5, 50, 4.5),
@@ -292,8 +292,8 @@ def test_summary_values_status_rank_change(wb):
     ws = wb["汇总"]
     start, end = summary_block(ws, "办结率（%）")
     rows = {ws.cell(r, 3).value: r for r in range(start, end + 1)}
-    assert list(rows) == ["全市", "东城区", "西城区"]      # scope total first, then by rank
-    total, d1, d2 = rows["全市"], rows["东城区"], rows["西城区"]
+    assert list(rows) == ["示例市", "东城区", "西城区"]    # scope total first, then by rank
+    total, d1, d2 = rows["示例市"], rows["东城区"], rows["西城区"]
     assert ws.cell(total, 4).value == pytest.approx(0.85)
     assert ws.cell(d1, 4).value == pytest.approx(0.90)
     assert ws.cell(d2, 4).value == pytest.approx(0.80)
@@ -314,8 +314,8 @@ def test_summary_count_change_is_percent(wb):
     ws = wb["汇总"]
     start, end = summary_block(ws, "志愿服务人次（人次）")
     d1 = find_row(ws, 3, "东城区", start)
-    assert ws.cell(d1, 4).value == 12345 and ws.cell(d1, 4).number_format == "#,##0"
-    assert ws.cell(d1, 8).value == pytest.approx(12345 / 10000 - 1)      # +23.45 %
+    assert ws.cell(d1, 4).value == 12340 and ws.cell(d1, 4).number_format == "#,##0"
+    assert ws.cell(d1, 8).value == pytest.approx(0.234)                  # 12,340 / 10,000 − 1
     assert ws.cell(d1, 8).number_format.startswith("+0.0%")
     assert ws.cell(d1, 5).value is None                                  # no standard
 
@@ -362,9 +362,21 @@ def test_failing_list_gaps(wb):
     assert cr[7] == pytest.approx(1.5)
     assert ("办结率", "区县", "东城区") not in by_key                        # 0.90 meets ≥ 90%
     assert not any(r[0] == "办结时长中位数" for r in rows)                   # no standard
-    # grid 1 has 280 households (< 300) and a formula-like name: listed, as text
-    g1 = by_key[("网格平均户数", "网格", EVIL_NAMES[0])]
+    # by default the finest level (grids) is left out; its failures show on the 网格 sheet
+    assert {r[2] for r in rows} == {"区县", "街道", "社区"}
+
+
+def test_failing_list_with_grids(tmp_path):
+    path = write_workbook(make_results(), 2025, tmp_path / "g.xlsx",
+                          failing_levels=["district", "grid"])
+    ws = openpyxl.load_workbook(path)["不达标清单"]
+    rows = [[ws.cell(r, c).value for c in range(1, 11)] for r in range(4, ws.max_row + 1)]
+    assert {r[2] for r in rows} == {"区县", "网格"}
+    # grid 1 has 280 households (< 300 by 20) and a formula-like name: listed, as text
+    g1 = next(r for r in rows if r[0] == "网格平均户数" and r[5] == EVIL_NAMES[0])
     assert g1[3] == "东城区 / 和平街道 / +1" and g1[7] == pytest.approx(-20)
+    # households 280, 310, …, 850 by grid: 280 fails low; 520 … 850 (12 grids) fail high
+    assert sum(r[0] == "网格平均户数" for r in rows) == 1 + 12 + 1      # + district D1 (550)
 
 
 def test_small_count_flagged_not_ranked(wb):
@@ -393,7 +405,7 @@ def test_definitions_and_quality(wb):
     assert [q.cell(4, c).value for c in range(4, 9)] == [23, 20, 2, 1, "平衡"]
     total = find_row(q, 1, "合计")
     assert [q.cell(total, c).value for c in range(4, 8)] == [128, 120, 7, 1]
-    rule_row = find_row(q, 5, "closed_before_received")
+    rule_row = find_row(q, 5, "办结时间早于受理时间")
     assert q.cell(rule_row, 4).value == 3
     assert q.cell(rule_row, 2).value == "=cmd|' /C calc'!A0.csv"
     assert q.cell(rule_row, 2).data_type == "s"
