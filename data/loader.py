@@ -30,8 +30,8 @@ from .manifest import Manifest, ManifestError, SourceSpec, load_manifest
 from .model import TABLES, Dataset, LoadReport, RowError, SourceReport
 from .readers import ReadError, read_source_file
 from .transforms import apply_transforms
-from .validate import (KEYS, REQUIRED, ErrorCollector, apply_value_map, combine_errors,
-                       validate_columns)
+from .validate import (KEYS, REQUIRED, SCORE_TO_SATISFACTION, ErrorCollector, apply_value_map,
+                       combine_errors, validate_columns)
 from .workdays import END_OF_DAY, add_working_days
 
 RECORD_TABLES = ("stations", "volunteer_hours", "complaints")
@@ -174,7 +174,8 @@ def _process(spec: SourceSpec, path: Path, manifest: Manifest, sha: str) -> tupl
     errors = ErrorCollector(keep)
     bad_map = {}
     for name, mapping in spec.values.items():
-        text[name], bad_map[name] = apply_value_map(text[name], mapping)
+        also = tuple(map(str, SCORE_TO_SATISFACTION)) if name == "satisfaction" else ()
+        text[name], bad_map[name] = apply_value_map(text[name], mapping, also)
     levels = manifest.levels
     table = spec.table
     if table == "grids":

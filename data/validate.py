@@ -185,11 +185,13 @@ def parse_booleans(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return out, ~(is_true | is_false)
 
 
-def apply_value_map(s: pd.Series, mapping: dict[str, object]) -> tuple[pd.Series, np.ndarray]:
+def apply_value_map(s: pd.Series, mapping: dict[str, object], also_valid: tuple[str, ...] = ()
+                    ) -> tuple[pd.Series, np.ndarray]:
     """Replace whole values found in ``mapping`` (keys compared after strip). Returns the mapped
-    text and the mask of non-empty values that are neither a key nor one of the map's targets."""
+    text and the mask of non-empty values that are neither a key nor one of the map's targets
+    (nor in ``also_valid``, e.g. satisfaction scores 1–5 beside a word map)."""
     text = s.str.strip()
-    targets = {"" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+    targets = set(also_valid) | {"" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
                for v in mapping.values()}
     keys = {str(k).strip(): ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v))
             for k, v in mapping.items()}

@@ -25,7 +25,7 @@ def workday_flags(days: pd.DatetimeIndex, holidays: Iterable[pd.Timestamp] = (),
     """
     import chinese_calendar
 
-    flags = np.asarray(days.dayofweek < 5)
+    flags = np.asarray(days.day_of_week < 5)
     fallback = []
     for year in sorted(set(days.year)):
         in_year = np.asarray(days.year == year)
