@@ -79,8 +79,9 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
                gap_after: int | None = None) -> go.Figure:
     """Horizontal bar chart of one indicator across units, best at the top.
 
-    rows: unit_name (str), value (float; rates as fractions), numerator, denominator (float),
-    small_count (bool), rank (float, NaN = not ranked), in the order to draw (top first).
+    rows: unit_id, unit_name (str), value (float; rates as fractions), numerator, denominator
+    (float), small_count (bool), rank (Int64/float, NA = not ranked), in the order to draw (top
+    first). The y categories are the unit ids, labelled ``"<rank>. <unit_name>"``.
     indicator: an indicators.catalog.Indicator; its ``standard`` (comparison and value, or low and
     high for a band) is drawn as a solid labelled line (a shaded band for ``between``), and each
     of its ``references`` (published peer figures, peer_cases.csv) as a dotted labelled line.
@@ -97,7 +98,7 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
     status_text = {st: t(f"status_{st}", lang) for st in COLOURS}
     labels = [
         (format_value(indicator, v, lang) if pd.notna(v) else "—")
-        + (f"（{t('small_count', lang)}）" if s else "")
+        + (t("small_count_suffix", lang) if s else "")
         for v, s in zip(values, small, strict=True)
     ]
     ranks = rows["rank"].astype("Float64")
@@ -105,20 +106,23 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
         f"{int(r)}. {n}" if pd.notna(r) else str(n)
         for r, n in zip(ranks, rows["unit_name"], strict=True)
     ]
+    # Categories are unit ids (two units may share a display name); the names are tick labels.
+    keys = rows["unit_id"].astype(str).tolist()
     custom = pd.DataFrame({
         "label": labels,
         "status": [t("small_count", lang) if s else status_text[st]
                    for st, s in zip(statuses, small, strict=True)],
         "numerator": rows["numerator"].astype("Float64").round(2).astype("string").fillna("—"),
         "denominator": rows["denominator"].astype("Float64").round(2).astype("string").fillna("—"),
+        "name": names,
     })
     bar = go.Bar(
-        x=values.astype(float).to_numpy(), y=names, orientation="h",
+        x=values.astype(float).to_numpy(), y=keys, orientation="h",
         marker={"color": colours, "line": {"width": 0}},
         text=labels, textposition="outside", cliponaxis=False,
         customdata=custom.to_numpy(),
         hovertemplate=(
-            "<b>%{y}</b><br>%{customdata[0]} · %{customdata[1]}<br>"
+            "<b>%{customdata[4]}</b><br>%{customdata[0]} · %{customdata[1]}<br>"
             + t("numerator", lang) + " %{customdata[2]} / " + t("denominator", lang)
             + " %{customdata[3]}<extra></extra>"
         ),
@@ -139,9 +143,11 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
         plot_bgcolor="white", paper_bgcolor="white",
         shapes=shapes, annotations=annotations,
         showlegend=False, bargap=0.25,
-        xaxis={"title": {"text": unit}, "gridcolor": "#e5e5e5", "zeroline": True,
-               "zerolinecolor": "#999999", "rangemode": "tozero", **_axis_format(indicator)},
-        yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
+        xaxis={"title": {"text": "" if indicator.kind == "rate" else unit},
+               "gridcolor": "#e5e5e5", "zeroline": True, "zerolinecolor": "#999999",
+               "rangemode": "tozero", **_axis_format(indicator)},
+        yaxis={"autorange": "reversed", "automargin": True, "type": "category",
+               "tickmode": "array", "tickvals": keys, "ticktext": names},
     )
     return fig
 

@@ -1,0 +1,260 @@
+"""Unit tests of the dashboard's pure parts: figure builders, KPI card, data access, strings.
+
+No browser: figures are compared through their data and shapes, components through their
+properties. Expected values are worked out by hand from the synthetic grids documented in
+tests/layouts_synthetic.py (grid i = 1…20).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from indicators.catalog import CATALOG
+from layouts import figures, store
+from layouts.components import kpi_card
+from layouts.i18n import t
+from tests.layouts_synthetic import make_results
+
+I18N = Path(__file__).parent.parent / "layouts" / "i18n"
+
+
+@pytest.fixture(scope="module")
+def data() -> store.DashboardData:
+    return store.DashboardData(make_results())
+
+
+def _rows(values, small=None, ranks=None, names=None) -> pd.DataFrame:
+    n = len(values)
+    return pd.DataFrame({
+        "unit_id": [f"U{k}" for k in range(n)],
+        "unit_name": names or [f"单位{k}" for k in range(n)],
+        "value": values,
+        "numerator": np.arange(n, dtype=float),
+        "denominator": np.full(n, 100.0),
+        "small_count": pd.array(small or [False] * n, dtype="boolean"),
+        "rank": pd.array(ranks if ranks is not None else list(range(1, n + 1)), dtype="Int64"),
+    })
+
+
+def _texts(component) -> list[str]:
+    """Every string in a component tree, depth first."""
+    out: list[str] = []
+
+    def walk(node):
+        if isinstance(node, str):
+            out.append(node)
+        elif isinstance(node, (list, tuple)):
+            for child in node:
+                walk(child)
+        elif node is not None and hasattr(node, "children"):
+            walk(node.children)
+
+    walk(component)
+    return out
+
+
+def _find(component, class_fragment: str):
+    """First component whose className contains ``class_fragment``."""
+    stack = [component]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, (list, tuple)):
+            stack[:0] = list(node)
+            continue
+        if node is None or isinstance(node, str):
+            continue
+        if class_fragment in (getattr(node, "className", None) or "").split():
+            return node
+        stack.insert(0, getattr(node, "children", None))
+    raise AssertionError(f"no component with class {class_fragment}")
+
+
+# -- strings ---------------------------------------------------------------------------------
+def test_language_files_have_the_same_keys():
+    zh = yaml.safe_load((I18N / "zh.yaml").read_text(encoding="utf-8"))
+    en = yaml.safe_load((I18N / "en.yaml").read_text(encoding="utf-8"))
+    assert set(zh) == set(en)
+    assert all(isinstance(v, str) for v in [*zh.values(), *en.values()])
+
+
+def test_t_formats_and_rejects_unknown_keys():
+    assert t("compare_title", "zh", indicator="办结率", level="街道", year="2025") == \
+        "办结率 · 街道 · 2025 年"
+    assert t("nav_compare", "fr") == "比较"  # unknown language → Chinese
+    with pytest.raises(KeyError):
+        t("no_such_key", "zh")
+
+
+# -- figures ---------------------------------------------------------------------------------
+def test_ranked_bar_colours_labels_and_standard_line():
+    ind = CATALOG["resolution_rate"]  # standard ≥ 91.8%
+    rows = _rows([0.95, 0.92, 0.80, 0.50], small=[False, False, False, True],
+                 ranks=[1, 2, 3, None], names=["甲", "乙", "丙", "丁"])
+    fig = figures.ranked_bar(rows, ind, "zh", title="标题")
+    bar = fig.data[0]
+    assert list(bar.y) == ["U0", "U1", "U2", "U3"]
+    assert list(fig.layout.yaxis.ticktext) == ["1. 甲", "2. 乙", "3. 丙", "丁"]
+    assert list(bar.x) == pytest.approx([0.95, 0.92, 0.80, 0.50])
+    assert list(bar.marker.color) == [figures.COLOURS["meets"], figures.COLOURS["meets"],
+                                      figures.COLOURS["fails"], figures.LIGHT_GREY]
+    assert list(bar.text) == ["95.0%", "92.0%", "80.0%", "50.0%（样本不足）"]
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    assert [(s.x0, s.x1, s.line.dash) for s in lines] == [(0.918, 0.918, "solid")]
+    assert [a.text for a in fig.layout.annotations] == ["标准 ≥ 91.8%"]
+    assert fig.layout.yaxis.autorange == "reversed"  # best at the top
+    assert fig.layout.title.text == "标题"
+
+
+def test_ranked_bar_band_standard_is_a_shaded_range():
+    ind = CATALOG["households_per_grid"]  # 300–500 户
+    fig = figures.ranked_bar(_rows([250.0, 420.0, 610.0], ranks=[3, 1, 2]), ind, "zh")
+    rects = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert [(r.x0, r.x1) for r in rects] == [(300, 500)]
+    assert sorted(s.x0 for s in fig.layout.shapes if s.type == "line") == [300, 500]
+    colours = list(fig.data[0].marker.color)
+    assert colours == [figures.COLOURS["fails"], figures.COLOURS["meets"],
+                       figures.COLOURS["fails"]]
+    assert list(fig.data[0].text) == ["250 户", "420 户", "610 户"]
+
+
+def test_ranked_bar_draws_published_references_dotted():
+    ind = CATALOG["median_handling_days"]  # no standard, one reference (德阳 3 working days)
+    fig = figures.ranked_bar(_rows([2.0, 4.5]), ind, "zh")
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    assert [(s.x0, s.line.dash) for s in lines] == [(3.0, "dot")]
+    assert fig.layout.annotations[0].text == ind.references[0].label_zh
+    assert list(fig.data[0].marker.color) == [figures.COLOURS["none"]] * 2
+
+
+def test_select_chart_rows_all_top_bottom_and_search():
+    rows = _rows([0.9 - k / 100 for k in range(10)], small=[False] * 8 + [True, True],
+                 ranks=list(range(1, 9)) + [None, None],
+                 names=[f"第{k}网格" for k in range(1, 11)])
+    small_table = figures.select_chart_rows(rows.head(5), top_n=2, max_bars=5)
+    assert small_table.mode == "all" and len(small_table.rows) == 5
+
+    top = figures.select_chart_rows(rows, top_n=2, max_bars=5)
+    assert top.mode == "top_bottom" and top.n == 2 and top.total == 10
+    assert top.rows["rank"].tolist() == [1, 2, 7, 8]  # small_count units left to the table
+
+    found = figures.select_chart_rows(rows, top_n=2, query="第1", max_bars=5)
+    assert found.mode == "search"
+    assert found.rows["unit_name"].tolist() == ["第1网格", "第10网格"]
+
+
+# -- KPI card --------------------------------------------------------------------------------
+def test_kpi_card_fails_with_bad_change():
+    ind = CATALOG["resolution_rate"]
+    row = pd.Series({"value": 0.85, "change": -0.02, "change_good": False,
+                     "small_count": False, "numerator": 85.0, "denominator": 100.0})
+    card = kpi_card(ind, row, "zh")
+    assert "status-fails" in card.className
+    assert _find(card, "kpi-value").children == "85.0%"
+    assert _find(card, "status-mark").children == "✗ 未达标"
+    change = _find(card, "kpi-change")
+    assert change.children == "较上年 ▼ -2.0 个百分点"
+    assert "change-bad" in change.className
+    assert "样本不足" not in _texts(card)
+
+
+def test_kpi_card_no_standard_no_previous_small_count():
+    ind = CATALOG["volunteer_participations"]
+    row = pd.Series({"value": 1234.0, "change": np.nan, "change_good": pd.NA,
+                     "small_count": True, "numerator": 1234.0, "denominator": np.nan})
+    card = kpi_card(ind, row, "zh")
+    assert "status-none" in card.className
+    assert _find(card, "kpi-value").children == "1,234"
+    assert _find(card, "status-mark").children == "– 无标准"
+    assert _find(card, "kpi-change").children == "无上年数据"
+    assert "样本不足" in _texts(card)
+
+
+# -- data access -------------------------------------------------------------------------------
+def test_years_exclude_months_latest_first(data):
+    assert data.years == ["2025", "2024"]
+    assert data.latest_year == "2025"
+    assert data.indicator_ids == ["resolution_rate", "satisfaction_rate",
+                                  "households_per_grid", "volunteer_participations"]
+
+
+def test_level_rows_scope_and_rank_order(data):
+    # 2025 办结率 by street: S1 (grids 1–5) 34/40, S2 (6–10) 61/65, S3 (11–15) 85/90,
+    # S4 (16–20) 109/115 → ranks S4 1, S3 2, S2 3, S1 4. Within 东城区 (D1): S2 then S1.
+    rows = data.level_rows("2025", "street", "resolution_rate", scope="district:D1")
+    assert rows["unit_id"].tolist() == ["S2", "S1"]
+    assert rows["value"].tolist() == pytest.approx([61 / 65, 34 / 40])
+    assert rows["rank"].tolist() == [3, 4]
+    everything = data.level_rows("2025", "street", "resolution_rate")
+    assert everything["unit_id"].tolist() == ["S4", "S3", "S2", "S1"]
+
+
+def test_level_rows_returns_a_copy(data):
+    rows = data.level_rows("2025", "district", "resolution_rate")
+    rows.loc[:, "value"] = -1.0
+    again = data.level_rows("2025", "district", "resolution_rate")
+    assert (again["value"] > 0).all()
+
+
+def test_unit_rows_one_row_per_indicator_in_catalog_order(data):
+    rows = data.unit_rows("2024", "district", "D2")
+    assert rows["indicator_id"].tolist() == data.indicator_ids
+    # 满意率 2024, 西城区 (grids 11–20): rated Σ(10+i) = 255, satisfied 255 − 5 odd − 10 = 240
+    sat = rows.set_index("indicator_id").loc["satisfaction_rate"]
+    assert sat["value"] == pytest.approx(240 / 255)
+    assert data.unit_rows("1999", "district", "D2").empty
+
+
+def test_unit_options_parents_before_children(data):
+    keys = [o.key for o in data.unit_options("zh", max_depth=2)]
+    assert keys[:7] == ["total", "district:D1", "street:S1", "community:C1", "community:C2",
+                        "street:S2", "community:C3"]
+    assert len(keys) == 1 + 2 + 4 + 8
+    labels = {o.key: o.label for o in data.unit_options("zh", max_depth=0)}
+    assert labels == {"total": "全市", "district:D1": "区县 · 东城区",
+                      "district:D2": "区县 · 西城区"}
+
+
+def test_unit_keys_round_trip():
+    assert store.parse_unit_key(store.unit_key("street", "S:1")) == ("street", "S:1")
+    assert store.parse_unit_key(None) == ("total", "total")
+    with pytest.raises(ValueError):
+        store.parse_unit_key("S1")
+
+
+def test_missing_column_is_refused():
+    results = make_results()
+    results.table = results.table.drop(columns="rank")
+    with pytest.raises(ValueError, match="rank"):
+        store.DashboardData(results)
+
+
+# -- the app ---------------------------------------------------------------------------------
+def test_app_serves_everything_itself_and_compare_renders():
+    from layouts import create_app
+
+    app = create_app(make_results())
+    client = app.server.test_client()
+    html = client.get("/").get_data(as_text=True)
+    refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert refs and all(r.startswith("/") for r in refs), refs
+    assert "/assets/bootstrap.min.css" in html and "/assets/plotly-locale-zh-cn.js" in html
+    assert client.get("/assets/plotly-locale-zh-cn.js").status_code == 200
+
+    from layouts.pages import compare
+
+    view = compare._valid(store.get(), "satisfaction_rate", "community", "2025",
+                          "district:D2", "5", "南")
+    assert view["unit"] == "district:D2" and view["n"] == 5
+    out = compare.render(store.get(), view, "zh")
+    # 西城区 has C5–C8; the search 南 keeps 南湖社区 (C7) only
+    assert [r["unit_name"] for r in out["rows"]] == ["南湖社区"]
+    assert out["figure"].layout.title.text == "满意率 · 社区 · 2025 年"
+    assert list(out["figure"].data[0].y) == ["C7"]
+    bad = compare._valid(store.get(), "nope", "nope", "1999", "nope", "x", None)
+    assert (bad["indicator"], bad["level"], bad["year"], bad["unit"], bad["n"]) == (
+        "resolution_rate", "street", "2025", "total", compare.DEFAULT_TOP_N)
