@@ -1,0 +1,62 @@
+"""build(): load → indicators → YoY → rank, with the Parquet cache (ingest is stubbed)."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import data
+from indicators.pipeline import Results, build
+from tests.test_indicators import make_dataset
+
+
+@pytest.fixture
+def stub_loader(monkeypatch):
+    calls = []
+
+    def fake_load(manifest_path, cache_dir=None):
+        calls.append(manifest_path)
+        return make_dataset()
+
+    monkeypatch.setattr(data, "load_dataset", fake_load)
+    return calls
+
+
+def test_build_returns_results_with_compare_columns(stub_loader):
+    res = build("dataset.yaml")
+    assert isinstance(res, Results) and not res.from_cache
+    for col in ("prev_value", "change", "change_unit", "change_good", "rank", "rank_of"):
+        assert col in res.table.columns
+    total = res.table[(res.table["indicator_id"] == "resolution_rate")
+                      & (res.table["unit_id"] == "total") & (res.table["period"] == "2025")]
+    assert total["value"].iloc[0] == pytest.approx(8 / 11)
+    assert list(res.catalog)[0] == "resolution_rate"
+    assert set(res.register_years["table"]) == {"grids", "stations"}
+
+
+def test_warm_start_reads_the_cache(stub_loader, tmp_path):
+    cold = build("dataset.yaml", cache_dir=tmp_path)
+    warm = build("dataset.yaml", cache_dir=tmp_path)
+    assert not cold.from_cache and warm.from_cache
+    assert len(list((tmp_path / "indicators").glob("*.parquet"))) == 2
+    pd.testing.assert_frame_equal(cold.table, warm.table, check_dtype=False)
+    pd.testing.assert_frame_equal(cold.register_years, warm.register_years, check_dtype=False)
+
+
+def test_cache_key_changes_with_sources(stub_loader, tmp_path, monkeypatch):
+    build("dataset.yaml", cache_dir=tmp_path)
+
+    def changed(manifest_path, cache_dir=None):
+        ds = make_dataset()
+        ds.report.sources[0].sha256 = "cd" * 32          # a source file changed
+        return ds
+
+    monkeypatch.setattr(data, "load_dataset", changed)
+    assert not build("dataset.yaml", cache_dir=tmp_path).from_cache
+
+
+def test_damaged_cache_is_recomputed(stub_loader, tmp_path):
+    build("dataset.yaml", cache_dir=tmp_path)
+    for path in (tmp_path / "indicators").glob("*.parquet"):
+        path.write_bytes(b"not parquet")
+    res = build("dataset.yaml", cache_dir=tmp_path)
+    assert not res.from_cache and len(res.table)
