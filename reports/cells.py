@@ -11,7 +11,7 @@ import math
 import re
 import unicodedata
 from numbers import Real
-from typing import Any
+from typing import Any, Iterable
 
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -174,6 +174,29 @@ def fit_width(texts: list[str], minimum: float = 6, maximum: float = 40,
     """A column width that fits the widest of ``texts`` (CJK counted double), within bounds."""
     widest = max((display_width(t) for t in texts if t), default=0)
     return float(min(max(widest + padding, minimum), maximum))
+
+
+def fit_row_heights(ws: Worksheet, rows: Iterable[int], line_height: float = 14.5) -> None:
+    """Set each row's height to fit its wrapped text (Excel and LibreOffice do not re-measure
+    rows written by a script, so wrapped text would otherwise be clipped on screen and paper).
+
+    Lines are estimated per wrapping cell from its text (explicit newlines + CJK-aware width)
+    and its column's width; call after the column widths are set.  Merged cells are skipped.
+    """
+    merged = {c.coordinate for rng in ws.merged_cells.ranges for row in ws[rng.coord]
+              for c in row} if ws.merged_cells.ranges else set()
+    for r in rows:
+        lines = 1
+        for cell in ws[r]:
+            if not isinstance(cell.value, str) or not cell.alignment.wrap_text \
+                    or cell.coordinate in merged:
+                continue
+            width = ws.column_dimensions[cell.column_letter].width or 8.43
+            usable = max(width - 1.5, 1.0)
+            n = sum(max(1, math.ceil(display_width(part) / usable))
+                    for part in cell.value.split("\n"))
+            lines = max(lines, n)
+        ws.row_dimensions[r].height = line_height * lines + 3
 
 
 def setup_print(ws: Worksheet, title_rows: str, header_left: str, landscape: bool = True) -> None:

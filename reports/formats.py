@@ -13,6 +13,7 @@ as a fraction with ``+0.0%``.
 """
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 PP_SUFFIX = " 个百分点"
@@ -79,12 +80,14 @@ def gap_for_excel(indicator: Any, gap: float) -> float:
 def gap_words(indicator: Any, gap: float, comparison: str = ">=") -> str:
     """``'低于标准 2.3 个百分点'`` / ``'高于上限 50 户'`` (the gap in words, for print)."""
     magnitude = abs(gap_for_excel(indicator, gap))
-    d = int(getattr(indicator, "decimals", 1) or 0)
+    d = 1 if is_rate(indicator) else int(getattr(indicator, "decimals", 1) or 0)
+    # round half away from zero, as Excel displays the number in the 差距 column beside it
+    shown = Decimal(repr(magnitude)).quantize(Decimal(1).scaleb(-d), rounding=ROUND_HALF_UP)
     if is_rate(indicator):
-        amount = f"{magnitude:,.1f}{PP_SUFFIX}"
+        amount = f"{shown:,.1f}{PP_SUFFIX}"
     else:
         unit = getattr(indicator, "unit_zh", "") or ""
-        amount = f"{magnitude:,.{d}f} {unit}".rstrip()
+        amount = f"{shown:,.{d}f} {unit}".rstrip()
     if comparison == "between":
         return f"{'低于下限' if gap < 0 else '高于上限'} {amount}"
     return f"{'低于' if gap < 0 else '高于'}标准 {amount}"
@@ -94,6 +97,27 @@ def header_label(indicator: Any) -> str:
     """Column header: ``办结率（%）``, ``网格平均户数（户）``."""
     unit = getattr(indicator, "unit_zh", "") or ""
     return f"{indicator.name_zh}（{unit}）" if unit else indicator.name_zh
+
+
+def header_label_stacked(indicator: Any) -> str:
+    """Column header on two lines for narrow columns: ``办结率\n（%）``."""
+    unit = getattr(indicator, "unit_zh", "") or ""
+    return f"{indicator.name_zh}\n（{unit}）" if unit else indicator.name_zh
+
+
+def standard_short(indicator: Any, standard: Any | None) -> str:
+    """The standard as bare numbers in the indicator's unit (``≥ 91.8%``, ``300–500``,
+    ``≥ 18``) for narrow header cells; ``'—'`` without one.  The full label with its conditions
+    is on 汇总 and 指标说明."""
+    if standard is None:
+        return "—"
+
+    def num(x: float) -> str:
+        return f"{x * 100:g}%" if is_rate(indicator) else f"{x:,g}"
+
+    if standard.comparison == "between":
+        return f"{num(standard.low)}–{num(standard.high)}"
+    return f"{'≥' if standard.comparison == '>=' else '≤'} {num(standard.value)}"
 
 
 def standard_label(standard: Any | None) -> str:

@@ -38,7 +38,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from reports import formats as fmt
 from reports.cells import (FAIL_FILL, FAIL_FONT_COLOR, GRID_BORDER, HEADER_FILL, LEFT_CENTER,
                            MUTED_FONT_COLOR, PASS_FILL, PASS_FONT_COLOR, TOTAL_FILL, WRAP_CENTER,
-                           WRAP_TOP, display_width, fit_width, font, put_label, put_number,
+                           WRAP_TOP, display_width, fit_row_heights, fit_width, font, put_label,
+                           put_number,
                            put_text, safe_text, set_column_widths, setup_print, sheet_title)
 from reports.frames import (FAIL, NO_DATA, NO_STANDARD, PASS, DIRECTION_ZH, Scope, evaluate,
                             resolve_scope, scoped_units, standard_of, wide_values, year_table)
@@ -322,8 +323,8 @@ def _write_summary(ws: Worksheet, ctx: _Context) -> None:
             small = bool(getattr(rec, "small_count", False) is True)
             body = _F_BOLD if is_scope else (_F_SMALL if small else _F_BODY)
             fill = TOTAL_FILL if is_scope else None
-            put_text(ws, row, 1, label if row == start else "", font=_F_BOLD, alignment=WRAP_TOP,
-                     border=GRID_BORDER, fill=fill)
+            put_text(ws, row, 1, label if row == start else "", font=_F_BOLD, border=GRID_BORDER,
+                     fill=fill)
             put_text(ws, row, 2, std_label if row == start else "", font=_F_BODY,
                      alignment=WRAP_TOP, border=GRID_BORDER, fill=fill)
             put_text(ws, row, 3, rec.unit_name, font=body, border=GRID_BORDER, fill=fill)
@@ -352,9 +353,10 @@ def _write_summary(ws: Worksheet, ctx: _Context) -> None:
         for col in range(1, len(_SUMMARY_HEADERS) + 1):
             ws.cell(row - 1, col).border = _BLOCK_END_BORDER
     set_column_widths(ws, {
-        1: fit_width(name_texts, 12, 22), 2: fit_width(std_texts, 8, 26),
+        1: fit_width(name_texts, 12, 30), 2: fit_width(std_texts, 8, 24),
         3: fit_width(unit_texts, 10, 30), 4: 12, 5: 9, 6: 8, 7: 12, 8: 15,
         9: fit_width(note_texts, 10, 34)})
+    fit_row_heights(ws, range(HEADER_ROW + 1, row))
     if row > HEADER_ROW + 1:
         ws.auto_filter.ref = f"A{HEADER_ROW}:I{row - 1}"
     _finish(ws, ctx, f"{HEADER_ROW}:{HEADER_ROW}", f"D{HEADER_ROW + 1}")
@@ -376,13 +378,14 @@ def _row_note(rec: Any, ind: Any) -> str:
 #: Indicator columns on the level and trend sheets: headers wrap onto up to four lines so that
 #: 18 indicators still print one page wide on A4 landscape at a readable scale (≈ 70 %).
 _LEVEL_HEADER_HEIGHT = 58
-_LEVEL_STANDARD_HEIGHT = 34
+_LEVEL_STANDARD_HEIGHT = 18
 
 
 def _indicator_column_width(header: str) -> float:
     """Width of an indicator column: the header on ≤ 4 lines, never under 8.5 (``100.0%``,
     ``22,537``, ``3.6 天`` fit)."""
-    return float(min(max(8.5, -(-display_width(header) // 4) + 2.5), 13))
+    name_w = max(display_width(part) for part in header.split("\n"))
+    return float(min(max(8.5, -(-name_w // 3) + 2.5), 13))
 
 
 def _ancestor_levels(ctx: _Context, level: str) -> list[str]:
@@ -409,7 +412,7 @@ def _write_level(ws: Worksheet, ctx: _Context, level: str) -> None:
                   f"范围：{ctx.scope_zh}；共 {len(units):,} 个{name}。第二行表头为标准。"
                   f"{_legend(n_std > 0)}")
     fixed = [ctx.level_zh(a) for a in anc] + [f"{name}编号", f"{name}名称"]
-    headers = fixed + [fmt.header_label(i) for i in inds] + ["未达标项数"]
+    headers = fixed + [fmt.header_label_stacked(i) for i in inds] + ["未达标项数"]
     _header_row(ws, HEADER_ROW, headers, height=_LEVEL_HEADER_HEIGHT)
     std_row = HEADER_ROW + 1
     for col in range(1, len(headers) + 1):
@@ -417,9 +420,9 @@ def _write_level(ws: Worksheet, ctx: _Context, level: str) -> None:
     put_label(ws, std_row, len(fixed), "标准 →", font=_F_SMALL, fill=HEADER_FILL,
               border=GRID_BORDER, alignment=Alignment(horizontal="right"))
     for k, ind in enumerate(inds):
-        put_label(ws, std_row, len(fixed) + 1 + k, fmt.standard_label(standard_of(ind)),
+        put_label(ws, std_row, len(fixed) + 1 + k, fmt.standard_short(ind, standard_of(ind)),
                   font=_F_SMALL, fill=HEADER_FILL, border=GRID_BORDER, alignment=WRAP_CENTER)
-    put_label(ws, std_row, len(headers), f"共 {n_std} 项有标准", font=_F_SMALL, fill=HEADER_FILL,
+    put_label(ws, std_row, len(headers), f"{n_std} 项有标准", font=_F_SMALL, fill=HEADER_FILL,
               border=GRID_BORDER, alignment=WRAP_CENTER)
     ws.row_dimensions[std_row].height = _LEVEL_STANDARD_HEIGHT
 
@@ -557,7 +560,7 @@ def _write_trends(ws: Worksheet, ctx: _Context) -> None:
     inds = [i for i in ctx.indicators if i.id in wide.columns and wide[i.id].notna().any()]
     _sheet_header(ws, ctx, f"{ctx.year} 年{ctx.scope.unit_name}月度趋势",
                   "各月按当月受理或发生的记录计算；台账类指标（网格、阵地）无月度值时不列出。")
-    headers = ["月份"] + [fmt.header_label(i) for i in inds]
+    headers = ["月份"] + [fmt.header_label_stacked(i) for i in inds]
     _header_row(ws, HEADER_ROW, headers, height=_LEVEL_HEADER_HEIGHT)
     for r, month in enumerate(_MONTHS):
         row = HEADER_ROW + 1 + r
@@ -580,28 +583,32 @@ def _write_trends(ws: Worksheet, ctx: _Context) -> None:
 # --------------------------------------------------------------------------- 指标说明
 
 _DEF_HEADERS = ["序号", "指标编号", "指标名称", "计量单位", "计算公式（口径）", "方向", "标准",
-                "标准来源", "参考值（公开数据）", "最小样本量"]
+                "标准来源与参考值", "最小样本量"]
 
 
 def _write_definitions(ws: Worksheet, ctx: _Context) -> None:
     _sheet_header(ws, ctx, "指标说明",
                   "比率类指标均为分子合计 ÷ 分母合计（不对下级比率取平均）；中位数由逐小时直方图汇总求得。"
-                  "样本量低于最小样本量的单位标记为样本量小，不参与排名。")
+                  "样本量低于最小样本量的单位标记为样本量小，不参与排名。参考值为同行公开数据，仅作对照，不用于判定达标。")
     _header_row(ws, HEADER_ROW, _DEF_HEADERS)
     for r, ind in enumerate(ctx.indicators):
         row = HEADER_ROW + 1 + r
         std = standard_of(ind)
-        refs = getattr(ind, "references", ()) or ()
-        ref_text = "\n".join(f"{getattr(x, 'label_zh', '')}（{getattr(x, 'source_zh', '')}）"
-                             for x in refs)
+        sources = [f"标准：{std.source_zh}"] if std is not None and getattr(std, "source_zh", "") \
+            else []
+        sources += [f"参考：{getattr(x, 'label_zh', '')}（{getattr(x, 'source_zh', '')}）"
+                    for x in (getattr(ind, "references", ()) or ())]
         texts = [str(r + 1), ind.id, ind.name_zh, getattr(ind, "unit_zh", ""),
                  getattr(ind, "formula_zh", ""), DIRECTION_ZH.get(ind.direction, ind.direction),
-                 fmt.standard_label(std), getattr(std, "source_zh", "") if std else "", ref_text]
+                 fmt.standard_label(std), "\n".join(sources)]
         for c, text in enumerate(texts, start=1):
-            put_text(ws, row, c, text, font=_F_BODY, alignment=WRAP_TOP, border=GRID_BORDER)
-        put_number(ws, row, 10, getattr(ind, "min_count", None) or None, "#,##0", font=_F_BODY,
+            put_text(ws, row, c, text, font=font(9) if c == 2 else _F_BODY, alignment=WRAP_TOP,
+                     border=GRID_BORDER)
+        put_number(ws, row, 9, getattr(ind, "min_count", None) or None, "#,##0", font=_F_BODY,
                    alignment=Alignment(vertical="top"), border=GRID_BORDER)
-    set_column_widths(ws, {1: 5, 2: 18, 3: 14, 4: 8, 5: 38, 6: 10, 7: 14, 8: 36, 9: 30, 10: 8})
+    set_column_widths(ws, {1: 5, 2: fit_width([i.id for i in ctx.indicators], 12, 28), 3: 14,
+                           4: 8, 5: 38, 6: 9, 7: 16, 8: 46, 9: 8})
+    fit_row_heights(ws, range(HEADER_ROW + 1, HEADER_ROW + 1 + len(ctx.indicators)))
     _finish(ws, ctx, f"{HEADER_ROW}:{HEADER_ROW}", f"D{HEADER_ROW + 1}")
 
 

@@ -326,11 +326,13 @@ def test_level_sheet_values_and_formats(wb):
     assert headers[:2] == ["区县编号", "区县名称"]
     col = {h: i + 1 for i, h in enumerate(headers)}
     d2 = find_row(ws, 2, "西城区")
-    assert ws.cell(d2, col["办结率（%）"]).value == pytest.approx(0.80)
-    assert ws.cell(d2, col["办结率（%）"]).number_format == "0.0%"
-    assert ws.cell(d2, col["办结时长中位数（天）"]).value == pytest.approx(4.5)
-    assert ws.cell(d2, col["办结时长中位数（天）"]).number_format == '0.0" 天"'
-    assert ws.cell(d2, col["网格平均户数（户）"]).number_format == "#,##0"
+    assert ws.cell(d2, col["办结率\n（%）"]).value == pytest.approx(0.80)
+    assert ws.cell(d2, col["办结率\n（%）"]).number_format == "0.0%"
+    assert ws.cell(4, col["办结率\n（%）"]).value == "≥ 90%"          # standard under the header
+    assert ws.cell(4, col["网格平均户数\n（户）"]).value == "300–500"
+    assert ws.cell(d2, col["办结时长中位数\n（天）"]).value == pytest.approx(4.5)
+    assert ws.cell(d2, col["办结时长中位数\n（天）"]).number_format == '0.0" 天"'
+    assert ws.cell(d2, col["网格平均户数\n（户）"]).number_format == "#,##0"
     # D2 fails resolution (0.80 < 0.90) and complaints (6.5 > 5); meets households (400)
     assert ws.cell(d2, col["未达标项数"]).value == 2
     d1 = find_row(ws, 2, "东城区")
@@ -381,7 +383,7 @@ def test_failing_list_with_grids(tmp_path):
 
 def test_small_count_flagged_not_ranked(wb):
     st = wb["街道"]
-    col = [st.cell(3, c).value for c in range(1, st.max_column + 1)].index("办结率（%）") + 1
+    col = [st.cell(3, c).value for c in range(1, st.max_column + 1)].index("办结率\n（%）") + 1
     s22 = find_row(st, 3, "长安街道")
     assert st.cell(s22, col).value == pytest.approx(0.95)
     assert st.cell(s22, col).font.i is True                      # grey italic = small count
@@ -389,7 +391,7 @@ def test_small_count_flagged_not_ranked(wb):
 
 def test_trends_months(wb):
     ws = wb["月度趋势"]
-    assert ws.cell(3, 2).value == "办结率（%）"
+    assert ws.cell(3, 2).value == "办结率\n（%）"
     assert ws.cell(4, 1).value == "1 月" and ws.cell(15, 1).value == "12 月"
     assert ws.cell(4, 2).value == pytest.approx(0.81)
     assert ws.cell(15, 2).value == pytest.approx(0.92)
@@ -399,8 +401,8 @@ def test_definitions_and_quality(wb):
     ws = wb["指标说明"]
     row = find_row(ws, 2, "resolution_rate")
     assert [ws.cell(row, c).value for c in (3, 4, 6, 7, 8)] == ["办结率", "%", "越高越好", "≥ 90%",
-                                                                 "测试来源甲"]
-    assert ws.cell(row, 10).value == 10
+                                                                 "标准：测试来源甲"]
+    assert ws.cell(row, 9).value == 10
     q = wb["数据质量"]
     assert [q.cell(4, c).value for c in range(4, 9)] == [23, 20, 2, 1, "平衡"]
     total = find_row(q, 1, "合计")
@@ -520,3 +522,11 @@ def test_errors(tmp_path):
         write_workbook(res, 2025, tmp_path / "x.xlsx", scope="NOPE")
     with pytest.raises(ValueError, match="最细层级"):
         write_workbook(res, 2025, tmp_path / "x.xlsx", scope="0004")
+
+
+def test_gap_words_round_like_excel():
+    from reports.formats import gap_words
+    households = CATALOG["households_per_grid"]          # 0 decimals, 户
+    assert gap_words(households, -88.5, "between") == "低于下限 89 户"   # Python's round() gives 88
+    assert gap_words(households, 50.0, "between") == "高于上限 50 户"
+    assert gap_words(CATALOG["resolution_rate"], -0.0125) == "低于标准 1.3 个百分点"
