@@ -30,7 +30,7 @@ from .manifest import Manifest, ManifestError, SourceSpec, load_manifest
 from .model import TABLES, Dataset, LoadReport, RowError, SourceReport
 from .readers import ReadError, read_source_file
 from .transforms import apply_transforms
-from .validate import (KEYS, REQUIRED, SCORE_TO_SATISFACTION, ErrorCollector, apply_value_map,
+from .validate import (KEYS, REQUIRED, REQUIRED_IF_MAPPED, SCORE_TO_SATISFACTION, ErrorCollector, apply_value_map,
                        combine_errors, validate_columns)
 from .workdays import END_OF_DAY, add_working_days
 
@@ -183,10 +183,10 @@ def _process(spec: SourceSpec, path: Path, manifest: Manifest, sha: str) -> tupl
             if f"{level}_id" not in text and f"{level}_name" in text:
                 text[f"{level}_id"], raw[f"{level}_id"] = text[f"{level}_name"], raw[f"{level}_name"]
                 headers[f"{level}_id"] = headers[f"{level}_name"]
-    required = [spec.join] if spec.join else list(REQUIRED[table])
+    required = ([spec.join] if spec.join else list(REQUIRED[table])) + list(REQUIRED_IF_MAPPED[table])
     if table == "grids" and not spec.join:
         required += [f"{lv}_id" for lv in levels]
-    for col in required:
+    for col in dict.fromkeys(required):
         if col in text:
             errors.add((text[col].str.strip() == "").to_numpy(), headers[col], raw[col],
                        "missing_required", f"必填项「{headers[col]}」为空")
@@ -251,13 +251,15 @@ def _table_errors(table: str, results: list[SourceResult], manifest: Manifest,
     frames = [results[i].data.assign(_src=i) for i in mains]
     main = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    def add(src_of_row: np.ndarray, mask: np.ndarray, column_of, values, rule: str, message: str):
+    def add(src_of_row: np.ndarray, mask: np.ndarray, column_of, values, rule: str, message):
+        """Errors for the masked stacked rows, filed under each row's own source."""
         for i in np.unique(src_of_row[mask]):
             sel = mask & (src_of_row == i)
             head = column_of(i)
+            msg = message if isinstance(message, str) else np.asarray(message, dtype=object)[sel]
             extra[i].append(pd.DataFrame({"_pos": main_pos[sel], "column": head,
                                           "value": np.asarray(values, dtype=object)[sel],
-                                          "rule": rule, "message": message}))
+                                          "rule": rule, "message": msg}))
 
     def errored(i: int, data: pd.DataFrame) -> np.ndarray:
         bad = set(results[i].errors["_pos"]).union(*(set(e["_pos"]) for e in extra[i]))
@@ -268,45 +270,64 @@ def _table_errors(table: str, results: list[SourceResult], manifest: Manifest,
     main_src = main["_src"].to_numpy()
     main_pos = main["_pos"].to_numpy()
 
-    # joins: each join source adds columns to the stacked rows, matched on its key
+    # joins: a join source adds columns to the rows of the non-join source directly above it in
+    # the manifest (e.g. each year's 人口 sheet onto that year's register), matched on its key
+    main_spec = np.array([results[i].spec.index for i in main_src])
     for j, res in enumerate(results):
         key = res.spec.join
         if key is None:
             continue
         data = res.data
         head = res.headers.get(key, key)
+        earlier = [results[i].spec.index for i in mains if results[i].spec.index < res.spec.index]
+        target_spec = max(earlier) if earlier else -1
+        tmask = main_spec == target_spec
+        if key not in main:
+            raise ManifestError(f"清单错误（{res.spec.where}）：join 键 {key} 不在前面的来源中")
+        target_keys = main.loc[tmask, key]
         dup = data[key].duplicated(keep=False).to_numpy() & data[key].notna().to_numpy()
         if dup.any():
             extra[j].append(pd.DataFrame({"_pos": data["_pos"][dup], "column": head,
                                           "value": data[key][dup].astype("str"), "rule": "duplicate_key",
                                           "message": f"「{head}」在此表中重复出现"}))
-        if key not in main:
-            raise ManifestError(f"清单错误（{res.spec.where}）：join 键 {key} 不在前面的来源中")
-        orphan = (~data[key].isin(main[key])).to_numpy() & data[key].notna().to_numpy()
+        orphan = (~data[key].isin(target_keys)).to_numpy() & data[key].notna().to_numpy()
         rule = "unknown_unit" if key.endswith("_id") and key[:-3] in manifest.levels else "bad_value"
         if orphan.any():
             extra[j].append(pd.DataFrame({"_pos": data["_pos"][orphan], "column": head,
                                           "value": data[key][orphan].astype("str"), "rule": rule,
-                                          "message": f"「{head}」在主表中找不到"}))
+                                          "message": f"「{head}」在所并入的表中找不到"}))
         good = data[~errored(j, data)]
-        cols = [c for c in good.columns if c not in ("_pos", "excel_row") and (c == key or c not in main)]
-        clash = [c for c in good.columns if c not in cols and c not in ("_pos", "excel_row")]
+        own = set().union(*(results[i].data.columns for i in mains
+                            if results[i].spec.index == target_spec))
+        cols = [c for c in good.columns if c not in ("_pos", "excel_row", key) and c not in own]
+        clash = [c for c in good.columns if c not in cols and c not in ("_pos", "excel_row", key)]
         if clash:
-            warnings.append(f"{res.file} 中的列 {clash} 与前面的来源重复，保留前面来源的值")
-        main = main.merge(good[cols], on=key, how="left", validate="many_to_one")
-        unmatched = int((~main[key].isin(good[key]) & main[key].notna()).sum())
+            warnings.append(f"{res.file} 中的列 {clash} 在所并入的来源中已有，保留原值")
+        merged = target_keys.to_frame().merge(good[[key, *cols]], on=key, how="left",
+                                              validate="many_to_one")
+        for c in cols:
+            if c not in main:
+                main[c] = good[c].iloc[:0].reindex(main.index)
+            main.loc[tmask, c] = merged[c].to_numpy()
+        unmatched = int((~target_keys.isin(good[key]) & target_keys.notna()).sum())
         if unmatched:
-            warnings.append(f"{unmatched} 行在 {res.file}{'「' + res.sheet + '」' if res.sheet else ''} 中没有对应的行，相应列为空")
+            where = res.file + (f"「{res.sheet}」" if res.sheet else "")
+            warnings.append(f"{unmatched} 行在 {where} 中没有对应的行，相应列为空")
 
-    # duplicate keys across all stacked files: every copy is rejected
+    # duplicate keys across all stacked files: the first copy (in manifest and file order) is
+    # kept, every later copy is rejected with a message naming the file and row of the first
     keys = _key_columns(results[mains[0]].spec.table, main, manifest)
     if keys:
         present = main[keys[0]].notna().to_numpy()
-        dup = main.duplicated(keys, keep=False).to_numpy() & present
+        dup = main.duplicated(keys, keep="first").to_numpy() & present
         if dup.any():
+            firsts = main.loc[~main.duplicated(keys, keep="first"), [*keys, "_src", "excel_row"]]
+            where = main[keys].merge(firsts, on=keys, how="left")
+            first_file = where["_src"].map({i: r.file for i, r in enumerate(results)}).astype("str")
+            message = ("与 " + first_file + " 第 " + where["excel_row"].astype("Int64").astype("str")
+                       + " 行编号重复（保留首次出现的那一行）")
             add(main_src, dup, lambda i: results[i].headers.get(keys[0], keys[0]),
-                main[keys[0]].astype("str"), "duplicate_key",
-                "编号重复（所有重复行都被拒收，请保留正确的一行）")
+                main[keys[0]].astype("str"), "duplicate_key", message)
 
     def rejected_mask() -> np.ndarray:
         out = np.zeros(len(main), dtype=bool)

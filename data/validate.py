@@ -56,7 +56,12 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "grids": (), "stations": ("station_id",), "volunteer_hours": ("date",),
     "complaints": ("ticket_id", "received_at"),
 }
-#: key whose duplicates are rejected (all copies); grids use (finest id, year)
+#: columns that, when a source maps them, every row must fill (a register row without 户数 is
+#: unusable for per-grid ratios; the sample's bad_rows.json expects it rejected)
+REQUIRED_IF_MAPPED: dict[str, tuple[str, ...]] = {
+    "grids": ("households", "population"), "stations": (), "volunteer_hours": (), "complaints": (),
+}
+#: key whose later copies are rejected (the first is kept); grids use (finest id, year)
 KEYS: dict[str, str] = {"stations": "station_id", "complaints": "ticket_id"}
 
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "是", "有", "已建", "已建立", "√", "✓", "对")

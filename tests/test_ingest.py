@@ -10,6 +10,7 @@ space), data rows 4–9:
     row 7  02 城西街道 西一社区 201   -5  900  是        out_of_range 户数
     row 8  (blank)
     row 9  02 城西街道 西一社区 202  300  abc  也许      not_a_number 常住人口, bad_value 是否建立党支部
+    row 10 02 城西街道 西一社区 203  (empty) 800 是      missing_required 户数
 complaints.csv — header row 1, one ticket per row 2–13 (see COMPLAINT_ROWS).
 """
 from __future__ import annotations
@@ -40,6 +41,7 @@ GRID_ROWS = [
     ["02", "城西街道", "西一社区", 201, -5, 900, "是"],
     [None] * 7,
     ["02", "城西街道", "西一社区", 202, 300, "abc", "也许"],
+    ["02", "城西街道", "西一社区", 203, None, 800, "是"],
 ]
 COMPLAINT_HEADER = "工单编号,受理时间,办结时间,状态,诉求类别,网格编号,社区,满意度,办理时限"
 COMPLAINT_ROWS = [
@@ -48,8 +50,8 @@ COMPLAINT_ROWS = [
     "T003,2024-02-30,,办理中,噪音,101,,,",                              # 4 bad_date 受理时间
     "T004,2024-03-05 10:00,2024-03-04 10:00,已办结,噪音,102,,,",        # 5 closed_before_received
     ",,,,,,,,",                                                          # 6 blank
-    "T006,2024/3/5,,办理中,道路,103,,4,",                               # 7 duplicate_key (with 8)
-    "T006,2024年3月6日,,办理中,道路,103,,,",                            # 8 duplicate_key (with 7)
+    "T006,2024/3/5,,办理中,道路,103,,4,",                               # 7 accepted (first copy)
+    "T006,2024年3月6日,,办理中,道路,103,,,",                            # 8 duplicate_key (of row 7)
     "T008,2024-03-07,,办理中,道路,999,,,",                              # 9 unknown_unit 网格编号
     "T009,2024-03-07,,已撤销,道路,101,,,",                              # 10 bad_value 状态
     "T010,1999-01-01,,办理中,道路,101,,很好,五",                        # 11 three errors
@@ -122,16 +124,16 @@ def test_grid_register_header_below_title_and_trailing_space(city, tmp_path):
     assert grids["has_party_branch"].tolist() == [True, False, True]
     assert str(grids["unit_id"].dtype) == "string"
     units = d.units.set_index(["level", "unit_id"])
-    # only accepted grids build the hierarchy: district 02 had no valid grid
+    # only accepted grids build the hierarchy: district 02 had no valid grid (rows 7, 9, 10)
     assert sorted(d.units.loc[d.units["level"] == "district", "unit_id"]) == ["01"]
     assert units.loc[("community", "东二社区"), "parent_id"] == "城东街道"
     assert units.loc[("grid", "0103"), "parent_id"] == "东二社区"
     assert units.loc[("grid", "0103"), "depth"] == 3
     assert errors_of(d.report, "grids") == {
         (7, "户数", "out_of_range"), (9, "常住人口", "not_a_number"),
-        (9, "是否建立党支部", "bad_value")}
+        (9, "是否建立党支部", "bad_value"), (10, "户数", "missing_required")}
     src = d.report.sources[0]
-    assert (src.rows_read, src.accepted, src.rejected, src.blank) == (6, 3, 2, 1)
+    assert (src.rows_read, src.accepted, src.rejected, src.blank) == (7, 3, 3, 1)
 
 
 def test_every_rule_with_row_and_column(city, tmp_path):
@@ -140,20 +142,22 @@ def test_every_rule_with_row_and_column(city, tmp_path):
         (3, "工单编号", "missing_required"),
         (4, "受理时间", "bad_date"),
         (5, "办结时间", "closed_before_received"),
-        (7, "工单编号", "duplicate_key"), (8, "工单编号", "duplicate_key"),
+        (8, "工单编号", "duplicate_key"),
         (9, "网格编号", "unknown_unit"),
         (10, "状态", "bad_value"),
         (11, "受理时间", "out_of_range"), (11, "满意度", "bad_value"),
         (11, "办理时限", "not_a_number"),
     }
     src = next(s for s in d.report.sources if s.table == "complaints")
-    # 12 rows read: rows 2, 12, 13 accepted; 3, 4, 5, 7, 8, 9, 10, 11 rejected; row 6 blank
-    assert (src.rows_read, src.accepted, src.rejected, src.blank) == (12, 3, 8, 1)
+    # 12 rows read: rows 2, 7, 12, 13 accepted; 3, 4, 5, 8, 9, 10, 11 rejected; row 6 blank
+    assert (src.rows_read, src.accepted, src.rejected, src.blank) == (12, 4, 7, 1)
     assert src.reconciles and d.report.rows_read == d.report.accepted + d.report.rejected + d.report.blank
     bad_value = next(e for e in src.errors if e.row == 10)
     assert bad_value.value == "已撤销"
+    duplicate = next(e for e in src.errors if e.row == 8)
+    assert duplicate.value == "T006" and "第 7 行" in duplicate.message
     rejected = src.rejected_rows
-    assert rejected["excel_row"].tolist() == [3, 4, 5, 7, 8, 9, 10, 11]
+    assert rejected["excel_row"].tolist() == [3, 4, 5, 8, 9, 10, 11]
     assert rejected.loc[rejected["excel_row"] == 11, "满意度"].item() == "很好"
     reasons = rejected.loc[rejected["excel_row"] == 11, "reasons"].item()
     assert "out_of_range" in reasons and "bad_value" in reasons and "not_a_number" in reasons
@@ -162,7 +166,9 @@ def test_every_rule_with_row_and_column(city, tmp_path):
 def test_accepted_complaints_values(city, tmp_path):
     d = data.load_dataset(city, cache_dir=tmp_path / "cache")
     c = d.tables["complaints"].set_index("ticket_id")
-    assert c.index.tolist() == ["T001", "T011", "T012"]
+    assert c.index.tolist() == ["T001", "T006", "T011", "T012"]
+    assert c.loc["T006", "received_at"] == pd.Timestamp("2024-03-05")   # the first copy, row 7
+    assert c.loc["T006", "satisfaction"] == "satisfied"                 # score 4
     assert c.loc["T001", "status"] == "closed"
     assert c.loc["T001", "satisfaction"] == "satisfied"
     assert c.loc["T001", "received_at"] == pd.Timestamp("2024-03-05 09:00")
@@ -181,7 +187,7 @@ def test_accepted_complaints_values(city, tmp_path):
 def test_format_report_lists_rows(city, tmp_path):
     d = data.load_dataset(city, cache_dir=tmp_path / "cache")
     text = data.format_report(d.report)
-    assert "读取 12 = 接收 3 + 拒收 8 + 空行 1" in text
+    assert "读取 12 = 接收 4 + 拒收 7 + 空行 1" in text
     assert "第 5 行 · 办结时间" in text
     assert "closed before received" in data.format_report(d.report, lang="en")
 
@@ -271,10 +277,12 @@ def test_stacking_by_glob_reports_each_file(tmp_path):
         levels=["district", "grid"])
     d = data.load_dataset(m, cache_dir=tmp_path / "cache")
     files = [(s.file, s.rows_read, s.accepted, s.rejected) for s in d.report.sources if s.table == "complaints"]
-    # K1 appears in both files: both copies rejected, each in its own file's report
-    assert files == [("complaints_2024.csv", 2, 1, 1), ("complaints_2025.csv", 2, 1, 1)]
-    assert sorted(d.tables["complaints"]["ticket_id"]) == ["K2", "K3"]
-    assert errors_of(d.report, "complaints") == {(2, "编号", "duplicate_key")}
+    # K1 appears in both files: the first copy (2024, row 2) is kept, the 2025 copy (row 3) rejected
+    assert files == [("complaints_2024.csv", 2, 2, 0), ("complaints_2025.csv", 2, 1, 1)]
+    assert sorted(d.tables["complaints"]["ticket_id"]) == ["K1", "K2", "K3"]
+    later = d.report.sources[2].errors
+    assert [(e.row, e.column, e.rule) for e in later] == [(3, "编号", "duplicate_key")]
+    assert "complaints_2024.csv 第 2 行" in later[0].message
 
 
 @pytest.mark.parametrize("encoding,expect_warning", [
