@@ -176,7 +176,7 @@ def fit_width(texts: list[str], minimum: float = 6, maximum: float = 40,
     return float(min(max(widest + padding, minimum), maximum))
 
 
-def fit_row_heights(ws: Worksheet, rows: Iterable[int], line_height: float = 14.5) -> None:
+def fit_row_heights(ws: Worksheet, rows: Iterable[int], line_height: float = 13.5) -> None:
     """Set each row's height to fit its wrapped text (Excel and LibreOffice do not re-measure
     rows written by a script, so wrapped text would otherwise be clipped on screen and paper).
 
@@ -192,7 +192,7 @@ def fit_row_heights(ws: Worksheet, rows: Iterable[int], line_height: float = 14.
                     or cell.coordinate in merged:
                 continue
             width = ws.column_dimensions[cell.column_letter].width or 8.43
-            usable = max(width - 1.5, 1.0)
+            usable = max(width - 1.0, 1.0)
             n = sum(max(1, math.ceil(display_width(part) / usable))
                     for part in cell.value.split("\n"))
             lines = max(lines, n)

@@ -6,7 +6,8 @@ with openpyxl.  Expected values are stated by hand below, next to the fixture ro
 """
 from __future__ import annotations
 
-import re
+import shutil
+import subprocess
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -530,3 +531,68 @@ def test_gap_words_round_like_excel():
     assert gap_words(households, -88.5, "between") == "低于下限 89 户"   # Python's round() gives 88
     assert gap_words(households, 50.0, "between") == "高于上限 50 户"
     assert gap_words(CATALOG["resolution_rate"], -0.0125) == "低于标准 1.3 个百分点"
+
+
+# ---------------------------------------------------------------- as a user sees it
+
+REPO = HERE.parent
+SAMPLE_MANIFEST = REPO / "data" / "sample" / "dataset.yaml"
+
+
+@pytest.mark.skipif(shutil.which("libreoffice") is None or shutil.which("pdftoppm") is None,
+                    reason="needs LibreOffice calc and poppler (apt-get install -y "
+                           "libreoffice-calc-nogui poppler-utils)")
+def test_renders_to_pdf_without_hash_marks(workbook_path, tmp_path):
+    """LibreOffice prints every sheet: one page each here, page numbers in the footer, no
+    ``###`` (a number too wide for its column), Chinese text present (not boxes)."""
+    subprocess.run(["libreoffice", "--headless", "--convert-to", "pdf", "--outdir",
+                    str(tmp_path), str(workbook_path)], check=True, capture_output=True,
+                   timeout=180)
+    pdf = tmp_path / "review.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    pages = text.split("\f")[:-1]
+    assert len(pages) == 10                                   # one page per sheet
+    assert "第 1 页，共 10 页" in pages[0] and "第 10 页，共 10 页" in pages[-1]
+    assert "###" not in text
+    assert "示例市 2025 年度党建引领基层治理指标评议" in pages[0]
+    assert "低于标准 10.0 个百分点" in text
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf),
+                    str(tmp_path / "page")], check=True, timeout=120)
+    assert len(list(tmp_path.glob("page-*.png"))) == 2
+
+
+@pytest.fixture(scope="module")
+def sample_results(tmp_path_factory):
+    if not SAMPLE_MANIFEST.is_file():
+        pytest.skip("the embedded sample dataset is not generated")
+    from indicators.pipeline import build
+    return build(SAMPLE_MANIFEST, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+def test_sample_dataset_workbook(sample_results, tmp_path):
+    """The real pipeline's Results: every district's value on 区县 equals the indicator table's."""
+    res = sample_results
+    path = write_workbook(res, 2025, tmp_path / "sample.xlsx")
+    wb = openpyxl.load_workbook(path)
+    levels = [res.dataset.level_names[lv] for lv in res.dataset.levels]
+    assert wb.sheetnames[2:2 + len(levels)] == levels
+    t = res.table
+    expected = t.loc[(t["period"] == "2025") & (t["level"] == "district")
+                     & (t["indicator_id"] == "resolution_rate")].set_index("unit_id")["value"]
+    ws = wb[levels[0]]
+    col = [ws.cell(3, c).value for c in range(1, ws.max_column + 1)].index("办结率\n（%）") + 1
+    seen = {ws.cell(r, 1).value: ws.cell(r, col).value for r in range(5, ws.max_row + 1)}
+    assert seen.keys() == set(expected.index)
+    for unit_id, value in seen.items():
+        assert value == pytest.approx(expected[unit_id])
+    grid_ws = wb[levels[-1]]
+    assert grid_ws.max_row - 4 == (res.dataset.units["level"] == res.dataset.levels[-1]).sum()
+    # a district-scoped workbook holds only that district's streets
+    district = str(expected.index[0])
+    scoped = openpyxl.load_workbook(write_workbook(res, 2025, tmp_path / "d.xlsx", scope=district))
+    units = res.dataset.units
+    streets = units.loc[(units["level"] == res.dataset.levels[1])
+                        & (units["parent_id"] == district), "unit_id"]
+    st = scoped[levels[1]]
+    assert {st.cell(r, 1).value for r in range(5, st.max_row + 1)} == set(streets)
