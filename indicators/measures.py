@@ -296,7 +296,8 @@ def _register_year(df: pd.DataFrame) -> pd.Series:
     return pd.Series(pd.NA, index=df.index, dtype="Int64")
 
 
-def grid_measures(grids: pd.DataFrame, finest_level: str) -> pd.DataFrame:
+def grid_measures(grids: pd.DataFrame, finest_level: str, community_level: str | None = None
+                  ) -> pd.DataFrame:
     """Stock measures of the grid register (one grid per register year, data/model.py).
 
     Input: unit_id (finest-level id), year (Int64 or <NA>), and any of households (户),
@@ -304,13 +305,17 @@ def grid_measures(grids: pd.DataFrame, finest_level: str) -> pd.DataFrame:
     community_workers. Missing numbers count as 0 in sums (households also counts the grids that
     report it, so households_per_grid is over reporting grids); a missing has_party_branch or
     full_time_workers counts as "no".
-    Output: unit_level (= ``finest_level``), unit_id, year (Int64), grids and each available grid
-    measure (float64).
+    community_workers (社区工作者) is a community figure that a manifest joins onto every grid of
+    the community: when ``community_level`` is given and the register has ``{community_level}_id``,
+    it is taken once per community and register year (the largest value on its grid rows) and
+    attached to the community; otherwise it is summed over grid rows.
+    Output: unit_level, unit_id, year (Int64), grids and each available grid measure (float64);
+    community rows carry only community_workers (other measures NaN).
     """
     df = grids
     present = available_measures({"grids": df})
-    frame = pd.DataFrame({"unit_id": df["unit_id"].to_numpy(),
-                          "year": _register_year(df).fillna(-1).astype("int64").to_numpy(),
+    year = _register_year(df).fillna(-1).astype("int64").to_numpy()
+    frame = pd.DataFrame({"unit_id": df["unit_id"].to_numpy(), "year": year,
                           "grids": np.ones(len(df))})
 
     def num(col: str) -> np.ndarray:
@@ -331,10 +336,22 @@ def grid_measures(grids: pd.DataFrame, finest_level: str) -> pd.DataFrame:
     if "grids_with_branch" in present:
         frame["grids_with_branch"] = (df["has_party_branch"].astype("boolean").fillna(False)
                                       .to_numpy(dtype="float64"))
-    if "community_workers" in present:
+    community_col = f"{community_level}_id" if community_level else None
+    per_community = "community_workers" in present and community_col in df.columns
+    if "community_workers" in present and not per_community:
         frame["community_workers"] = np.nan_to_num(num("community_workers"))
     out = _sum_by_keys(frame, ["unit_id", "year"])
     out.insert(0, "unit_level", finest_level)
+    if per_community:
+        workers = pd.DataFrame({"unit_id": df[community_col].to_numpy(), "year": year,
+                                "community_workers": num("community_workers")})
+        workers = workers.dropna(subset=["unit_id"]) \
+            .groupby(["unit_id", "year"], sort=True)["community_workers"].max().reset_index()
+        workers.insert(0, "unit_level", community_level)
+        out["community_workers"] = np.nan
+        out = pd.concat([out, workers], ignore_index=True)
+    out["unit_level"] = out["unit_level"].astype("str")
+    out["unit_id"] = out["unit_id"].astype("str")
     out["year"] = out["year"].astype("Int64").where(out["year"] >= 0)
     return out
 
@@ -346,14 +363,20 @@ def station_measures(stations: pd.DataFrame, area_min_m2: Mapping[str, float] | 
     Input: unit_level, unit_id, year (Int64 or <NA>), station_type (str), area_m2 (float, m²).
     ``area_min_m2``: minimum area in m² by exact station type; default
     ``catalog.DEFAULT_STATION_AREA_MIN_M2`` (广安市委组织部: 社区党群服务中心 300, 村党群服务中心 90).
-    Output: unit_level, unit_id, year (Int64), stations, and when station_type and area_m2 are
-    present centres_with_standard, centres_meeting_area, centres_without_area (float64).
+    ``opened`` (datetime64, optional): a station counts in year Y only when opened by the end of
+    Y (unknown opening date: always); carried as the key ``opened_year`` (−1 = unknown).
+    Output: unit_level, unit_id, year (Int64), opened_year (int64), stations, and when
+    station_type and area_m2 are present centres_with_standard, centres_meeting_area,
+    centres_without_area (float64).
     """
     df = stations
     present = available_measures({"stations": df})
+    opened = (df["opened"].dt.year.fillna(-1).astype("int64").to_numpy()
+              if "opened" in df.columns else np.full(len(df), -1, dtype="int64"))
     frame = pd.DataFrame({"unit_level": df["unit_level"].to_numpy(),
                           "unit_id": df["unit_id"].to_numpy(),
                           "year": _register_year(df).fillna(-1).astype("int64").to_numpy(),
+                          "opened_year": opened,
                           "stations": np.ones(len(df))})
     if "centres_with_standard" in present:
         minimum = (df["station_type"].astype("string").str.strip()
@@ -367,7 +390,8 @@ def station_measures(stations: pd.DataFrame, area_min_m2: Mapping[str, float] | 
         frame["centres_meeting_area"] = (known & (np.nan_to_num(area) >= np.nan_to_num(minimum))
                                          ).astype(float)
         frame["centres_without_area"] = (has_std & np.isnan(area)).astype(float)
-    out = _sum_by_keys(frame, STOCK_KEYS)
+    frame = frame.dropna(subset=["unit_level", "unit_id"])   # not attached to any unit
+    out = _sum_by_keys(frame, STOCK_KEYS + ["opened_year"])
     out["year"] = out["year"].astype("Int64").where(out["year"] >= 0)
     return out
 
@@ -386,16 +410,28 @@ class Measures:
     available: set[str] = field(default_factory=set)
 
 
+def effective_cutoff(cutoff) -> pd.Timestamp | None:
+    """The last instant that counts as "by the cut-off": a date without a time of day
+    (2025-12-31 00:00) means the end of that day."""
+    if cutoff is None or pd.isna(cutoff):
+        return None
+    cutoff = pd.Timestamp(cutoff)
+    if cutoff == cutoff.normalize():
+        return cutoff + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+    return cutoff
+
+
 def compute_measures(dataset) -> Measures:
     """Every available measure of a ``data.model.Dataset`` (tables absent or empty are skipped).
 
-    Uses ``dataset.cutoff`` for complaints and ``dataset.config['standards']`` for station area
+    Uses ``dataset.cutoff`` for complaints (see ``effective_cutoff``), the level above the grid
+    (``community`` when the dataset has it) for community workers, and ``dataset.config['standards']`` for station area
     minimums. Returns a ``Measures`` bundle.
     """
     tables = {k: v for k, v in dataset.tables.items() if v is not None and len(v)}
     available = available_measures(tables)
     out = Measures(available=available)
-    cutoff = dataset.cutoff
+    cutoff = effective_cutoff(dataset.cutoff)
     if "received" in available:
         out.flows["complaints"] = complaint_measures(tables["complaints"], cutoff)
     if "handling_hours_histogram" in available:
@@ -403,7 +439,10 @@ def compute_measures(dataset) -> Measures:
     if "activities" in available:
         out.flows["volunteer_hours"] = volunteer_measures(tables["volunteer_hours"])
     if "grids" in available:
-        out.stocks["grids"] = grid_measures(tables["grids"], dataset.finest)
+        levels = list(dataset.levels)
+        community = ("community" if "community" in levels[:-1]
+                     else levels[-2] if len(levels) >= 2 else None)
+        out.stocks["grids"] = grid_measures(tables["grids"], dataset.finest, community)
     if "stations" in available:
         out.stocks["stations"] = station_measures(tables["stations"],
                                                   station_area_minimums(dataset.config))

@@ -8,9 +8,12 @@ in ``dataset.units`` (ingest rejects them) would count in ``total`` only.
 Periods: months ('YYYY-MM') and years ('YYYY'). A year sums its months. Flow measures are filled
 with 0 for every unit at or above the finest level the table's records attach to, for every month
 between the table's first and last month (a month without tickets has 0 tickets, not "unknown").
+Stations count in year Y only when opened by the end of Y (``opened_year`` key). A measure that
+no record of a unit carries stays NaN (community workers at grid level), not 0.
 Stock measures (registers) for year Y come from year Y's register, or the latest one before it, or
-an undated register when there is no dated one ≤ Y; ``Cube.register_years`` says which was used. A
-month uses its year's register (population denominators of per-capita rates).
+an undated register when there is no dated one ≤ Y, or else the earliest later register;
+``Cube.register_years`` says which was used (``fallback`` when not Y's own). A month uses its
+year's register (population denominators of per-capita rates).
 
 All grouping is on integer codes (unit codes × period codes), so the cost is one pass over each
 measure table per level; the cube itself has (units + 1) × periods rows.
@@ -118,7 +121,8 @@ class Hierarchy:
             frame.insert(0, "uid", target[keep])
             for k, arr in keys.items():
                 frame[k] = arr[keep]
-            parts.append(frame.groupby(["uid", *keys], sort=False).sum().reset_index())
+            parts.append(frame.groupby(["uid", *keys], sort=False).sum(min_count=1)
+                         .reset_index())
         return pd.concat(parts, ignore_index=True)
 
 
@@ -145,7 +149,12 @@ def _fill(rolled: pd.DataFrame, uids: np.ndarray, pcodes: list[int], value_cols:
 
 def _select_registers(years_available: set[int], undated: bool, period_years: list[int]
                       ) -> dict[int, int]:
-    """{period year: register year (−1 = undated)} for the period years that have a register."""
+    """{period year: register year (−1 = undated)}.
+
+    Year Y uses the register of Y or the latest one before it; failing that an undated register;
+    failing that the earliest register after Y (a dataset whose only register postdates its
+    complaints still gets per-capita rates, flagged as a fallback).
+    """
     dated = sorted(y for y in years_available if y >= 0)
     chosen = {}
     for y in period_years:
@@ -154,6 +163,8 @@ def _select_registers(years_available: set[int], undated: bool, period_years: li
             chosen[y] = before[-1]
         elif undated:
             chosen[y] = -1
+        elif dated:
+            chosen[y] = dated[0]
     return chosen
 
 
@@ -212,7 +223,8 @@ def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "mon
     period_years = sorted(year_set)
     reg_rows = []
     for table, (stock, reg) in stock_rolled.items():
-        value_cols = [c for c in stock.columns if c not in ("unit_level", "unit_id", "year")]
+        value_cols = [c for c in stock.columns
+                      if c not in ("unit_level", "unit_id", "year", "opened_year")]
         codes = hier.codes(stock["unit_level"], stock["unit_id"])
         chosen = _select_registers(set(reg.tolist()), bool((reg < 0).any()), period_years)
         if not chosen:
@@ -221,20 +233,23 @@ def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "mon
                       "register_year": pd.NA if r < 0 else r, "fallback": r != y}
                      for y, r in chosen.items()]
         attached = hier.level_idx[codes[codes >= 0]]
-        uids = hier.units_down_to(int(attached.max()) if len(attached) else -1)
-        rolled = hier.roll(codes, {"reg": reg}, stock[value_cols].astype("float64"))
-        mapping = [(y, r) for y, r in chosen.items()] if "year" in periods else []
+        uids = pd.Index(hier.units_down_to(int(attached.max()) if len(attached) else -1),
+                        name="uid")
+        opened = (stock["opened_year"].to_numpy(dtype="int64") if "opened_year" in stock.columns
+                  else np.full(len(stock), -1, dtype="int64"))
+        rolled = hier.roll(codes, {"reg": reg, "opened": opened},
+                           stock[value_cols].astype("float64"))
+        mapping = list(chosen.items()) if "year" in periods else []
         if "month" in periods:
             mapping += [(m, chosen[m // 100]) for m in sorted(month_set) if m // 100 in chosen]
-        mapping_df = pd.DataFrame(mapping, columns=["pcode", "reg"]).astype("int64")
         parts = []
-        for reg_year, group in mapping_df.groupby("reg"):
-            part = (rolled.loc[rolled["reg"] == reg_year].set_index("uid")[value_cols]
-                    .reindex(pd.Index(uids, name="uid"), fill_value=0.0).reset_index())
-            pcodes = group["pcode"].to_numpy()
-            rep = part.iloc[np.tile(np.arange(len(part)), len(pcodes))].reset_index(drop=True)
-            rep.insert(1, "pcode", np.repeat(pcodes, len(part)))
-            parts.append(rep)
+        for pcode, reg_year in mapping:
+            year = pcode // 100 if pcode >= 10000 else pcode
+            sel = rolled.loc[(rolled["reg"] == reg_year) & (rolled["opened"] <= year)]
+            part = (sel.groupby("uid")[value_cols].sum(min_count=1)
+                    .reindex(uids, fill_value=0.0).reset_index())
+            part.insert(1, "pcode", pcode)
+            parts.append(part)
         if parts:
             frames.append(pd.concat(parts, ignore_index=True))
 
