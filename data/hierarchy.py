@@ -77,3 +77,21 @@ def attach_units(records: pd.DataFrame, units: pd.DataFrame | None, levels: list
             unknown[idx] = ids.iloc[idx].isna().to_numpy()
             todo &= ~given
     return unit_level, unit_id, todo, unknown, used
+
+
+def ancestor_at(units: pd.DataFrame, levels: list[str], unit_level: pd.Series,
+                unit_id: pd.Series, target: str) -> pd.Series:
+    """Id of each record's ancestor at level ``target`` (its own id when it sits at ``target``;
+    <NA> when it sits above ``target`` or has no unit). Vectorised: one map per level step."""
+    t = levels.index(target)
+    parent = {lv: units.loc[units["level"] == lv].set_index("unit_id")["parent_id"] for lv in levels}
+    out = pd.Series(pd.NA, index=unit_id.index, dtype="string")
+    for depth, level in enumerate(levels):
+        if depth < t:
+            continue
+        sel = (unit_level == level).fillna(False).to_numpy()
+        ids = unit_id[sel]
+        for k in range(depth, t, -1):
+            ids = ids.map(parent[levels[k]])
+        out[sel] = ids.astype("string")
+    return out

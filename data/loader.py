@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import cache as _cache
 from .coords import to_wgs84
-from .hierarchy import attach_units, build_units
+from .hierarchy import ancestor_at, attach_units, build_units
 from .manifest import Manifest, ManifestError, SourceSpec, load_manifest
 from .model import TABLES, Dataset, LoadReport, RowError, SourceReport
 from .readers import ReadError, read_source_file
@@ -356,6 +356,17 @@ def _table_errors(table: str, results: list[SourceResult], manifest: Manifest,
                                        if c in results[i].headers),
                     np.full(len(main), "", dtype=object), "missing_required",
                     "没有填写所属单位（" + "、".join(manifest.level_names[lv] for lv in manifest.levels) + "）")
+            for depth, level in enumerate(manifest.levels[:-1]):
+                col = f"{level}_id"
+                if col not in main:
+                    continue
+                given = main[col].fillna("").str.strip()
+                above = ancestor_at(units, manifest.levels, unit_level, unit_id, level)
+                finer = unit_level.isin(manifest.levels[depth + 1:]).fillna(False)
+                clash = int(((given != "") & above.notna() & (above != given) & finer).sum())
+                if clash:
+                    warnings.append(f"{clash} 条记录填写的{manifest.level_names[level]}与其所属更细一级单位的"
+                                    f"上级不一致，已按更细一级的单位归属")
             main["unit_level"], main["unit_id"] = unit_level, unit_id
             main = main.drop(columns=level_cols)
         else:

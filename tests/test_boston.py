@@ -39,8 +39,10 @@ def test_hierarchy_from_precinct_register(boston):
     wards = boston.units.loc[boston.units["level"] == "ward", "unit_id"]
     assert sorted(wards) == [f"{w:02d}" for w in range(1, 23)]
     grids = boston.tables["grids"].set_index("unit_id")
-    population = pd.read_excel(XLSX, sheet_name="Population", header=3, dtype={"Precinct": str})
-    tenure = pd.read_excel(XLSX, sheet_name="Tenure", header=3, dtype={"Precinct": str})
+    population = pd.read_excel(XLSX, sheet_name="Population", header=3, dtype={"Precinct": str},
+                               engine="openpyxl")
+    tenure = pd.read_excel(XLSX, sheet_name="Tenure", header=3, dtype={"Precinct": str},
+                               engine="openpyxl")
     assert grids.loc["0101", "population"] == pytest.approx(
         population.set_index("Precinct").loc["0101", "Total Population (all ages)"])
     assert grids["households"].sum() == pytest.approx(tenure["Total Households "].sum())
@@ -66,7 +68,8 @@ def test_accepted_tickets_per_ward(boston, raw):
     # by hand: a ticket belongs to the ward of its precinct (503.0 → "0503" → ward "05"), else to
     # its own ward column ("Ward 5" / "05" / "5" → "05"); no unit, an unknown precinct or a
     # closing time before the opening time → not accepted
-    register = pd.read_excel(XLSX, sheet_name="Population", header=3, dtype={"Precinct": str})
+    register = pd.read_excel(XLSX, sheet_name="Population", header=3, dtype={"Precinct": str},
+                               engine="openpyxl")
     precincts = set(register["Precinct"].str.zfill(4))
     precinct = raw["precinct"].str.replace(r"\.0+$", "", regex=True).str.zfill(4).where(raw["precinct"] != "")
     ward = raw["ward"].str.extract(r"(\d+)$")[0].str.zfill(2)
@@ -82,3 +85,13 @@ def test_accepted_tickets_per_ward(boston, raw):
     got = got_ward.value_counts().sort_index()
     assert got.to_dict() == expected.to_dict()
     assert len(expected) == 22
+
+
+def test_ward_that_contradicts_the_precinct_is_warned(boston, raw):
+    has_both = (raw["precinct"] != "") & (raw["ward"] != "")
+    precinct_ward = raw["precinct"].str.replace(r"\.0+$", "", regex=True).str.zfill(4).str[:2]
+    ward = raw["ward"].str.extract(r"(\d+)$")[0].str.zfill(2)
+    clashes = int((has_both & (precinct_ward != ward)).sum())
+    src = next(s for s in boston.report.sources if s.table == "complaints")
+    assert clashes > 0
+    assert any(w.startswith(f"{clashes} 条记录填写的选区") for w in src.warnings)

@@ -411,3 +411,13 @@ def test_wrong_manifest_is_refused_with_the_key(tmp_path, tables, fragment):
     m = write_manifest(tmp_path, tables, levels=["grid"])
     with pytest.raises(ManifestError, match=fragment):
         data.load_dataset(m, cache_dir=tmp_path / "cache")
+
+
+def test_ancestor_at_walks_up_the_hierarchy():
+    from data.hierarchy import ancestor_at
+    units = pd.DataFrame({"level": ["d", "s", "s", "g", "g"], "unit_id": ["D1", "S1", "S2", "G1", "G2"],
+                          "parent_id": [pd.NA, "D1", "D1", "S1", "S2"]})
+    level = pd.Series(["g", "g", "s", "d", pd.NA], dtype="string")
+    uid = pd.Series(["G1", "G2", "S2", "D1", pd.NA], dtype="string")
+    assert ancestor_at(units, ["d", "s", "g"], level, uid, "s").tolist() == ["S1", "S2", "S2", pd.NA, pd.NA]
+    assert ancestor_at(units, ["d", "s", "g"], level, uid, "d").tolist() == ["D1", "D1", "D1", "D1", pd.NA]
