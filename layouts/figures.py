@@ -23,6 +23,8 @@ STANDARD_LINE = "#222222"
 REFERENCE_LINE = "#6a3d9a"
 FONT_FAMILY = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 BAR_HEIGHT_PX = 26
+#: A published reference is drawn only up to this multiple of the largest value shown.
+REFERENCE_SPAN = 2.0
 #: Above this many units the chart shows the top and bottom N instead of every unit.
 MAX_BARS = 40
 
@@ -83,8 +85,9 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
     (float), small_count (bool), rank (Int64/float, NA = not ranked), in the order to draw (top
     first). The y categories are the unit ids, labelled ``"<rank>. <unit_name>"``.
     indicator: an indicators.catalog.Indicator; its ``standard`` (comparison and value, or low and
-    high for a band) is drawn as a solid labelled line (a shaded band for ``between``), and each
-    of its ``references`` (published peer figures, peer_cases.csv) as a dotted labelled line.
+    high for a band) is drawn as a solid labelled line (a shaded band for ``between``), and
+    its ``references`` (published peer figures, peer_cases.csv) that fit the axis as dotted
+    labelled lines.
     gap_after: in top/bottom mode, the number of top rows; a dotted separator is drawn after them.
 
     Bars are coloured by status against the standard (COLOURS); small_count units are light grey
@@ -129,7 +132,8 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
         name=_name(indicator, lang),
     )
     fig = go.Figure(bar)
-    shapes, annotations = _standard_marks(indicator, lang)
+    data_max = float(values.abs().max()) if values.notna().any() else 0.0
+    shapes, annotations = _standard_marks(indicator, lang, data_max)
     if gap_after is not None and 0 < gap_after < len(rows):
         shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
                        "y0": gap_after - 0.5, "y1": gap_after - 0.5,
@@ -152,8 +156,23 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
     return fig
 
 
-def _standard_marks(indicator: Any, lang: str) -> tuple[list[dict], list[dict]]:
-    """Shapes and annotations for the indicator's standard and published references."""
+def _reference_fits(indicator: Any, value: float, data_max: float) -> bool:
+    """Whether a published reference can share the axis with the data.
+
+    References come from peer_cases.csv and are not always in the indicator's value units or
+    at the unit's scale (a county-wide 8,600 人次 beside grids of 100; an area in m² beside a
+    rate). One is drawn only if it is a fraction for a rate, and at most REFERENCE_SPAN × the
+    largest value shown; it is always listed in the definition box under the chart.
+    """
+    if indicator.kind == "rate" and not -1.0 <= value <= 1.0:
+        return False
+    return abs(value) <= REFERENCE_SPAN * max(data_max, 1e-12)
+
+
+def _standard_marks(indicator: Any, lang: str,
+                    data_max: float) -> tuple[list[dict], list[dict]]:
+    """Shapes and annotations for the indicator's standard (always) and for the published
+    references that fit the axis (see _reference_fits)."""
     shapes: list[dict] = []
     annotations: list[dict] = []
     std = getattr(indicator, "standard", None)
@@ -166,16 +185,17 @@ def _standard_marks(indicator: Any, lang: str) -> tuple[list[dict], list[dict]]:
                            "opacity": 0.10, "line": {"width": 0}, "layer": "below"})
             for x in (std.low, std.high):
                 shapes.append(_vline(x, STANDARD_LINE, "solid"))
-            annotations.append(_vlabel((std.low + std.high) / 2, label, STANDARD_LINE, 1.0))
+            annotations.append(_vlabel(std.low, label, STANDARD_LINE, 1.0, data_max))
         elif std.value is not None:
             shapes.append(_vline(std.value, STANDARD_LINE, "solid"))
-            annotations.append(_vlabel(std.value, label, STANDARD_LINE, 1.0))
+            annotations.append(_vlabel(std.value, label, STANDARD_LINE, 1.0, data_max))
     for i, ref in enumerate(getattr(indicator, "references", None) or []):
-        if getattr(ref, "value", None) is None:
+        if getattr(ref, "value", None) is None or not _reference_fits(indicator, ref.value,
+                                                                       data_max):
             continue
         shapes.append(_vline(ref.value, REFERENCE_LINE, "dot"))
         annotations.append(_vlabel(ref.value, _name(ref, lang, "label"), REFERENCE_LINE,
-                                   1.0 + 0.045 * (i + 1 + (std is not None))))
+                                   1.0 + 0.045 * (i + 1 + (std is not None)), data_max))
     return shapes, annotations
 
 
@@ -184,7 +204,10 @@ def _vline(x: float, colour: str, dash: str) -> dict:
             "line": {"color": colour, "width": 1.5, "dash": dash}}
 
 
-def _vlabel(x: float, text: str, colour: str, y: float) -> dict:
+def _vlabel(x: float, text: str, colour: str, y: float, data_max: float) -> dict:
+    # A label near the right end of the axis is right-aligned to its line so it is not cut off.
+    right = x > 0.6 * max(data_max, x)
     return {"x": x, "xref": "x", "y": y, "yref": "paper", "yanchor": "bottom", "text": text,
+            "xanchor": "right" if right else "left",
             "showarrow": False, "font": {"size": 12, "color": colour},
             "bgcolor": "rgba(255,255,255,0.85)"}

@@ -131,6 +131,15 @@ def test_ranked_bar_draws_published_references_dotted():
     assert list(fig.data[0].marker.color) == [figures.COLOURS["none"]] * 2
 
 
+def test_ranked_bar_skips_references_that_do_not_fit_the_axis():
+    # 奉新 8,600 人次 is county-wide: beside units of ~100 it would squash every bar
+    fig = figures.ranked_bar(_rows([100.0, 120.0]), CATALOG["volunteer_participations"], "zh")
+    assert [s for s in fig.layout.shapes if s.type == "line"] == []
+    # at 5,000 the largest bar is within a factor 2 of it: drawn
+    fig = figures.ranked_bar(_rows([5000.0, 4000.0]), CATALOG["volunteer_participations"], "zh")
+    assert [s.x0 for s in fig.layout.shapes if s.type == "line"] == [8600.0]
+
+
 def test_select_chart_rows_all_top_bottom_and_search():
     rows = _rows([0.9 - k / 100 for k in range(10)], small=[False] * 8 + [True, True],
                  ranks=list(range(1, 9)) + [None, None],

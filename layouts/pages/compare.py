@@ -27,8 +27,8 @@ dash.register_page(__name__, path=PATH, order=1, name="比较", nav_key="nav_com
                    title="比较 · 党建引领基层治理指标看板")
 
 
-class View(dict):
-    """The page state as read from the URL or the controls, after validation."""
+#: The page state after validation: indicator, level, year, unit (a store.unit_key), n, q.
+View = dict[str, Any]
 
 
 def _valid(data: store.DashboardData, indicator: str | None, level: str | None,
@@ -45,8 +45,8 @@ def _valid(data: store.DashboardData, indicator: str | None, level: str | None,
     except (TypeError, ValueError):
         n = DEFAULT_TOP_N
     n = n if n in TOP_N_CHOICES else DEFAULT_TOP_N
-    return View(indicator=indicator, level=level, year=year, unit=unit, n=n,
-                q=(q or "").strip()[:50])
+    return {"indicator": indicator, "level": level, "year": year, "unit": unit, "n": n,
+            "q": (q or "").strip()[:50]}
 
 
 def _query(view: View, lang: str) -> dict[str, Any]:
@@ -121,28 +121,24 @@ def render(data: store.DashboardData, view: View, lang: str) -> dict[str, Any]:
     else:
         note = t("compare_note_all", lang, total=picked.total)
     if not rows.empty:
-        note = f"{note}；{t('ranked_count', lang, ranked=ranked, small=small)}" if lang == "zh" \
-            else f"{note}; {t('ranked_count', lang, ranked=ranked, small=small)}"
+        note = f"{note}{t('semicolon', lang)}{t('ranked_count', lang, ranked=ranked, small=small)}"
     return {"figure": fig, "rows": _row_data(table_rows), "columns": _column_defs(ind, lang),
             "note": note, "definition": _definition(ind, lang)}
 
 
 def _definition(ind: Any, lang: str) -> html.Div:
-    std = ind.standard
-    items = [html.Div([html.Strong(t("formula", lang) + "："), ind.formula_en if lang == "en"
-                       else ind.formula_zh])]
-    if std is not None:
+    """Formula, standard and published references with their sources, and the min-count rule."""
+    colon, stop = t("colon", lang), t("full_stop", lang)
+    en = lang == "en"
+    items = [html.Div([html.Strong(t("formula", lang) + colon),
+                       ind.formula_en if en else ind.formula_zh])]
+    marks = [(t("standard", lang) + colon, ind.standard)] if ind.standard is not None else []
+    marks += [("┈ ", ref) for ref in ind.references]
+    for mark, std in marks:
         items.append(html.Div([
-            html.Strong(t("standard", lang) + "："),
-            (std.label_en if lang == "en" else std.label_zh) + "。",
-            html.Span(f"{t('source', lang)}：{std.source_en if lang == 'en' else std.source_zh}",
-                      className="text-muted"),
-        ]))
-    for ref in ind.references:
-        items.append(html.Div([
-            html.Span("┈ ", className="ref-mark"),
-            (ref.label_en if lang == "en" else ref.label_zh) + "。",
-            html.Span(f"{t('source', lang)}：{ref.source_en if lang == 'en' else ref.source_zh}",
+            html.Strong(mark, className="ref-mark" if mark == "┈ " else None),
+            (std.label_en if en else std.label_zh) + stop,
+            html.Span(t("source", lang) + colon + (std.source_en if en else std.source_zh),
                       className="text-muted"),
         ]))
     if ind.min_count:
