@@ -289,6 +289,8 @@ def _summary_rows(ctx: _Context, ind: Any) -> pd.DataFrame:
     units = ctx.units[level][["unit_id", "unit_name"]].copy()
     units["_order"] = np.arange(len(units))
     rows = t.loc[t["level"] == level].drop(columns=["unit_name"], errors="ignore")
+    if "rank" not in rows.columns:   # a table without indicators.compare's columns
+        rows = rows.assign(rank=np.nan)
     rows = rows.assign(unit_id=rows["unit_id"].astype("string"))
     body = units.merge(rows, on="unit_id", how="left")
     body = body.sort_values(["rank", "_order"], na_position="last", kind="stable")
@@ -302,7 +304,7 @@ def _write_summary(ws: Worksheet, ctx: _Context) -> None:
     has_std = any(standard_of(i) is not None for i in ctx.indicators)
     _sheet_header(ws, ctx, f"{ctx.year} 年度指标汇总",
                   f"范围：{ctx.scope_zh}；每项指标首行为{ctx.scope.unit_name}合计，其下为各{first_level}"
-                  f"（按同级排名排列，1 为最好，排名范围为全部同级单位）。同比变化：比率类为百分点，其余为百分比；"
+                  f"（按排名排列；排名为“名次 / 参与排名的全部同级单位数”，1 为最好）。同比变化：比率类为百分点，其余为百分比；"
                   f"蓝色字＝向好，橙色字＝变差。{_legend(has_std)}")
     _header_row(ws, HEADER_ROW, _SUMMARY_HEADERS)
     row = HEADER_ROW + 1
@@ -332,7 +334,9 @@ def _write_summary(ws: Worksheet, ctx: _Context) -> None:
             put_text(ws, row, 5, "" if st == NO_STANDARD else st, font=_F_BODY,
                      alignment=Alignment(horizontal="center"), border=GRID_BORDER, fill=fill)
             rank = _num(getattr(rec, "rank", None))
-            put_number(ws, row, 6, None if is_scope else rank, "0", font=_F_BODY,
+            rank_of = _num(getattr(rec, "rank_of", None))
+            rank_fmt = f'0" / {rank_of:.0f}"' if rank_of is not None else "0"
+            put_number(ws, row, 6, None if is_scope else rank, rank_fmt, font=_F_BODY,
                        alignment=Alignment(horizontal="center"), border=GRID_BORDER, fill=fill)
             put_number(ws, row, 7, _num(getattr(rec, "prev_value", None)), vfmt, font=_F_MUTED,
                        border=GRID_BORDER, fill=fill)

@@ -198,6 +198,8 @@ def make_table() -> pd.DataFrame:
         ascending=False, method="min")
     r_asc = rankable.groupby(["level", "period", "indicator_id"])["value"].rank(method="min")
     t["rank"] = r_asc.where(asc, r_desc)
+    t["rank_of"] = t.groupby(["level", "period", "indicator_id"])["rank"].transform("count")
+    t["rank_of"] = t["rank_of"].where(t["rank"].notna())
     for c in ("level", "unit_id", "unit_name", "period", "indicator_id", "change_unit"):
         t[c] = t[c].astype("string")
     return t
@@ -302,6 +304,7 @@ def test_summary_values_status_rank_change(wb):
     assert ws.cell(d1, 2).value is None and ws.cell(start, 2).value == "≥ 90%"
     assert (ws.cell(d1, 5).value, ws.cell(d2, 5).value) == ("达标", "未达标")
     assert (ws.cell(d1, 6).value, ws.cell(d2, 6).value) == (1, 2)
+    assert ws.cell(d1, 6).number_format == '0" / 2"'                  # shown as “1 / 2”
     assert ws.cell(d1, 7).value == pytest.approx(0.88)
     # rate change in percentage points: 0.90 − 0.88 = +2.0 pp; 0.80 − 0.82 = −2.0 pp
     assert ws.cell(d1, 8).value == pytest.approx(2.0)
@@ -596,3 +599,16 @@ def test_sample_dataset_workbook(sample_results, tmp_path):
                         & (units["parent_id"] == district), "unit_id"]
     st = scoped[levels[1]]
     assert {st.cell(r, 1).value for r in range(5, st.max_row + 1)} == set(streets)
+
+
+def test_small_count_note_in_scoped_summary(tmp_path):
+    """Street S22 has 8 tickets (< min_count 10): shown with a note, not ranked, not hidden."""
+    ws = openpyxl.load_workbook(write_workbook(make_results(), 2025, tmp_path / "d2.xlsx",
+                                               scope="D2"))["汇总"]
+    start, end = summary_block(ws, "办结率（%）")
+    s22 = find_row(ws, 3, "长安街道", start)
+    assert s22 == end                                            # unranked units come last
+    assert ws.cell(s22, 4).value == pytest.approx(0.95)
+    assert ws.cell(s22, 6).value is None
+    assert ws.cell(s22, 9).value == "样本量小（8，少于 10），不参与排名"
+    assert ws.cell(find_row(ws, 3, "新华街道", start), 6).value is not None
