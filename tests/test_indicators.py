@@ -381,3 +381,57 @@ def test_histogram_median_even_count_with_far_apart_bins():
 def test_histogram_median_overflow_reports_lower_edge():
     hist = pd.DataFrame({"g": ["x"] * 2, "bin": [5, HIST_CAP_HOURS], "count": [1, 4]})
     assert histogram_median(hist, ["g"])["median_hours"].iloc[0] == HIST_CAP_HOURS
+
+
+# --- registers: community workers, opening dates, fallbacks; cut-off ---------------------------
+
+def test_community_workers_taken_once_per_community():
+    # levels district/street/grid: the level above the grid (street) plays the community; the
+    # manifest joined each street's workers onto every grid row of the street
+    g = make_grids().drop(columns="community_workers")
+    g["street_id"] = pd.array(["S1", "S1", "S2", "S3"], dtype="string")
+    g["community_workers"] = [5.0, 5.0, 4.0, 2.0]
+    table = compute_indicators(make_dataset({"grids": g}), periods=("year",))
+    assert row(table, "community_workers_per_10k", period="2024")["value"] == \
+        pytest.approx((5 + 4 + 2) / 4000 * 10000)          # not 5 + 5 + 4 + 2
+    assert row(table, "community_workers_per_10k", "S1", "2024", "street")["value"] == \
+        pytest.approx(5 / (1000 + 900) * 10000)
+    assert not ((table["indicator_id"] == "community_workers_per_10k")
+                & (table["level"] == "grid")).any()        # no grid-level figure
+
+
+def test_stations_count_from_their_opening_year():
+    s = make_stations()
+    s["opened"] = pd.to_datetime(["2020-01-01", "2025-06-01", None, "2019-05-05", "2024-12-31"])
+    tables = {"grids": make_grids(), "stations": s, "complaints": make_complaints()}
+    table = compute_indicators(make_dataset(tables), periods=("year",))   # 2024 and 2025
+    assert row(table, "stations_per_10k", period="2024")["numerator"] == 4   # st2 opens 2025
+    assert row(table, "stations_per_10k", period="2025")["numerator"] == 5
+    # st2 (250 m², fails) only from 2025: 2024 compliance st1 ✓ st3 ✓ = 2/2
+    assert row(table, "station_area_compliance", period="2024")["value"] == pytest.approx(2 / 2)
+    assert row(table, "station_area_compliance", period="2025")["value"] == pytest.approx(2 / 3)
+
+
+def test_register_selection_rules():
+    from indicators.rollup import _select_registers
+    assert _select_registers({2018, 2020}, False, [2015, 2018, 2019, 2021]) == \
+        {2015: 2018, 2018: 2018, 2019: 2018, 2021: 2020}   # earlier first, later only if none
+    assert _select_registers({2018, -1}, True, [2015, 2019]) == {2015: -1, 2019: 2018}
+    assert _select_registers(set(), False, [2015]) == {}
+
+
+def test_cutoff_given_as_a_date_means_end_of_that_day():
+    ds = make_dataset()
+    ds.cutoff = T("2025-04-01")            # d1 closed 2025-04-01 09:00 counts as closed
+    table = compute_indicators(ds, periods=("year",))
+    assert row(table, "resolution_rate")["numerator"] == 8
+    ds.cutoff = T("2025-04-01 08:30")      # with a time of day it is taken literally
+    assert row(compute_indicators(ds, periods=("year",)), "resolution_rate")["numerator"] == 7
+
+
+def test_record_of_unknown_unit_counts_in_total_only():
+    c = make_complaints()
+    c.loc[c["ticket_id"] == "d2", "unit_id"] = "G9"                     # not in the hierarchy
+    table = compute_indicators(make_dataset({"complaints": c}), periods=("year",))
+    assert row(table, "resolution_rate")["denominator"] == 11
+    assert row(table, "resolution_rate", "D2", level="district")["denominator"] == 2
