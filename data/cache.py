@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -47,14 +48,36 @@ def entry_dir(cache_dir: Path, key: str) -> Path:
 
 def load_entry(cache_dir: Path, key: str, parts: tuple[str, ...] = ("data", "errors")
                ) -> tuple[dict[str, pd.DataFrame], dict] | None:
-    """Read ``parts`` and meta of an entry, or None on a miss (or a damaged entry)."""
+    """Read ``parts`` and meta of an entry, or None on a miss (or a damaged entry). A hit
+    refreshes the entry's modification time (see :func:`prune`)."""
     folder = entry_dir(cache_dir, key)
     try:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         frames = {p: pd.read_parquet(folder / f"{p}.parquet") for p in parts}
+        os.utime(folder / "meta.json")
     except (OSError, ValueError):
         return None
     return frames, meta
+
+
+def prune(cache_dir: Path, max_age_days: float = 30) -> int:
+    """Delete entries not used for ``max_age_days`` (old file versions, old CODE_VERSIONs).
+    Returns the number of entries removed."""
+    root = Path(cache_dir) / "ingest"
+    if not root.is_dir():
+        return 0
+    limit = time.time() - max_age_days * 86_400
+    removed = 0
+    for folder in root.iterdir():
+        meta = folder / "meta.json"
+        try:
+            stale = meta.stat().st_mtime < limit if meta.exists() else folder.stat().st_mtime < limit
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def load_part(cache_dir: Path, key: str, part: str, positions=None) -> pd.DataFrame:

@@ -432,6 +432,8 @@ def load_dataset(manifest_path: str | Path, cache_dir: str | Path | None = None,
     _check_required_mappings(manifest)
     cache_path = None if not use_cache else Path(cache_dir) if cache_dir else _cache.DEFAULT_CACHE_DIR
     stats = {"hits": 0, "misses": 0}
+    if cache_path is not None:
+        _cache.prune(cache_path)
     report = LoadReport()
     tables: dict[str, pd.DataFrame] = {}
     units = None

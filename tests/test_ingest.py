@@ -421,3 +421,17 @@ def test_ancestor_at_walks_up_the_hierarchy():
     uid = pd.Series(["G1", "G2", "S2", "D1", pd.NA], dtype="string")
     assert ancestor_at(units, ["d", "s", "g"], level, uid, "s").tolist() == ["S1", "S2", "S2", pd.NA, pd.NA]
     assert ancestor_at(units, ["d", "s", "g"], level, uid, "d").tolist() == ["D1", "D1", "D1", "D1", pd.NA]
+
+
+def test_cache_prune_removes_only_unused_entries(city, tmp_path):
+    import os
+    import time
+
+    from data import cache
+    data.load_dataset(city, cache_dir=tmp_path / "cache")
+    entries = sorted((tmp_path / "cache" / "ingest").iterdir())
+    assert len(entries) == 2
+    old = time.time() - 40 * 86_400
+    os.utime(entries[0] / "meta.json", (old, old))
+    assert cache.prune(tmp_path / "cache", max_age_days=30) == 1
+    assert sorted((tmp_path / "cache" / "ingest").iterdir()) == entries[1:]
