@@ -93,10 +93,9 @@ def indicators_from_cube(cube: Cube, catalog: Mapping[str, Indicator]) -> pd.Dat
             medians[col] = medians[col].astype(str)
     parts = []
     for ind in catalog.values():
-        if not computable(ind, cube.available) or ind.numerator not in cube.measures.columns \
-                and ind.kind != "median":
-            continue
-        if ind.kind == "median" and ind.denominator not in cube.measures.columns:
+        # the column the rows are selected on: the histogram's ticket count for medians
+        driver = ind.denominator if ind.kind == "median" else ind.numerator
+        if not computable(ind, cube.available) or driver not in cube.measures.columns:
             continue
         rows = cube.measures.loc[cube.measures["period_kind"].isin(ind.periods)]
         part = _indicator_rows(ind, cube, rows, medians)
