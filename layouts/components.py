@@ -70,7 +70,8 @@ def header(dataset_name: str, is_sample: bool, lang: str, current_path: str,
     )
 
 
-def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh") -> dbc.Card:
+def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
+             href: str | None = None) -> dbc.Card:
     """One KPI card for an indicator's row of the indicator table.
 
     row: value (float; rates as fractions), small_count (bool), change (float, NaN when there
@@ -79,6 +80,7 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh") -> dbc.Card:
     Shows the name, the formatted value, the standard with a status mark (✓ 达标 blue, ✗ 未达标
     orange, – 无标准 grey; class ``status-<meets|fails|none>``) and the change on last year
     (class ``change-<good|bad|neutral>``). A small_count row is marked 样本不足.
+    href: if given, the indicator's name links there (e.g. its ranking on the compare page).
     """
     value = row["value"]
     st = status(indicator, value)
@@ -104,7 +106,8 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh") -> dbc.Card:
     return dbc.Card(
         className=f"kpi-card status-{st}", id={"type": "kpi-card", "indicator": indicator.id},
         children=dbc.CardBody([
-            html.Div(name, className="kpi-name", title=formula),
+            html.Div(dcc.Link(name, href=href) if href else name, className="kpi-name",
+                     title=formula),
             html.Div(format_value(indicator, value, lang), className="kpi-value"),
             html.Div(className="kpi-status", title=source, children=[
                 html.Span(f"{STATUS_ICON[st]} {t('status_' + st, lang)}",

@@ -17,6 +17,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 
 from layouts import create_app, ids
 from tests.layouts_synthetic import make_results
@@ -118,4 +119,28 @@ def test_language_switch_keeps_the_view(dash_duo, app):
     dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle",
                                     "Satisfaction rate · Street · 2025", timeout=TIMEOUT)
     assert dash_duo.find_element(".app-title").text.startswith("Party-building")
+    assert dash_duo.get_logs() == []
+
+
+def test_card_links_to_ranking_and_bars_drill_down(dash_duo, app):
+    _open(dash_duo, app)
+    dash_duo.wait_for_element(".kpi-card", timeout=TIMEOUT)
+    _card(dash_duo, "resolution_rate").find_element("css selector", ".kpi-name a").click()
+    # whole dataset → the top level: 西城区 (D2: 194/205 = 94.6%) above 东城区 (95/105 = 90.5%)
+    dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "办结率 · 区县 · 2025 年",
+                                    timeout=TIMEOUT)
+    assert _bar_labels(dash_duo) == ["1. 西城区", "2. 东城区"]
+
+    bars = dash_duo.find_elements(f"#{ids.CMP_GRAPH} .bars .point path")
+    top = min(bars, key=lambda e: e.location["y"])
+    # plotly takes clicks on its drag layer above the bars: click where the bar is drawn
+    ActionChains(dash_duo.driver).move_to_element(top).click().perform()
+    # 西城区's streets: 胜利街道 (109/115) and 新华街道 (85/90), ranked 1 and 2 of all streets
+    dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "办结率 · 街道 · 2025 年",
+                                    timeout=TIMEOUT)
+    dash_duo.wait_for_text_to_equal(f"#{ids.CMP_NOTE}", "共 2 个单位；2 个参与排名，0 个样本不足",
+                                    timeout=TIMEOUT)
+    assert _bar_labels(dash_duo) == ["1. 胜利街道", "2. 新华街道"]
+    query = parse_qs(urlparse(dash_duo.driver.current_url).query)
+    assert query["unit"] == ["district:D2"] and query["level"] == ["street"]
     assert dash_duo.get_logs() == []

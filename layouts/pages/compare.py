@@ -14,6 +14,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
 
 from layouts import figures, ids, store
 from layouts.components import header, page_href
@@ -245,3 +246,23 @@ def update(indicator, level, year, unit, n, q, lang):
     other = "en" if lang == "zh" else "zh"
     return (out["figure"], out["rows"], out["columns"], out["note"], out["definition"], search,
             page_href(PATH, {**query, "lang": other if other != "zh" else None}))
+
+
+@callback(
+    Output(ids.CMP_SCOPE, "value"),
+    Output(ids.CMP_LEVEL, "value"),
+    Input(ids.CMP_GRAPH, "clickData"),
+    State(ids.CMP_LEVEL, "value"),
+    prevent_initial_call=True,
+)
+def drill_down(click: dict | None, level: str | None):
+    """Clicking a unit's bar shows the units one level below it (scope = the clicked unit).
+    At the finest level there is nothing below: no change."""
+    data = store.get()
+    if not click or not click.get("points") or level not in data.levels:
+        raise PreventUpdate
+    depth = data.levels.index(level)
+    if depth + 1 >= len(data.levels):
+        raise PreventUpdate
+    unit_id = str(click["points"][0]["y"])
+    return store.unit_key(level, unit_id), data.levels[depth + 1]

@@ -49,10 +49,24 @@ def cards_and_summary(data: store.DashboardData, year: str | None, unit: str,
     for _, row in rows.iterrows():  # one row per indicator (≤ ~20): display, not computation
         ind = data.catalog[row["indicator_id"]]
         counts[status(ind, row["value"])] += 1
-        cards.append(dbc.Col(kpi_card(ind, row, lang), xs=12, sm=6, lg=4, xl=3, className="mb-3"))
+        href = _compare_href(data, ind.id, year, unit, lang)
+        cards.append(dbc.Col(kpi_card(ind, row, lang, href=href),
+                             xs=12, sm=6, lg=4, xl=3, className="mb-3"))
     summary = t("overview_summary", lang, unit=data.unit_name(level, unit_id, lang), year=year,
                 n=len(rows), meets=counts["meets"], fails=counts["fails"])
     return [dbc.Row(cards, className="g-3")], summary
+
+
+def _compare_href(data: store.DashboardData, indicator_id: str, year: str, unit: str,
+                  lang: str) -> str:
+    """Link to the ranking of the units one level below ``unit`` (the top level for the whole
+    dataset; the unit's own level for a unit at the finest level)."""
+    level, _ = store.parse_unit_key(unit)
+    depth = data.levels.index(level) + 1 if level in data.levels else 0
+    below = data.levels[min(depth, len(data.levels) - 1)]
+    scope = unit if level in data.levels[:-1] else None
+    return page_href("/compare", {"indicator": indicator_id, "level": below, "year": year,
+                                  "unit": scope, "lang": None if lang == "zh" else lang})
 
 
 def layout(year: str | None = None, unit: str | None = None, lang: str | None = None,
