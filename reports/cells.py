@@ -13,6 +13,7 @@ import unicodedata
 from numbers import Real
 from typing import Any, Iterable
 
+import pandas as pd
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -61,14 +62,9 @@ def safe_text(value: Any) -> str:
     XML); text longer than Excel's 32,767-character limit is cut and ends with
     :data:`TRUNCATION_MARKER`.  ``None`` and NaN become the empty string.
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or value is pd.NaT \
+            or (isinstance(value, float) and math.isnan(value)):
         return ""
-    try:
-        import pandas as pd  # local: keep this module importable on its own
-        if value is pd.NA or value is pd.NaT:
-            return ""
-    except ImportError:  # pragma: no cover
-        pass
     text = _CONTROL_CHARS.sub("", str(value))
     if len(text) > EXCEL_MAX_CELL_CHARS:
         text = text[: EXCEL_MAX_CELL_CHARS - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
@@ -122,9 +118,8 @@ def put_number(ws: Worksheet, row: int, column: int, value: Any, number_format: 
 
 def _is_missing(value: Any) -> bool:
     try:
-        import pandas as pd
         return bool(pd.isna(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):   # array-likes: not a scalar number either
         return False
 
 
@@ -226,4 +221,3 @@ def setup_print(ws: Worksheet, title_rows: str, header_left: str, landscape: boo
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 WRAP_CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
 LEFT_CENTER = Alignment(vertical="center", horizontal="left")
-RIGHT_CENTER = Alignment(vertical="center", horizontal="right")

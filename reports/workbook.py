@@ -41,7 +41,7 @@ from reports.cells import (FAIL_FILL, FAIL_FONT_COLOR, GRID_BORDER, HEADER_FILL,
                            WRAP_TOP, display_width, fit_row_heights, fit_width, font, put_label,
                            put_number,
                            put_text, safe_text, set_column_widths, setup_print, sheet_title)
-from reports.frames import (FAIL, NO_DATA, NO_STANDARD, PASS, DIRECTION_ZH, Scope, evaluate,
+from reports.frames import (FAIL, NO_STANDARD, PASS, DIRECTION_ZH, Scope, evaluate,
                             resolve_scope, scoped_units, standard_of, wide_values, year_table)
 
 TABLE_NAMES_ZH = {"grids": "网格台账", "stations": "党群服务阵地", "volunteer_hours": "志愿服务记录",
@@ -563,7 +563,8 @@ def _write_trends(ws: Worksheet, ctx: _Context) -> None:
         else pd.DataFrame()
     inds = [i for i in ctx.indicators if i.id in wide.columns and wide[i.id].notna().any()]
     _sheet_header(ws, ctx, f"{ctx.year} 年{ctx.scope.unit_name}月度趋势",
-                  "各月按当月受理或发生的记录计算；台账类指标（网格、阵地）无月度值时不列出。")
+                  "各月按当月受理或发生的记录计算；台账类指标（网格、阵地）无月度值时不列出。"
+                  "底色：蓝色＝达到标准，橙色加粗＝未达标准。")
     headers = ["月份"] + [fmt.header_label_stacked(i) for i in inds]
     _header_row(ws, HEADER_ROW, headers, height=_LEVEL_HEADER_HEIGHT)
     for r, month in enumerate(_MONTHS):
@@ -575,6 +576,10 @@ def _write_trends(ws: Worksheet, ctx: _Context) -> None:
             v = wide.at[period, ind.id] if period in wide.index else None
             put_number(ws, row, 2 + k, _num(v), fmt.value_format(ind), font=_F_BODY,
                        border=GRID_BORDER)
+    for k, ind in enumerate(inds):
+        letter = get_column_letter(2 + k)
+        _conditional_pass_fail(ws, f"{letter}{HEADER_ROW + 1}:{letter}{HEADER_ROW + 12}",
+                               standard_of(ind))
     if not inds:
         put_label(ws, HEADER_ROW + 1, 2, "本年无月度指标数据。", font=_F_MUTED)
     widths = {1: 8.0}
@@ -719,13 +724,13 @@ def _rule_names_zh() -> dict[str, str]:
 def _write_cover(ws: Worksheet, ctx: _Context, sheets: list[tuple[str, str]]) -> None:
     ds = ctx.dataset
     put_label(ws, 1, 1, ctx.title, font=font(18, bold=True))
-    ws.merge_cells("A1:I1")
+    ws.merge_cells("A1:H1")
     ws.row_dimensions[1].height = 36
     row = 2
     if getattr(ds, "is_sample", False):
         put_label(ws, row, 1, "【示例数据】本工作簿由示例数据生成，仅供演示，不代表任何地区的真实情况。",
                   font=_F_SAMPLE)
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=9)
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=8)
     row += 1
     cutoff = getattr(ds, "cutoff", None)
     levels_zh = " → ".join(ctx.level_zh(lv) for lv in ds.levels)
@@ -740,7 +745,7 @@ def _write_cover(ws: Worksheet, ctx: _Context, sheets: list[tuple[str, str]]) ->
         row += 1
         put_label(ws, row, 1, label, font=_F_BOLD, alignment=LEFT_CENTER)
         put_text(ws, row, 2, value, font=_F_BODY)
-        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=9)
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=8)
 
     row += 2
     put_label(ws, row, 1, "工作簿内容", font=_F_SECTION)
@@ -749,13 +754,13 @@ def _write_cover(ws: Worksheet, ctx: _Context, sheets: list[tuple[str, str]]) ->
         cell = put_text(ws, row, 1, name, font=font(10, color="1F4E79"))
         cell.hyperlink = f"#'{name}'!A1"
         put_text(ws, row, 2, what, font=_F_BODY)
-        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=9)
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=8)
 
     row += 2
     put_label(ws, row, 1, "数据来源", font=_F_SECTION)
     row += 1
     _header_row(ws, row, ["数据表", "文件", "工作表", "SHA-256（文件指纹）", "读取行数", "接受",
-                          "拒绝", "空行", ""])
+                          "拒绝", "空行"])
     files, sheets_txt = [], []
     for s in ds.report.sources:
         row += 1
@@ -771,6 +776,6 @@ def _write_cover(ws: Worksheet, ctx: _Context, sheets: list[tuple[str, str]]) ->
         row += 1
         put_label(ws, row, 1, "（无来源文件记录）", font=_F_MUTED)
     set_column_widths(ws, {1: 14, 2: fit_width(files, 14, 34), 3: fit_width(sheets_txt, 8, 16),
-                           4: 66, 5: 10, 6: 10, 7: 10, 8: 10, 9: 2})
+                           4: 66, 5: 10, 6: 10, 7: 10, 8: 10})
     ws.sheet_view.showGridLines = False
     setup_print(ws, "", ctx.title)
