@@ -72,8 +72,8 @@ class Hierarchy:
         self.level_idx = pd.Series(level).map({lv: i for i, lv in enumerate(levels)}) \
             .fillna(-1).astype("int64").to_numpy()
         self._index = pd.MultiIndex.from_arrays([level, u["unit_id"].astype(str).to_numpy()])
-        parent_level = np.array([levels[i - 1] if i > 0 else "" for i in self.level_idx],
-                                dtype=object)
+        names = np.array([*levels, ""], dtype=object)
+        parent_level = names[np.where(self.level_idx > 0, self.level_idx - 1, len(levels))]
         parent_id = u["parent_id"].astype("string").fillna("").to_numpy(dtype=object)
         parent = self._index.get_indexer(pd.MultiIndex.from_arrays([parent_level, parent_id]))
         self.parent = np.where(self.level_idx > 0, parent, -1)
@@ -112,8 +112,12 @@ class Hierarchy:
         Returns columns ``uid``, the keys, then the value columns.
         """
         parts = []
-        targets = [np.where(codes >= 0, self.ancestor[lv][np.maximum(codes, 0)], -1)
-                   for lv in self.levels]
+        known = codes >= 0
+        targets = []
+        for lv in self.levels:
+            target = np.full(len(codes), -1, dtype="int64")
+            target[known] = self.ancestor[lv][codes[known]]
+            targets.append(target)
         targets.append(np.full(len(codes), self.total, dtype="int64"))
         for target in targets:
             keep = target >= 0

@@ -435,3 +435,11 @@ def test_record_of_unknown_unit_counts_in_total_only():
     table = compute_indicators(make_dataset({"complaints": c}), periods=("year",))
     assert row(table, "resolution_rate")["denominator"] == 11
     assert row(table, "resolution_rate", "D2", level="district")["denominator"] == 2
+
+
+def test_without_a_hierarchy_only_the_total_is_computed():
+    ds = make_dataset({"complaints": make_complaints()})
+    ds.units = make_units().iloc[0:0]
+    table = compute_indicators(ds, periods=("year",))
+    assert set(table["level"]) == {"total"}
+    assert row(table, "resolution_rate")["value"] == pytest.approx(8 / 11)
