@@ -135,11 +135,11 @@ def _sum_by_unit(unit_level: pd.Series, unit_id: pd.Series, keys: dict[str, np.n
     """Sum ``values`` by (unit_level, unit_id, keys…), grouping on integer codes (string keys are
     factorised once, which is several times faster than grouping on Arrow strings).
 
-    Returns unit_level, unit_id (str), the keys and the value columns; rows where ``keep`` is
-    False are left out.
+    Returns unit_level, unit_id (str; missing stays missing: such records count in the total
+    only), the keys and the value columns; rows where ``keep`` is False are left out.
     """
-    level_code, level_uniq = pd.factorize(unit_level)
-    id_code, id_uniq = pd.factorize(unit_id)
+    level_code, level_uniq = pd.factorize(unit_level, use_na_sentinel=False)
+    id_code, id_uniq = pd.factorize(unit_id, use_na_sentinel=False)
     frame = pd.DataFrame({"_l": level_code, "_i": id_code, **keys, **values})
     if keep is not None:
         frame = frame.loc[keep]
@@ -390,7 +390,6 @@ def station_measures(stations: pd.DataFrame, area_min_m2: Mapping[str, float] | 
         frame["centres_meeting_area"] = (known & (np.nan_to_num(area) >= np.nan_to_num(minimum))
                                          ).astype(float)
         frame["centres_without_area"] = (has_std & np.isnan(area)).astype(float)
-    frame = frame.dropna(subset=["unit_level", "unit_id"])   # not attached to any unit
     out = _sum_by_keys(frame, STOCK_KEYS + ["opened_year"])
     out["year"] = out["year"].astype("Int64").where(out["year"] >= 0)
     return out

@@ -443,3 +443,16 @@ def test_without_a_hierarchy_only_the_total_is_computed():
     table = compute_indicators(ds, periods=("year",))
     assert set(table["level"]) == {"total"}
     assert row(table, "resolution_rate")["value"] == pytest.approx(8 / 11)
+
+
+def test_records_without_a_unit_count_in_total_only():
+    c = make_complaints()
+    c.loc[c["ticket_id"] == "a1", ["unit_level", "unit_id"]] = NA
+    s = make_stations()
+    s.loc[s["station_id"] == "st1", ["unit_level", "unit_id"]] = NA
+    tables = {"complaints": c, "stations": s, "grids": make_grids()}
+    table = compute_indicators(make_dataset(tables), periods=("year",))
+    assert row(table, "resolution_rate")["denominator"] == 11
+    assert row(table, "resolution_rate", "G1", level="grid")["denominator"] == 3
+    assert row(table, "stations_per_10k")["numerator"] == 5
+    assert row(table, "stations_per_10k", "S1", level="street")["numerator"] == 2  # st4 st5, not st1
