@@ -153,9 +153,18 @@ def sheet_title(name: str, taken: set[str]) -> str:
     return candidate
 
 
+#: Excel refuses (and "repairs") a header/footer longer than 255 characters in all; keep each
+#: section well below that.
+HEADER_FOOTER_MAX_CHARS = 80
+
+
 def header_footer_text(text: str) -> str:
-    """Escape text for an Excel page header/footer (``&`` starts a control code there)."""
-    return safe_text(text).replace("&", "&&")
+    """Escape text for an Excel page header/footer (``&`` starts a control code there) and cut
+    it to :data:`HEADER_FOOTER_MAX_CHARS`."""
+    text = safe_text(text).replace("\n", " ")
+    if len(text) > HEADER_FOOTER_MAX_CHARS:
+        text = text[: HEADER_FOOTER_MAX_CHARS - 1] + "…"
+    return text.replace("&", "&&")
 
 
 def set_column_widths(ws: Worksheet, widths: dict[int, float]) -> None:

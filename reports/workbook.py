@@ -312,7 +312,7 @@ def _write_summary(ws: Worksheet, ctx: _Context) -> None:
     for ind in ctx.indicators:
         std = standard_of(ind)
         data = _summary_rows(ctx, ind)
-        if data.empty:
+        if data.empty or data["value"].isna().all():
             continue
         status, _ = evaluate(data["value"], std)
         vfmt, cfmt = fmt.value_format(ind), fmt.change_format(ind)
@@ -752,7 +752,7 @@ def _write_cover(ws: Worksheet, ctx: _Context, sheets: list[tuple[str, str]]) ->
     for name, what in sheets:
         row += 1
         cell = put_text(ws, row, 1, name, font=font(10, color="1F4E79"))
-        cell.hyperlink = f"#'{name}'!A1"
+        cell.hyperlink = "#'{}'!A1".format(name.replace("'", "''"))
         put_text(ws, row, 2, what, font=_F_BODY)
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=8)
 

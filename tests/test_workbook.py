@@ -612,3 +612,9 @@ def test_small_count_note_in_scoped_summary(tmp_path):
     assert ws.cell(s22, 6).value is None
     assert ws.cell(s22, 9).value == "样本量小（8，少于 10），不参与排名"
     assert ws.cell(find_row(ws, 3, "新华街道", start), 6).value is not None
+
+
+def test_header_footer_text_is_escaped_and_short():
+    from reports.cells import HEADER_FOOTER_MAX_CHARS, header_footer_text
+    assert header_footer_text("A&B") == "A&&B"
+    assert len(header_footer_text("长" * 300)) == HEADER_FOOTER_MAX_CHARS
