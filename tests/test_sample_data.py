@@ -18,12 +18,21 @@ from data.sample import generate as gen
 
 SAMPLE = Path(__file__).parent.parent / "data" / "sample"
 COMPLAINT_FILES = sorted((SAMPLE / "complaints").glob("*.xlsx"))
+# The headers as specified for the sample (written out here, not taken from the generator).
+GRID = ("区县代码", "区县", "街道代码", "街道", "社区代码", "社区", "社区类型", "网格编号", "网格名称",
+        "户数", "专职网格员", "兼职网格员", "是否建立党支部", "经度", "纬度")
+STATION = ("阵地编号", "阵地名称", "阵地类型", "所属社区代码", "所属网格编号", "面积（㎡）", "经度", "纬度",
+           "启用日期", "每周开放时长（小时）")
+VOLUNTEER = ("活动日期", "社区代码", "志愿服务队", "活动类型", "志愿者人数", "服务人次", "服务时长（小时）",
+             "受益人次")
+COMPLAINT = ("工单编号", "受理时间", "办结时间", "办理时限（工作日）", "办理状态", "诉求类别", "网格编号",
+             "满意度", "是否重复")
 WORKBOOKS = {  # file → {sheet: (header row, headers)}
-    **{f"grids_{y}.xlsx": {"网格台账": (3, gen.GRID_HEADERS), "人口": (1, gen.POPULATION_HEADERS),
-                           "社区工作者": (1, gen.WORKER_HEADERS)} for y in (2023, 2024, 2025)},
-    "stations.xlsx": {"阵地台账": (1, gen.STATION_HEADERS)},
-    **{f"volunteer_{y}.xlsx": {"志愿服务记录": (1, gen.VOLUNTEER_HEADERS)} for y in (2023, 2024, 2025)},
-    **{f"complaints/{p.name}": {"工单": (1, gen.COMPLAINT_HEADERS)} for p in COMPLAINT_FILES},
+    **{f"grids_{y}.xlsx": {"网格台账": (3, GRID), "人口": (1, ("网格编号", "常住人口")),
+                           "社区工作者": (1, ("社区代码", "社区工作者人数"))} for y in (2023, 2024, 2025)},
+    "stations.xlsx": {"阵地台账": (1, STATION)},
+    **{f"volunteer_{y}.xlsx": {"志愿服务记录": (1, VOLUNTEER)} for y in (2023, 2024, 2025)},
+    **{f"complaints/{p.name}": {"工单": (1, COMPLAINT)} for p in COMPLAINT_FILES},
 }
 
 
@@ -45,7 +54,7 @@ def tickets() -> pd.DataFrame:
     """Every complaint row as written (text cells stay text), with its file and Excel row."""
     frames = []
     for path in COMPLAINT_FILES:
-        rows = _rows(SAMPLE / "complaints" / path.name, "工单")
+        rows = _rows(path, "工单")
         df = pd.DataFrame(rows[1:], columns=rows[0], dtype=object)
         df["file"] = f"complaints/{path.name}"
         df["excel_row"] = np.arange(len(df)) + 2
@@ -74,7 +83,7 @@ def test_every_workbook_has_the_documented_sheets_and_headers():
 def test_grid_register_hierarchy_and_population():
     rows = _rows(SAMPLE / "grids_2025.xlsx", "网格台账")
     reg = pd.DataFrame(rows[3:], columns=rows[2], dtype=object)
-    pop = pd.DataFrame(_rows(SAMPLE / "grids_2025.xlsx", "人口")[1:], columns=list(gen.POPULATION_HEADERS))
+    pop = pd.DataFrame(_rows(SAMPLE / "grids_2025.xlsx", "人口")[1:], columns=["网格编号", "常住人口"])
     assert len(reg) == 600 and reg["网格编号"].is_unique
     assert (reg[["区县代码", "街道代码", "社区代码"]].nunique().tolist()) == [4, 15, 60]
     # codes are text and nest: grid = community + 3 digits, community = street + 3, street = district + 3
@@ -177,6 +186,12 @@ def test_expected_figures_agree_with_the_ticket_files(tickets, bad_rows):
     assert 3.0 <= expected["2025"]["median_handling_days"] <= 5.0
 
 
+def test_readme_table_is_the_current_expected_figures():
+    expected = json.loads((SAMPLE / "expected_figures.json").read_text(encoding="utf-8"))
+    assert expected["2023"]["complaints_yoy"] is None                   # no 2022 to compare with
+    assert gen._markdown(expected) in (SAMPLE / "README.md").read_text(encoding="utf-8")
+
+
 def test_due_dates_count_working_days_with_the_official_calendar():
     received = pd.Series(pd.to_datetime([
         "2025-03-07 16:00",   # Friday → Mon 10 … Fri 14 March
@@ -246,12 +261,15 @@ def test_manifest_names_existing_files_sheets_and_headers():
 
 
 def test_generator_is_deterministic(tmp_path):
-    """Regenerating the grid registers and stations gives byte-identical sheets."""
+    """Regenerating the registers, stations, boundaries and manifest gives the committed bytes."""
     city = gen.build_city()
     bad: list[dict] = []
     gen.write_grids(city, tmp_path, bad)
     gen.write_stations(city, tmp_path, bad)
-    for name in ("grids_2023.xlsx", "grids_2024.xlsx", "grids_2025.xlsx", "stations.xlsx"):
-        assert gen.workbook_digest(tmp_path / name) == gen.workbook_digest(SAMPLE / name), name
+    gen.write_geojson(tmp_path)
+    gen.write_manifest(tmp_path)
+    for name in ("grids_2023.xlsx", "grids_2024.xlsx", "grids_2025.xlsx", "stations.xlsx",
+                 "districts.geojson", "dataset.yaml"):
+        assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes(), name
     committed = json.loads((SAMPLE / "bad_rows.json").read_text(encoding="utf-8"))
     assert bad == [b for b in committed if b["file"] in ("grids_2025.xlsx", "stations.xlsx")]

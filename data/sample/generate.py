@@ -8,9 +8,8 @@ It rewrites every data file in ``data/sample/`` (not this file, ``__init__.py`` 
 and prints the headline figures that the indicator code should reproduce (the table in README.md).
 
 Every part draws from its own generator seeded by ``(SEED, crc32(part name))``, so the output is
-identical on every run and changing one part never shifts the random numbers of another. The
-workbooks differ between runs only in the zip timestamps and ``docProps/core.xml``; their sheet
-XML is byte-identical (see :func:`workbook_digest`).
+identical on every run and changing one part never shifts the random numbers of another. Every
+file is byte-for-byte reproducible: workbooks carry a fixed save time (see _make_reproducible).
 
 The city: 4 districts (区/县) → 15 streets and towns (街道/镇) → 60 communities and villages
 (社区/村) → 600 grids (网格), centred near 106.63° E, 30.46° N (WGS-84). Names, codes and figures
@@ -26,6 +25,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 import sys
 import time
 import zipfile
@@ -597,12 +597,12 @@ def write_workbook(path: Path, sheets: list[tuple[str, pd.DataFrame, str | None]
             sample = df[col].head(200).dropna().astype(str).str.len()
             content = 1.1 * (sample.max() if len(sample) else 0) + 2
             ws.column_dimensions[get_column_letter(i)].width = min(40, max(8, 2.2 * len(col) + 2, content))
+        ws.freeze_panes = "A4" if title else "A2"          # write-only: before the first row
         if title:
             cell = WriteOnlyCell(ws, value=title)
             cell.font = Font(bold=True, size=14)
             ws.append([cell])
             ws.append([])
-        ws.freeze_panes = "A4" if title else "A2"
         header = []
         for col in df.columns:
             cell = WriteOnlyCell(ws, value=col)
@@ -613,17 +613,32 @@ def write_workbook(path: Path, sheets: list[tuple[str, pd.DataFrame, str | None]
             ws.append(row)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
+    _make_reproducible(path)
+
+
+#: Stamped on every workbook instead of the time of the run, so regenerating changes no bytes.
+_SAVED_AT = "2025-12-31T00:00:00Z"
+_CORE_TIMES = re.compile(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _make_reproducible(path: Path) -> None:
+    """Rewrite a saved workbook with fixed zip entry times and fixed created/modified properties
+    (openpyxl stamps the current time on both), leaving every other part byte for byte."""
+    with zipfile.ZipFile(path) as z:
+        parts = [(info, z.read(info)) for info in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts:
+            if info.filename == "docProps/core.xml":
+                data = _CORE_TIMES.sub(rf"\g<1>{_SAVED_AT}\g<2>", data.decode("utf-8")).encode("utf-8")
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2025, 12, 31, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            z.writestr(fixed, data)
 
 
 def workbook_digest(path: Path) -> str:
-    """SHA-256 over a workbook's parts except ``docProps/`` (which carry the save time)."""
-    h = hashlib.sha256()
-    with zipfile.ZipFile(path) as z:
-        for name in sorted(z.namelist()):
-            if not name.startswith("docProps/"):
-                h.update(name.encode())
-                h.update(z.read(name))
-    return h.hexdigest()
+    """SHA-256 of a workbook file (reproducible byte for byte, see _make_reproducible)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _insert(df: pd.DataFrame, rows: list[tuple[int, dict]]) -> pd.DataFrame:
@@ -901,6 +916,7 @@ def headline_figures(grids: dict, stations: pd.DataFrame, volunteer: dict,
 
 
 def _markdown(figures: dict[str, dict[str, float]]) -> str:
+    """The figures as the Markdown table of README.md (rates in per cent, 2 decimals)."""
     years = list(figures)
     lines = ["| figure | " + " | ".join(years) + " |", "|---|" + "---:|" * len(years)]
     for key in figures[years[0]]:
@@ -909,7 +925,7 @@ def _markdown(figures: dict[str, dict[str, float]]) -> str:
             v = figures[y][key]
             if isinstance(v, (int, np.integer)):
                 cells.append(f"{v:,}")
-            elif isinstance(v, float) and math.isnan(v):
+            elif v is None or (isinstance(v, float) and math.isnan(v)):
                 cells.append("—")
             elif key.endswith(("_rate", "_coverage", "_compliance", "_share", "_yoy")):
                 cells.append(f"{100 * v:.2f}%")
@@ -917,6 +933,15 @@ def _markdown(figures: dict[str, dict[str, float]]) -> str:
                 cells.append(f"{v:,.3f}")
         lines.append(f"| {key} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _json_figures(figures: dict[str, dict[str, float]]) -> dict[str, dict[str, float | int | None]]:
+    """Figures as plain JSON values: floats to 6 decimals, counts as int, NaN as null."""
+    def plain(v):
+        if isinstance(v, (int, np.integer)):
+            return int(v)
+        return None if math.isnan(v) else round(float(v), 6)
+    return {y: {k: plain(v) for k, v in f.items()} for y, f in figures.items()}
 
 
 def generate(out: Path = SAMPLE_DIR) -> tuple[dict[str, dict[str, float]], list[dict]]:
@@ -940,16 +965,15 @@ def generate(out: Path = SAMPLE_DIR) -> tuple[dict[str, dict[str, float]], list[
     write_manifest(out)
     figures = headline_figures(grids, stations, volunteer, tickets)
     (out / "bad_rows.json").write_text(json.dumps(bad, ensure_ascii=False, indent=1), encoding="utf-8")
-    (out / "expected_figures.json").write_text(
-        json.dumps({y: {k: (round(float(v), 6) if isinstance(v, float) else int(v)) for k, v in f.items()}
-                    for y, f in figures.items()}, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "expected_figures.json").write_text(json.dumps(_json_figures(figures), ensure_ascii=False, indent=1),
+                                               encoding="utf-8")
     return figures, bad
 
 
 def main() -> int:
     started = time.perf_counter()
     figures, bad = generate()
-    print(_markdown(figures))
+    print(_markdown(_json_figures(figures)))
     print("\nBroken rows:")
     for b in bad:
         print(f"  {b['file']} [{b['sheet']}] row {b['row']} {b['column']}={b['value']!r}: {b['problem_zh']}")
