@@ -435,3 +435,16 @@ def test_cache_prune_removes_only_unused_entries(city, tmp_path):
     os.utime(entries[0] / "meta.json", (old, old))
     assert cache.prune(tmp_path / "cache", max_age_days=30) == 1
     assert sorted((tmp_path / "cache" / "ingest").iterdir()) == entries[1:]
+
+
+def test_default_sheet_is_the_first_visible_one(tmp_path):
+    path = write_xlsx(tmp_path / "c.xlsx", {"旧": [["编号", "受理"], ["OLD", "2024-01-01"]],
+                                            "工单": [["编号", "受理"], ["NEW", "2024-01-02"]]})
+    wb = openpyxl.load_workbook(path)
+    wb["旧"].sheet_state = "hidden"
+    wb.save(path)
+    m = write_manifest(tmp_path, {"complaints": {"sources": [{"path": "c.xlsx", "columns": {
+        "ticket_id": "编号", "received_at": "受理"}}]}}, levels=["grid"])
+    d = data.load_dataset(m, cache_dir=tmp_path / "cache")
+    assert d.report.sources[0].sheet == "工单"
+    assert d.tables["complaints"]["ticket_id"].tolist() == ["NEW"]
