@@ -6,18 +6,21 @@ Expected figures are worked out by hand from the synthetic grids (grid i = 1…2
 - 办结率 (resolution_rate), whole dataset, 2025: received Σ(5+i) = 310, closed 310 − Σ(i mod 3)
   = 310 − 21 = 289 → 93.2%; 2024: received Σ(4+i) = 290, closed 269 → 92.76%; change +0.47
   percentage points → "+0.5 个百分点".
-- 社区 ranking 2025, 办结率: 冬梅社区 (C4, grids 9–10: 28/29 = 96.6%) is first;
-  满意率 (satisfaction_rate): 南湖社区 (C7, grids 16–18: 80/81 = 98.8%) is first.
-- 街道 满意率 2024 (satisfied one less per grid): 胜利街道 (S4, grids 16–20: rated 140,
-  satisfied 140 − 2 − 5 = 133 → 95.0%) is first; 和平街道 (S1, grids 1–5: rated 65, satisfied
-  65 − 3 − 5 = 57 → 87.7%, below the 90% standard) is last.
+- 社区 ranking 2025, 办结率 (closed/received): 冬梅 C4 28/29, 南湖 C7 63/66, 西岭 C6 37/39,
+  东风 C5 48/51, 北辰 C8 46/49, 夏荷 C3 33/36, 春晖 C1 18/21, 秋实 C2 16/19;
+  满意率 (satisfied/rated): 南湖 C7 80/81, 北辰 C8 58/59, 夏荷 C3 50/51, 西岭 C6 48/49,
+  冬梅 C4 38/39, 东风 C5 64/66, 秋实 C2 28/29, 春晖 C1 34/36.
+- 街道 满意率 2024 (satisfied one less per grid): 胜利 S4 (grids 16–20) 133/140, 新华 S3
+  (11–15) 107/115, 光明 S2 (6–10) 83/90, 和平 S1 (1–5) 57/65 (87.7%, below the 90% standard).
 """
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.support.wait import WebDriverWait
 
 from layouts import create_app, ids
 from tests.layouts_synthetic import make_results
@@ -41,9 +44,24 @@ def _card(dash_duo, indicator_id: str):
 
 
 def _bar_labels(dash_duo) -> list[str]:
-    """The unit labels of the bar chart as a user reads them, top to bottom."""
-    ticks = dash_duo.find_elements(f"#{ids.CMP_GRAPH} .yaxislayer-above .ytick text")
-    return [e.text for e in sorted(ticks, key=lambda e: e.location["y"])]
+    """The unit labels of the bar chart as a user reads them, top to bottom (read again if
+    plotly redraws the axis while we read it)."""
+    def read(_driver):
+        try:
+            ticks = dash_duo.find_elements(f"#{ids.CMP_GRAPH} .yaxislayer-above .ytick text")
+            return [e.text for e in sorted(ticks, key=lambda e: e.location["y"])] or False
+        except StaleElementReferenceException:
+            return False
+
+    return WebDriverWait(dash_duo.driver, TIMEOUT).until(read)
+
+
+def _wait_for_bars(dash_duo, expected: list[str]) -> None:
+    """Wait until the chart shows exactly ``expected`` (top to bottom)."""
+    try:
+        WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda _d: _bar_labels(dash_duo) == expected)
+    except TimeoutException:
+        assert _bar_labels(dash_duo) == expected
 
 
 def _dropdown_text(dash_duo, component_id: str) -> str:
@@ -77,13 +95,15 @@ def test_compare_changing_indicator_changes_chart(dash_duo, app):
     _open(dash_duo, app, "/compare?level=community")
     dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "办结率 · 社区 · 2025 年",
                                     timeout=TIMEOUT)
-    assert _bar_labels(dash_duo)[0] == "1. 冬梅社区"
+    _wait_for_bars(dash_duo, ["1. 冬梅社区", "2. 南湖社区", "3. 西岭社区", "4. 东风社区",
+                              "5. 北辰社区", "6. 夏荷社区", "7. 春晖社区", "8. 秋实社区"])
     assert len(dash_duo.find_elements(f"#{ids.CMP_GRAPH} .bars .point")) == 8
 
     dash_duo.select_dcc_dropdown(f"#{ids.CMP_INDICATOR}", value="满意率")
     dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "满意率 · 社区 · 2025 年",
                                     timeout=TIMEOUT)
-    assert _bar_labels(dash_duo)[0] == "1. 南湖社区"
+    _wait_for_bars(dash_duo, ["1. 南湖社区", "2. 北辰社区", "3. 夏荷社区", "4. 西岭社区",
+                              "5. 冬梅社区", "6. 东风社区", "7. 秋实社区", "8. 春晖社区"])
     # the table follows the chart: first row is the best unit
     dash_duo.wait_for_text_to_equal(
         f'#{ids.CMP_GRID} .ag-row[row-index="0"] [col-id="unit_name"]', "南湖社区",
@@ -101,9 +121,7 @@ def test_url_with_query_reproduces_the_view(dash_duo, app):
     assert _dropdown_text(dash_duo, ids.CMP_INDICATOR) == "满意率"
     assert _dropdown_text(dash_duo, ids.CMP_LEVEL) == "街道"
     assert _dropdown_text(dash_duo, ids.CMP_YEAR) == "2024"
-    labels = _bar_labels(dash_duo)
-    assert labels[0] == "1. 胜利街道"
-    assert labels[-1] == "4. 和平街道"
+    _wait_for_bars(dash_duo, ["1. 胜利街道", "2. 新华街道", "3. 光明街道", "4. 和平街道"])
 
     # a unit in the overview URL is the unit shown
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/?year=2024&unit=district:D1")
@@ -129,7 +147,7 @@ def test_card_links_to_ranking_and_bars_drill_down(dash_duo, app):
     # whole dataset → the top level: 西城区 (D2: 194/205 = 94.6%) above 东城区 (95/105 = 90.5%)
     dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "办结率 · 区县 · 2025 年",
                                     timeout=TIMEOUT)
-    assert _bar_labels(dash_duo) == ["1. 西城区", "2. 东城区"]
+    _wait_for_bars(dash_duo, ["1. 西城区", "2. 东城区"])
 
     bars = dash_duo.find_elements(f"#{ids.CMP_GRAPH} .bars .point path")
     top = min(bars, key=lambda e: e.location["y"])
@@ -140,7 +158,7 @@ def test_card_links_to_ranking_and_bars_drill_down(dash_duo, app):
                                     timeout=TIMEOUT)
     dash_duo.wait_for_text_to_equal(f"#{ids.CMP_NOTE}", "共 2 个单位；2 个参与排名，0 个样本不足",
                                     timeout=TIMEOUT)
-    assert _bar_labels(dash_duo) == ["1. 胜利街道", "2. 新华街道"]
+    _wait_for_bars(dash_duo, ["1. 胜利街道", "2. 新华街道"])
     query = parse_qs(urlparse(dash_duo.driver.current_url).query)
     assert query["unit"] == ["district:D2"] and query["level"] == ["street"]
     assert dash_duo.get_logs() == []
