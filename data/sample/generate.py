@@ -16,8 +16,8 @@ The city: 4 districts (区/县) → 15 streets and towns (街道/镇) → 60 com
 are invented; codes follow the 6 + 3 + 3 + 3 digit pattern of Chinese administrative codes
 (towns 1xx, villages 2xx) but do not denote real units.
 
-A few rows are broken on purpose (listed in ``bad_rows.json`` and README.md) so that the load report has
-something to catch; the headline figures are computed on the valid rows only.
+A few rows are broken on purpose (listed in ``bad_rows.json`` and README.md) so that the load
+report has something to catch; the headline figures are computed on the valid rows only.
 """
 from __future__ import annotations
 
@@ -221,8 +221,8 @@ class City:
     """The fictional city: its hierarchy and grid centroids (the same in every year).
 
     communities: community_id, community_name, community_type, street_id, street_name,
-        district_id, district_name, x, y (local metres east/north of the centre), rate (complaint
-        weight), worker_rate (community workers per 10,000 residents in 2023).
+        district_id, district_name, k (index into DISTRICTS), x, y (local metres east/north of the
+        centre), n_grids, worker_rate (community workers per 10,000 residents in 2023).
     grids: district_id … community_type, grid_id, grid_name, lon, lat, x, y, households_2023,
         hh_growth, persons_per_household, u_full_time, u_branch, full_time, part_time.
     """
@@ -281,7 +281,6 @@ def build_city() -> City:
         i = rng.choice(urban)
         n_grids[i] += 1 if n_grids.sum() < N_GRIDS else -1
     comm["n_grids"] = n_grids
-    comm["rate"] = np.where(comm["street_id"].isin(WORSE_STREETS), 1.2, 1.0)
     comm["worker_rate"] = np.clip(rng.normal(17.3, 3.3, len(comm)), 11.0, 23.5)
 
     grids = comm.loc[comm.index.repeat(comm["n_grids"])].reset_index(drop=True)
