@@ -179,10 +179,12 @@ def _default_level_names() -> dict[str, str]:
 
 
 def _place_name(dataset_name: str) -> str:
-    """The dataset's place name: ``示例市 2023–2025（示例数据）`` → ``示例市`` (the year range and
-    the sample marker are shown separately); the name itself when nothing is recognised."""
-    place = re.sub(r"[（(][^）)]*(示例|sample)[^）)]*[）)]", "", str(dataset_name), flags=re.I)
-    place = re.sub(r"\s*\d{4}\s*[-–—~～至]\s*\d{4}\s*(年)?", "", place)
+    """The dataset's place name: ``示例市 2023–2025（示例数据）`` → ``示例市``,
+    ``波士顿 2015（真实公开数据）`` → ``波士顿`` (a trailing year or year range and a note about
+    the data in brackets are dropped; the full name is on the cover); the name itself when
+    nothing is left."""
+    place = re.sub(r"[（(][^）)]*(数据|data)[^）)]*[）)]", "", str(dataset_name), flags=re.I)
+    place = re.sub(r"\s*\d{4}(\s*[-–—~～至]\s*\d{4})?\s*年?\s*$", "", place.strip())
     return safe_text(place).strip() or safe_text(dataset_name)
 
 

@@ -618,3 +618,12 @@ def test_header_footer_text_is_escaped_and_short():
     from reports.cells import HEADER_FOOTER_MAX_CHARS, header_footer_text
     assert header_footer_text("A&B") == "A&&B"
     assert len(header_footer_text("长" * 300)) == HEADER_FOOTER_MAX_CHARS
+
+
+@pytest.mark.parametrize("name, place", [("示例市 2023–2025（示例数据）", "示例市"),
+                                         ("波士顿 2015（真实公开数据）", "波士顿"),
+                                         ("Boston 2015 (real public data)", "Boston"),
+                                         ("某某区", "某某区"), ("2025", "2025")])
+def test_place_name(name, place):
+    from reports.workbook import _place_name
+    assert _place_name(name) == place
