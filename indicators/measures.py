@@ -112,11 +112,34 @@ def _has(df: pd.DataFrame | None, column: str) -> bool:
     return any(c in df.columns and bool(df[c].notna().any()) for c in column.split("|"))
 
 
+#: Pre-aggregated complaints (one row per unit per month, DESIGN.md §2): measure ← its inputs.
+AGGREGATED_COMPLAINTS: dict[str, tuple[str, ...]] = {
+    "received": ("month", "received"),
+    "closed": ("month", "received", "resolved"),
+    "open_at_cutoff": ("month", "received", "resolved"),
+    "closed_with_due": ("month", "resolved", "on_time"),
+    "closed_on_time": ("month", "resolved", "on_time"),
+    "closed_without_due": ("month", "resolved", "on_time"),
+    "rated": ("month", "received", "rated", "satisfied"),
+    "satisfied": ("month", "received", "rated", "satisfied"),
+    "unrated": ("month", "received", "rated", "satisfied"),
+}
+
+
 def available_measures(tables: Mapping[str, pd.DataFrame]) -> set[str]:
-    """Names of the measures whose table and input columns are present and not all empty."""
-    return {m.name for m in MEASURES.values()
-            if m.table in tables and len(tables[m.table])
-            and all(_has(tables[m.table], c) for c in m.requires)}
+    """Names of the measures whose table and input columns are present and not all empty.
+
+    A complaints table may hold tickets, pre-aggregated rows (``AGGREGATED_COMPLAINTS``), or
+    both stacked; either form makes a measure available.
+    """
+    found = {m.name for m in MEASURES.values()
+             if m.table in tables and len(tables[m.table])
+             and all(_has(tables[m.table], c) for c in m.requires)}
+    complaints = tables.get("complaints")
+    if complaints is not None and len(complaints) and _has(complaints, "unit_id"):
+        found |= {name for name, needs in AGGREGATED_COMPLAINTS.items()
+                  if all(_has(complaints, c) for c in needs)}
+    return found
 
 
 def _month_code(ts: pd.Series) -> np.ndarray:
@@ -206,6 +229,52 @@ def complaint_measures(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = N
                        keep=month >= 0)
     out["month"] = _month_label(out["month"]).to_numpy()
     return out[FLOW_KEYS + [c for c in cols]]
+
+
+def aggregated_complaint_measures(rows: pd.DataFrame, wanted: set[str] | None = None
+                                  ) -> pd.DataFrame:
+    """Flow measures of pre-aggregated complaint rows (one row per unit per month).
+
+    Input: unit_level, unit_id, month (datetime64, any day of the month), received, and
+    optionally resolved (办结), on_time (按时办结), rated (已评价), satisfied (满意 + 基本满意)
+    — counts (float). An aggregate has no due dates, so every resolved ticket counts as having
+    one (on_time_rate = on_time / resolved), and no handling times (its tickets are ``untimed``).
+    ``wanted``: measures the whole complaints table provides (tickets stacked with aggregates);
+    those an aggregate lacks are filled so its tickets count as excluded: no on_time → resolved
+    tickets without due date, no rating → unrated. ``repeat`` cannot be filled and stays NaN.
+    Output: like ``complaint_measures``.
+    """
+    present = available_measures({"complaints": rows})
+    wanted = present if wanted is None else set(wanted) | present
+
+    def num(col: str) -> np.ndarray:
+        return pd.to_numeric(rows[col], errors="coerce").astype("float64").fillna(0.0).to_numpy()
+
+    received = num("received")
+    zero = np.zeros(len(rows))
+    resolved = num("resolved") if "closed" in present else zero
+    cols: dict[str, np.ndarray] = {"received": received}
+    if "closed" in wanted:
+        cols["closed"] = resolved
+        cols["open_at_cutoff"] = received - resolved
+    if "closed_timed" in wanted:
+        cols["closed_timed"] = zero
+        cols["untimed"] = received
+    if "closed_with_due" in wanted:
+        has = "closed_with_due" in present
+        cols["closed_with_due"] = resolved if has else zero
+        cols["closed_on_time"] = num("on_time") if has else zero
+        cols["closed_without_due"] = zero if has else resolved
+    if "rated" in wanted:
+        has = "rated" in present
+        cols["rated"] = num("rated") if has else zero
+        cols["satisfied"] = num("satisfied") if has else zero
+        cols["unrated"] = received - cols["rated"]
+    month = _month_code(pd.to_datetime(rows["month"]))
+    out = _sum_by_unit(rows["unit_level"], rows["unit_id"], {"month": month}, cols,
+                       keep=month >= 0)
+    out["month"] = _month_label(out["month"]).to_numpy()
+    return out
 
 
 def handling_histogram(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = None
@@ -423,6 +492,10 @@ def effective_cutoff(cutoff) -> pd.Timestamp | None:
 def compute_measures(dataset) -> Measures:
     """Every available measure of a ``data.model.Dataset`` (tables absent or empty are skipped).
 
+    Complaint rows with a received_at are tickets; rows without one but with month and
+    received are pre-aggregated (``aggregated_complaint_measures``); both may be stacked in one
+    table and are summed.
+
     Uses ``dataset.cutoff`` for complaints (see ``effective_cutoff``), the level above the grid
     (``community`` when the dataset has it) for community workers, and ``dataset.config['standards']`` for station area
     minimums. Returns a ``Measures`` bundle.
@@ -432,9 +505,21 @@ def compute_measures(dataset) -> Measures:
     out = Measures(available=available)
     cutoff = effective_cutoff(dataset.cutoff)
     if "received" in available:
-        out.flows["complaints"] = complaint_measures(tables["complaints"], cutoff)
-    if "handling_hours_histogram" in available:
-        out.histogram = handling_histogram(tables["complaints"], cutoff)
+        complaints = tables["complaints"]
+        is_ticket = (complaints["received_at"].notna() if "received_at" in complaints.columns
+                     else pd.Series(False, index=complaints.index))
+        parts = []
+        if is_ticket.any():
+            parts.append(complaint_measures(complaints.loc[is_ticket], cutoff))
+        if not is_ticket.all() and "received" in complaints.columns:
+            parts.append(aggregated_complaint_measures(complaints.loc[~is_ticket], available))
+        flows = pd.concat(parts, ignore_index=True)
+        shared = [c for c in flows.columns if c not in FLOW_KEYS]
+        flows = flows.groupby(FLOW_KEYS, sort=True, dropna=False)[shared] \
+            .sum(min_count=1).reset_index() if len(parts) > 1 else flows
+        out.flows["complaints"] = flows[FLOW_KEYS + [c for c in MEASURES if c in shared]]
+        if "handling_hours_histogram" in available and is_ticket.any():
+            out.histogram = handling_histogram(complaints.loc[is_ticket], cutoff)
     if "activities" in available:
         out.flows["volunteer_hours"] = volunteer_measures(tables["volunteer_hours"])
     if "grids" in available:

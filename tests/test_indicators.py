@@ -456,3 +456,44 @@ def test_records_without_a_unit_count_in_total_only():
     assert row(table, "resolution_rate", "G1", level="grid")["denominator"] == 3
     assert row(table, "stations_per_10k")["numerator"] == 5
     assert row(table, "stations_per_10k", "S1", level="street")["numerator"] == 2  # st4 st5, not st1
+
+
+# --- pre-aggregated complaints ------------------------------------------------------------------
+
+def make_aggregated() -> pd.DataFrame:
+    """The fixture's tickets counted per unit and month by hand (d3 closed after the cut-off)."""
+    rows = [  # level, unit, month, received, resolved, on_time, rated, satisfied
+        ("grid", "G1", "2025-03-01", 4, 3, 1, 3, 2),     # a1-a4; on time a1; rated a1 a2 a4
+        ("grid", "G2", "2025-03-01", 1, 1, 1, 1, 1),     # b1
+        ("grid", "G3", "2025-03-01", 2, 2, 1, 1, 1),     # c1 late, c2
+        ("street", "S2", "2025-03-01", 1, 1, 1, 1, 0),   # s1
+        ("grid", "G4", "2025-04-01", 3, 1, 1, 1, 1),     # d1; d2 d3 open
+    ]
+    df = pd.DataFrame(rows, columns=["unit_level", "unit_id", "month", "received", "resolved",
+                                     "on_time", "rated", "satisfied"])
+    df["month"] = pd.to_datetime(df["month"])
+    return df.astype({"unit_level": "string", "unit_id": "string"})
+
+
+def test_pre_aggregated_complaints_give_the_same_rates(table):
+    agg = compute_indicators(make_dataset({"complaints": make_aggregated(),
+                                           "grids": make_grids()}), periods=("year", "month"))
+    for ind in ("resolution_rate", "satisfaction_rate", "complaint_rate_per_1k"):
+        for unit, level in (("total", None), ("D1", "district"), ("S2", "street"), ("G1", "grid")):
+            assert row(agg, ind, unit, level=level)["value"] == \
+                pytest.approx(row(table, ind, unit, level=level)["value"]), (ind, unit)
+    # no due dates in an aggregate: on time / resolved = (1 + 1 + 1 + 1 + 1) / 8, a4 included
+    assert row(agg, "on_time_rate")["value"] == pytest.approx(5 / 8)
+    assert "median_handling_days" not in set(agg["indicator_id"])   # no handling times
+
+
+def test_tickets_and_aggregates_stack():
+    c = make_complaints()
+    tickets = c[c["unit_id"] != "G4"]                  # D2's street office sends an aggregate
+    agg = make_aggregated()
+    agg = agg[agg["unit_id"] == "G4"]
+    stacked = pd.concat([tickets, agg], ignore_index=True)
+    t = compute_indicators(make_dataset({"complaints": stacked}), periods=("year",))
+    assert row(t, "resolution_rate")["value"] == pytest.approx(8 / 11)
+    median = row(t, "median_handling_days")
+    assert median["denominator"] == 7 and median["excluded"] == 11 - 7   # d1 has no time now
