@@ -56,6 +56,9 @@ RULE_NAMES_ZH = {
 
 TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 3
 
+#: Rows of problem details listed on 数据质量 (the dashboard offers the full download).
+MAX_ERROR_DETAILS = 500
+
 _F_TITLE = font(16, bold=True)
 _F_SUBTITLE = font(10, color=MUTED_FONT_COLOR)
 _F_HEADER = font(10, bold=True)
@@ -689,7 +692,8 @@ def _write_quality(ws: Worksheet, ctx: _Context) -> None:
         row += 1
         put_label(ws, row, 1, "无法读取的文件与警告", font=_F_SECTION)
         row += 1
-        _header_row(ws, row, ["类别", "文件", "说明"])
+        _header_row(ws, row, ["类别", "文件", "说明", "", "", "", "", ""])
+        ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=8)
         row += 1
         for file, message, kind in extra:
             put_label(ws, row, 1, kind, font=_F_FAIL if kind == "无法读取" else _F_BODY,
@@ -697,6 +701,32 @@ def _write_quality(ws: Worksheet, ctx: _Context) -> None:
             put_text(ws, row, 2, file, font=_F_BODY, border=GRID_BORDER)
             put_text(ws, row, 3, message, font=_F_BODY, border=GRID_BORDER)
             ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=8)
+            row += 1
+
+    # the first problems one by one, to hand back to the offices that sent the files
+    details = [(s, e) for s in sources for e in s.errors]
+    if details:
+        row += 1
+        shown = details[:MAX_ERROR_DETAILS]
+        more = (f"（共 {len(details):,} 条，列出前 {len(shown):,} 条；完整明细可在看板“数据质量”页下载）"
+                if len(details) > len(shown) else f"（共 {len(details):,} 条）")
+        put_label(ws, row, 1, f"问题明细{more}", font=_F_SECTION)
+        row += 1
+        _header_row(ws, row, ["数据表", "文件", "工作表", "Excel 行号", "列", "", "原始值", "问题"])
+        ws.merge_cells(start_row=row, start_column=5, end_row=row, end_column=6)
+        row += 1
+        rule_names = _rule_names_zh()
+        for s, e in shown:
+            for c, text in enumerate([TABLE_NAMES_ZH.get(s.table, s.table), s.file,
+                                      s.sheet or ""], start=1):
+                put_text(ws, row, c, text, font=_F_BODY, border=GRID_BORDER)
+            put_number(ws, row, 4, e.row, "0", font=_F_BODY, border=GRID_BORDER)
+            put_text(ws, row, 5, e.column, font=_F_BODY, border=GRID_BORDER)
+            ws.cell(row, 6).border = GRID_BORDER
+            ws.merge_cells(start_row=row, start_column=5, end_row=row, end_column=6)
+            put_text(ws, row, 7, e.value, font=_F_BODY, border=GRID_BORDER)
+            put_text(ws, row, 8, rule_names.get(e.rule) or e.message or e.rule, font=_F_BODY,
+                     border=GRID_BORDER)
             row += 1
     set_column_widths(ws, {1: 12, 2: fit_width(text_cols[2] + ["文件"], 12, 40),
                            3: fit_width(text_cols[3] + ["工作表"], 8, 20), 4: 11, 5: 11,

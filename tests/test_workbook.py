@@ -416,6 +416,12 @@ def test_definitions_and_quality(wb):
     assert q.cell(rule_row, 2).value == "=cmd|' /C calc'!A0.csv"
     assert q.cell(rule_row, 2).data_type == "s"
     assert find_row(q, 2, "stations.xlsx")
+    # problem details: 2 + 5 rows, raw values as text, Excel row numbers as numbers
+    first = find_row(q, 4, "Excel 行号") + 1
+    detail = [[q.cell(r, c).value for c in (2, 4, 5, 7, 8)] for r in range(first, q.max_row + 1)]
+    assert len(detail) == 7
+    assert detail[1] == ["grids_2025.xlsx", 9, "户数", "-3", "超出合理范围"]
+    assert q.cell(first + 1, 7).data_type == "s"
 
 
 # ---------------------------------------------------------------- conditional formats, print
@@ -464,7 +470,8 @@ def test_formula_like_names_are_text_never_formulas(workbook_path, wb):
         assert cell.data_type == "s" and cell.value == name
     com = wb["社区"]
     for name in ("+1", "-1"):
-        assert com.cell(find_row(com, 4, name), 4).data_type == "s"
+        cell = com.cell(find_row(com, 4, name), 4)
+        assert cell.data_type == "s" and cell.quotePrefix      # stays text when edited in Excel
     with zipfile.ZipFile(workbook_path) as z:
         sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
         assert len(sheets) == 10
