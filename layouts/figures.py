@@ -211,3 +211,76 @@ def _vlabel(x: float, text: str, colour: str, y: float, data_max: float) -> dict
             "xanchor": "right" if right else "left",
             "showarrow": False, "font": {"size": 12, "color": colour},
             "bgcolor": "rgba(255,255,255,0.85)"}
+
+
+#: Trend line colours by age: the newest year (thick, the header's dark red), last year (sky
+#: blue), then greys. Blue/orange are left to meets/fails.
+YEAR_COLOURS = ("#8b1a1a", "#56b4e9", "#8c8c8c", "#b3b3b3", "#cccccc")
+
+
+def monthly_trend(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *,
+                  title: str = "") -> go.Figure:
+    """Line chart of an indicator by month, one line per year (x = month 1–12), newest year
+    drawn last and thickest, with the standard as a horizontal line.
+
+    rows: period (str ``"2025-03"``), value (float; rates as fractions), small_count (bool) for
+    one unit; months with small_count are drawn as hollow markers (样本不足 in the hover).
+    Returns a go.Figure with one Scatter trace per year, named by the year.
+    """
+    period = rows["period"].astype(str)
+    frame = pd.DataFrame({
+        "year": period.str.slice(0, 4),
+        "month": period.str.slice(5, 7).astype(int),
+        "value": rows["value"].astype("Float64").astype(float),
+        "small": rows["small_count"].astype("boolean").fillna(False).to_numpy(),
+    })
+    years = sorted(frame["year"].unique())
+    fig = go.Figure()
+    small_text = t("small_count", lang)
+    for k, year in enumerate(years):
+        part = frame[frame["year"] == year].sort_values("month")
+        newest = k == len(years) - 1
+        colour = YEAR_COLOURS[min(len(years) - 1 - k, len(YEAR_COLOURS) - 1)]
+        labels = [(format_value(indicator, v, lang) if pd.notna(v) else "—")
+                  + (f" · {small_text}" if s else "")
+                  for v, s in zip(part["value"], part["small"], strict=True)]
+        fig.add_trace(go.Scatter(
+            x=part["month"].to_numpy(), y=part["value"].to_numpy(), name=year,
+            mode="lines+markers", line={"color": colour, "width": 3 if newest else 1.5},
+            marker={"size": 7, "color": ["white" if s else colour for s in part["small"]],
+                    "line": {"color": colour, "width": 1.5}},
+            text=labels, hovertemplate=f"{year}-%{{x:02d}}: %{{text}}<extra></extra>",
+        ))
+    shapes, annotations = [], []
+    std = getattr(indicator, "standard", None)
+    if std is not None:
+        label = f"{t('standard', lang)} {_name(std, lang, 'label')}".strip()
+        levels = [std.low, std.high] if std.comparison == "between" else [std.value]
+        for y in levels:
+            if y is None:
+                continue
+            shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
+                           "y0": y, "y1": y,
+                           "line": {"color": STANDARD_LINE, "width": 1.5, "dash": "dash"}})
+        annotations.append({"xref": "paper", "x": 1, "xanchor": "right", "yref": "y",
+                            "y": levels[-1], "yanchor": "bottom", "text": label,
+                            "showarrow": False, "font": {"size": 12, "color": STANDARD_LINE},
+                            "bgcolor": "rgba(255,255,255,0.85)"})
+    month_names = t("month_names", lang).split(",")
+    # values vary little month to month: one more decimal on the ticks than the bar chart
+    axis = ({"tickformat": f".{indicator.decimals}%", "hoverformat": f".{indicator.decimals}%"}
+            if indicator.kind == "rate" else _axis_format(indicator))
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        height=420, margin={"l": 10, "r": 20, "t": 70, "b": 40},
+        font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
+        plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, annotations=annotations,
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        hovermode="x unified",
+        xaxis={"tickmode": "array", "tickvals": list(range(1, 13)), "ticktext": month_names,
+               "range": [0.5, 12.5], "gridcolor": "#eeeeee"},
+        yaxis={"gridcolor": "#e5e5e5", "automargin": True,
+               "title": {"text": "" if indicator.kind == "rate" else indicator.unit(lang)},
+               **axis},
+    )
+    return fig

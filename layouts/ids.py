@@ -1,11 +1,11 @@
 """Component ids of the dashboard, in one place.
 
 Page modules and tests import ids from here; no id string is typed twice. Ids are prefixed by
-their page (``ov-`` overview, ``cmp-`` compare) so two pages never collide in the callback graph.
+their page (``ov-`` overview, ``cmp-`` compare, ``tr-`` trends) so two pages never collide in the callback graph.
 """
 from __future__ import annotations
 
-#: The language of the page being shown is kept in a per-page dcc.Store (OV_LANG, CMP_LANG).
+#: The language of the page being shown is kept in a per-page dcc.Store (OV_LANG, CMP_LANG, TR_LANG).
 
 # Shared -----------------------------------------------------------------------------------------
 HEADER = "header"
@@ -36,3 +36,12 @@ CMP_LANG = "cmp-lang"
 CMP_LANG_SWITCH = "cmp-lang-switch"
 CMP_NOTE = "cmp-note"
 CMP_DEFINITION = "cmp-definition"
+
+# Trends (趋势) -----------------------------------------------------------------------------------
+TR_INDICATOR = "tr-indicator"
+TR_UNIT = "tr-unit"
+TR_GRAPH = "tr-graph"
+TR_NOTE = "tr-note"
+TR_URL = "tr-url"
+TR_LANG = "tr-lang"
+TR_LANG_SWITCH = "tr-lang-switch"

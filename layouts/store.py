@@ -24,6 +24,7 @@ REQUIRED_COLUMNS = (
     "value", "small_count", "prev_value", "change", "change_unit", "change_good", "rank",
 )
 _YEAR = re.compile(r"^\d{4}$")
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
 _UNIT_KEY_SEP = ":"
 
 
@@ -79,6 +80,16 @@ class DashboardData:
             for (p, lv), g in yearly.groupby(["period", "level"], sort=False, observed=True)
         }
         self.years: list[str] = sorted({p for p, _ in self._by_year_level}, reverse=True)
+        monthly = table[period.str.fullmatch(_MONTH.pattern).fillna(False).to_numpy()]
+        # Monthly rows per (level, indicator): a trend slices one unit out of one of these.
+        self._monthly: dict[tuple[str, str], pd.DataFrame] = {
+            (str(lv), str(ind)): g.reset_index(drop=True)
+            for (lv, ind), g in monthly.groupby(["level", "indicator_id"], sort=False,
+                                                observed=True)
+        }
+        with_months = {ind for _, ind in self._monthly}
+        #: indicator ids with monthly rows, in catalog order
+        self.monthly_indicator_ids: list[str] = [i for i in self.catalog if i in with_months]
         present = set(yearly["indicator_id"].unique())
         #: indicator ids with at least one yearly row, in catalog order
         self.indicator_ids: list[str] = [i for i in self.catalog if i in present]
@@ -169,6 +180,15 @@ class DashboardData:
                 inside = anc.loc[anc[scope_level] == scope_id, level]
                 rows = rows[rows["unit_id"].isin(inside)]
         rows = rows.sort_values(["rank", "unit_name"], na_position="last", kind="stable")
+        return rows.reset_index(drop=True)
+
+    def month_rows(self, level: str, unit_id: str, indicator_id: str) -> pd.DataFrame:
+        """Monthly rows (period ``"2025-03"``) of one indicator for one unit, oldest first (copy);
+        empty if the indicator has no monthly values."""
+        frame = self._monthly.get((level, indicator_id))
+        if frame is None:
+            return _empty_like(self._any_frame())
+        rows = frame[frame["unit_id"] == unit_id].sort_values("period")
         return rows.reset_index(drop=True)
 
     def _any_frame(self) -> pd.DataFrame:

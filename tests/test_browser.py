@@ -123,6 +123,11 @@ def test_url_with_query_reproduces_the_view(dash_duo, app):
     assert _dropdown_text(dash_duo, ids.CMP_YEAR) == "2024"
     _wait_for_bars(dash_duo, ["1. 胜利街道", "2. 新华街道", "3. 光明街道", "4. 和平街道"])
 
+    # trends: indicator and unit from the URL
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/trends?unit=district:D1")
+    dash_duo.wait_for_text_to_equal(f"#{ids.TR_GRAPH} .gtitle", "办结率 · 东城区 · 逐月",
+                                    timeout=TIMEOUT)
+
     # a unit in the overview URL is the unit shown
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/?year=2024&unit=district:D1")
     dash_duo.wait_for_element(".kpi-card", timeout=TIMEOUT)

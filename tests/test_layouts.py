@@ -156,6 +156,22 @@ def test_select_chart_rows_all_top_bottom_and_search():
     assert found.rows["unit_name"].tolist() == ["第1网格", "第10网格"]
 
 
+def test_monthly_trend_one_line_per_year_with_standard():
+    ind = CATALOG["satisfaction_rate"]  # standard ≥ 90%
+    rows = pd.DataFrame({"period": ["2024-01", "2024-02", "2025-01"],
+                         "value": [0.88, 0.91, 0.95],
+                         "small_count": pd.array([False, False, True], dtype="boolean")})
+    fig = figures.monthly_trend(rows, ind, "zh", title="满意率")
+    assert [tr.name for tr in fig.data] == ["2024", "2025"]
+    assert list(fig.data[0].x) == [1, 2] and list(fig.data[0].y) == pytest.approx([0.88, 0.91])
+    assert list(fig.data[1].x) == [1]
+    assert list(fig.data[1].text) == ["95.0% · 样本不足"]
+    assert list(fig.data[1].marker.color) == ["white"]  # small_count: hollow marker
+    assert fig.data[1].line.width > fig.data[0].line.width  # newest year stands out
+    assert [(s.y0, s.y1) for s in fig.layout.shapes] == [(0.9, 0.9)]
+    assert list(fig.layout.xaxis.ticktext)[:3] == ["1月", "2月", "3月"]
+
+
 # -- KPI card --------------------------------------------------------------------------------
 def test_kpi_card_fails_with_bad_change():
     ind = CATALOG["resolution_rate"]
@@ -216,6 +232,15 @@ def test_unit_rows_one_row_per_indicator_in_catalog_order(data):
     sat = rows.set_index("indicator_id").loc["satisfaction_rate"]
     assert sat["value"] == pytest.approx(240 / 255)
     assert data.unit_rows("1999", "district", "D2").empty
+
+
+def test_month_rows_oldest_first(data):
+    # the synthetic table has months 2025-01…03 of 办结率 with values 0.6, 0.7, 0.8
+    assert data.monthly_indicator_ids == ["resolution_rate"]
+    rows = data.month_rows("total", "total", "resolution_rate")
+    assert rows["period"].tolist() == ["2025-01", "2025-02", "2025-03"]
+    assert rows["value"].tolist() == pytest.approx([0.6, 0.7, 0.8])
+    assert data.month_rows("total", "total", "satisfaction_rate").empty
 
 
 def test_unit_options_parents_before_children(data):
