@@ -98,6 +98,9 @@ MEASURES: dict[str, Measure] = {m.name: m for m in [
     _m("grid_workers", "grids", "stock", ("unit_id", "full_time_workers", "part_time_workers"), "网格员人数（专职+兼职）"),
     _m("grids_with_branch", "grids", "stock", ("unit_id", "has_party_branch"), "建立党支部的网格数"),
     _m("community_workers", "grids", "stock", ("unit_id", "community_workers"), "社区工作者人数"),
+    _m("population_located", "grids", "stock", ("unit_id", "population", "lat", "lon"), "有中心点坐标的网格人口"),
+    _m("population_covered", "grids", "stock", ("unit_id", "population", "lat", "lon"), "服务半径内的网格人口"),
+    _m("grids_unlocated", "grids", "stock", ("unit_id", "population", "lat", "lon"), "缺中心点坐标的网格数"),
     _m("stations", "stations", "stock", ("unit_level", "unit_id"), "党群服务阵地数"),
     _m("centres_with_standard", "stations", "stock", ("unit_level", "unit_id", "station_type", "area_m2"), "有面积标准且面积已知的中心数"),
     _m("centres_meeting_area", "stations", "stock", ("unit_level", "unit_id", "station_type", "area_m2"), "面积达标的中心数"),
@@ -111,6 +114,9 @@ def _has(df: pd.DataFrame | None, column: str) -> bool:
         return False
     return any(c in df.columns and bool(df[c].notna().any()) for c in column.split("|"))
 
+
+#: Measures of the 15-minute life circle (indicators.coverage), from grids and stations together.
+COVERAGE_MEASURES = ("population_located", "population_covered", "grids_unlocated")
 
 #: Pre-aggregated complaints (one row per unit per month, DESIGN.md §2): measure ← its inputs.
 AGGREGATED_COMPLAINTS: dict[str, tuple[str, ...]] = {
@@ -135,6 +141,8 @@ def available_measures(tables: Mapping[str, pd.DataFrame]) -> set[str]:
     found = {m.name for m in MEASURES.values()
              if m.table in tables and len(tables[m.table])
              and all(_has(tables[m.table], c) for c in m.requires)}
+    if not all(_has(tables.get("stations"), c) for c in ("lat", "lon")):
+        found -= set(COVERAGE_MEASURES)          # coverage needs station coordinates too
     complaints = tables.get("complaints")
     if complaints is not None and len(complaints) and _has(complaints, "unit_id"):
         found |= {name for name, needs in AGGREGATED_COMPLAINTS.items()
@@ -359,6 +367,27 @@ def volunteer_measures(volunteer_hours: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def select_registers(years_available: set[int], undated: bool, period_years: list[int]
+                      ) -> dict[int, int]:
+    """{period year: register year (−1 = undated)}.
+
+    Year Y uses the register of Y or the latest one before it; failing that an undated register;
+    failing that the earliest register after Y (a dataset whose only register postdates its
+    complaints still gets per-capita rates, flagged as a fallback).
+    """
+    dated = sorted(y for y in years_available if y >= 0)
+    chosen = {}
+    for y in period_years:
+        before = [d for d in dated if d <= y]
+        if before:
+            chosen[y] = before[-1]
+        elif undated:
+            chosen[y] = -1
+        elif dated:
+            chosen[y] = dated[0]
+    return chosen
+
+
 def _register_year(df: pd.DataFrame) -> pd.Series:
     if "year" in df.columns:
         return df["year"].astype("Int64")
@@ -469,13 +498,16 @@ class Measures:
     """All measures of one dataset.
 
     flows: {table: flow measure frame}; stocks: {table: stock measure frame};
-    histogram: the handling-hours histogram (or None); available: measure names present.
+    histogram: the handling-hours histogram (or None); available: measure names present;
+    derived: stock tables computed per period year (``coverage``).
     """
 
     flows: dict[str, pd.DataFrame] = field(default_factory=dict)
     stocks: dict[str, pd.DataFrame] = field(default_factory=dict)
     histogram: pd.DataFrame | None = None
     available: set[str] = field(default_factory=set)
+    #: stock tables computed per period year (no register of their own to report)
+    derived: set[str] = field(default_factory=set)
 
 
 def effective_cutoff(cutoff) -> pd.Timestamp | None:
@@ -530,4 +562,30 @@ def compute_measures(dataset) -> Measures:
     if "stations" in available:
         out.stocks["stations"] = station_measures(tables["stations"],
                                                   station_area_minimums(dataset.config))
+    if "population_covered" in available:
+        from indicators.coverage import coverage_measures, service_radius_m
+        out.stocks["coverage"] = coverage_measures(
+            tables["grids"], tables["stations"], dataset.finest,
+            candidate_years(tables, dataset.cutoff), service_radius_m(dataset.config))
+        out.derived.add("coverage")
     return out
+
+
+def candidate_years(tables: Mapping[str, pd.DataFrame], cutoff=None) -> list[int]:
+    """The period years ``rollup`` will produce: years spanned by complaints (received_at or
+    month) and volunteer records (date), and dated register years; with none of these but a
+    register, the cut-off's year."""
+    years: set[int] = set()
+    for table, col in (("complaints", "received_at"), ("complaints", "month"),
+                       ("volunteer_hours", "date")):
+        df = tables.get(table)
+        if df is not None and col in df.columns and df[col].notna().any():
+            when = pd.to_datetime(df[col])
+            years.update(range(int(when.min().year), int(when.max().year) + 1))
+    for table in ("grids", "stations"):
+        df = tables.get(table)
+        if df is not None and len(df):
+            years.update(int(y) for y in _register_year(df).dropna().unique())
+    if not years and cutoff is not None and any(t in tables for t in ("grids", "stations")):
+        years.add(int(pd.Timestamp(cutoff).year))
+    return sorted(years)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from indicators.measures import Measures
+from indicators.measures import Measures, select_registers
 
 TOTAL_ID = "total"
 TOTAL_LEVEL = "total"
@@ -151,27 +151,6 @@ def _fill(rolled: pd.DataFrame, uids: np.ndarray, pcodes: list[int], value_cols:
     return out.reset_index()
 
 
-def _select_registers(years_available: set[int], undated: bool, period_years: list[int]
-                      ) -> dict[int, int]:
-    """{period year: register year (−1 = undated)}.
-
-    Year Y uses the register of Y or the latest one before it; failing that an undated register;
-    failing that the earliest register after Y (a dataset whose only register postdates its
-    complaints still gets per-capita rates, flagged as a fallback).
-    """
-    dated = sorted(y for y in years_available if y >= 0)
-    chosen = {}
-    for y in period_years:
-        before = [d for d in dated if d <= y]
-        if before:
-            chosen[y] = before[-1]
-        elif undated:
-            chosen[y] = -1
-        elif dated:
-            chosen[y] = dated[0]
-    return chosen
-
-
 def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "month")) -> Cube:
     """Roll a dataset's measures to every level, ``total``, and every period.
 
@@ -230,12 +209,13 @@ def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "mon
         value_cols = [c for c in stock.columns
                       if c not in ("unit_level", "unit_id", "year", "opened_year")]
         codes = hier.codes(stock["unit_level"], stock["unit_id"])
-        chosen = _select_registers(set(reg.tolist()), bool((reg < 0).any()), period_years)
+        chosen = select_registers(set(reg.tolist()), bool((reg < 0).any()), period_years)
         if not chosen:
             continue
-        reg_rows += [{"period": str(y), "table": table,
-                      "register_year": pd.NA if r < 0 else r, "fallback": r != y}
-                     for y, r in chosen.items()]
+        if table not in measures.derived:
+            reg_rows += [{"period": str(y), "table": table,
+                          "register_year": pd.NA if r < 0 else r, "fallback": r != y}
+                         for y, r in chosen.items()]
         attached = hier.level_idx[codes[codes >= 0]]
         uids = pd.Index(hier.units_down_to(int(attached.max()) if len(attached) else -1),
                         name="uid")

@@ -85,12 +85,18 @@ def make_grids() -> pd.DataFrame:
         "part_time_workers": [2.0, 3.0, 0.0, 1.0],
         "has_party_branch": pd.array([True, False, True, NA], dtype="boolean"),
         "community_workers": [2.0, 1.0, 3.0, 0.0],
+        "lon": [120.0] * 4,
+        "lat": [30.000, 30.020, 30.040, 30.080],     # 0.001° of latitude ≈ 111.2 m
     })
 
 
 def make_stations() -> pd.DataFrame:
     """Undated station register: st1 S1 社区 320 m² (meets 300), st2 G3 社区 250 (fails),
-    st3 G4 村 95 (meets 90), st4 G2 小区站 (no standard), st5 G1 社区 area unknown."""
+    st3 G4 村 95 (meets 90), st4 G2 小区站 (no standard), st5 G1 社区 area unknown.
+
+    Distances to grid centroids (all on longitude 120°, 1° latitude = 111,194.9 m): st1 → G1
+    0.005° = 556 m; st2 → G3 0.007° = 778 m; st3 → G4 0.015° = 1,668 m; st5 → G2 0.009° =
+    1,000.75 m (just outside 1 km); every other pair is farther; st4 has no coordinates."""
     return pd.DataFrame({
         "station_id": pd.array(["st1", "st2", "st3", "st4", "st5"], dtype="string"),
         "station_type": pd.array(["社区党群服务中心", "社区党群服务中心", "村党群服务中心",
@@ -99,6 +105,8 @@ def make_stations() -> pd.DataFrame:
         "unit_id": pd.array(["S1", "G3", "G4", "G2", "G1"], dtype="string"),
         "area_m2": [320.0, 250.0, 95.0, 40.0, np.nan],
         "year": pd.array([NA] * 5, dtype="Int64"),
+        "lon": [120.0, 120.0, 120.0, np.nan, 120.0],
+        "lat": [30.005, 30.047, 30.095, np.nan, 30.029],
     })
 
 
@@ -413,7 +421,7 @@ def test_stations_count_from_their_opening_year():
 
 
 def test_register_selection_rules():
-    from indicators.rollup import _select_registers
+    from indicators.measures import select_registers as _select_registers
     assert _select_registers({2018, 2020}, False, [2015, 2018, 2019, 2021]) == \
         {2015: 2018, 2018: 2018, 2019: 2018, 2021: 2020}   # earlier first, later only if none
     assert _select_registers({2018, -1}, True, [2015, 2019]) == {2015: -1, 2019: 2018}
@@ -497,3 +505,24 @@ def test_tickets_and_aggregates_stack():
     assert row(t, "resolution_rate")["value"] == pytest.approx(8 / 11)
     median = row(t, "median_handling_days")
     assert median["denominator"] == 7 and median["excluded"] == 11 - 7   # d1 has no time now
+
+
+# --- 15-minute life circle ----------------------------------------------------------------------
+
+def test_service_circle_coverage(table):
+    r = row(table, "service_circle_coverage")
+    # within 1,000 m: G1 (st1, 556 m) and G3 (st2, 778 m); G2 is 1,000.75 m from st5
+    assert (r["numerator"], r["denominator"]) == (1000 + 1500, 4000)
+    assert r["value"] == pytest.approx(2500 / 4000)
+    assert row(table, "service_circle_coverage", "S1", level="street")["value"] == \
+        pytest.approx(1000 / (1000 + 900))
+
+
+def test_service_radius_is_configurable_and_unlocated_grids_are_excluded():
+    g = make_grids()
+    g.loc[g["unit_id"] == "G4", "lat"] = np.nan
+    ds = make_dataset({"grids": g, "stations": make_stations()},
+                      config={"settings": {"service_radius_m": 1001}})
+    r = row(compute_indicators(ds, periods=("year",)), "service_circle_coverage", period="2024")
+    assert r["value"] == pytest.approx((1000 + 900 + 1500) / (4000 - 600))   # G2 now covered
+    assert r["excluded"] == 1                                                # G4 has no centroid
