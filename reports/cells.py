@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 import re
+from copy import copy
 import unicodedata
 from numbers import Real
 from typing import Any, Iterable
 
 import pandas as pd
 from openpyxl.cell.cell import Cell
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -87,7 +89,7 @@ def put_text(ws: Worksheet, row: int, column: int, value: Any, **style: Any) -> 
     if text:
         cell.data_type = "s"
         if text.startswith(_FORMULA_TRIGGERS):
-            cell.quotePrefix = True
+            style = {**style, "quotePrefix": True}
     _apply(cell, style)
     return cell
 
@@ -111,8 +113,7 @@ def put_number(ws: Worksheet, row: int, column: int, value: Any, number_format: 
     else:
         number = float(value)
         cell.value = int(number) if number.is_integer() and abs(number) < 2**53 else number
-    cell.number_format = number_format
-    _apply(cell, style)
+    _apply(cell, {**style, "number_format": number_format})
     return cell
 
 
@@ -124,9 +125,26 @@ def _is_missing(value: Any) -> bool:
 
 
 def _apply(cell: Cell, style: dict[str, Any]) -> None:
-    for key, val in style.items():
-        if val is not None:
-            setattr(cell, key, val)
+    """Give ``cell`` exactly the given style attributes (font, fill, border, alignment,
+    number_format, quotePrefix; the rest default).
+
+    openpyxl hashes every style object on assignment, which dominated the run time (≈ 1 s per
+    10,000 cells).  The resulting style array is cached per workbook, keyed by the identity of
+    the style objects (kept alive by the cache, so an id is never reused) and the values of
+    strings and flags; a cell with the same style then gets a copy of the cached array.
+    """
+    items = tuple((k, v) for k, v in style.items() if v is not None)
+    workbook = cell.parent.parent
+    cache = workbook.__dict__.setdefault("_reports_style_cache", {})
+    key = tuple((k, v if isinstance(v, (str, bool, int, float)) else id(v)) for k, v in items)
+    hit = cache.get(key)
+    if hit is not None:
+        cell._style = copy(hit[0])
+        return
+    cell._style = StyleArray()
+    for k, v in items:
+        setattr(cell, k, v)
+    cache[key] = (copy(cell._style), items)
 
 
 def display_width(text: str) -> int:

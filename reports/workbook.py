@@ -71,6 +71,11 @@ _F_FAIL = font(10, color=FAIL_FONT_COLOR)
 _F_SECTION = font(12, bold=True)
 _F_SAMPLE = font(12, bold=True, color=FAIL_FONT_COLOR)
 _F_MONO = font(9)
+_F_SMALL_PLAIN = font(9)
+_F_LINK = font(10, color=PASS_FONT_COLOR)
+_CENTER = Alignment(horizontal="center")
+_RIGHT = Alignment(horizontal="right")
+_TOP = Alignment(vertical="top")
 
 _BLOCK_END_BORDER = Border(left=GRID_BORDER.left, right=GRID_BORDER.right, top=GRID_BORDER.top,
                            bottom=Side(style="medium", color="808080"))
@@ -337,12 +342,12 @@ def _write_summary(ws: Worksheet, ctx: _Context) -> None:
             put_text(ws, row, 3, rec.unit_name, font=body, border=GRID_BORDER, fill=fill)
             put_number(ws, row, 4, _num(rec.value), vfmt, font=body, border=GRID_BORDER, fill=fill)
             put_text(ws, row, 5, "" if st == NO_STANDARD else st, font=_F_BODY,
-                     alignment=Alignment(horizontal="center"), border=GRID_BORDER, fill=fill)
+                     alignment=_CENTER, border=GRID_BORDER, fill=fill)
             rank = _num(getattr(rec, "rank", None))
             rank_of = _num(getattr(rec, "rank_of", None))
             rank_fmt = f'0" / {rank_of:.0f}"' if rank_of is not None else "0"
             put_number(ws, row, 6, None if is_scope else rank, rank_fmt, font=_F_BODY,
-                       alignment=Alignment(horizontal="center"), border=GRID_BORDER, fill=fill)
+                       alignment=_CENTER, border=GRID_BORDER, fill=fill)
             put_number(ws, row, 7, _num(getattr(rec, "prev_value", None)), vfmt, font=_F_MUTED,
                        border=GRID_BORDER, fill=fill)
             change = _num(getattr(rec, "change", None))
@@ -427,7 +432,7 @@ def _write_level(ws: Worksheet, ctx: _Context, level: str) -> None:
     for col in range(1, len(headers) + 1):
         put_label(ws, std_row, col, "", font=_F_SMALL, fill=HEADER_FILL, border=GRID_BORDER)
     put_label(ws, std_row, len(fixed), "标准 →", font=_F_SMALL, fill=HEADER_FILL,
-              border=GRID_BORDER, alignment=Alignment(horizontal="right"))
+              border=GRID_BORDER, alignment=_RIGHT)
     for k, ind in enumerate(inds):
         put_label(ws, std_row, len(fixed) + 1 + k, fmt.standard_short(ind, standard_of(ind)),
                   font=_F_SMALL, fill=HEADER_FILL, border=GRID_BORDER, alignment=WRAP_CENTER)
@@ -449,7 +454,7 @@ def _write_level(ws: Worksheet, ctx: _Context, level: str) -> None:
             put_number(ws, row, len(fixed) + 1 + k, _num(v), fmt.value_format(ind),
                        font=_F_SMALL if s else _F_BODY, border=GRID_BORDER)
         put_number(ws, row, len(headers), int(nf), "0", font=_F_BOLD if nf else _F_BODY,
-                   border=GRID_BORDER, alignment=Alignment(horizontal="center"))
+                   border=GRID_BORDER, alignment=_CENTER)
     last = first + len(units) - 1
     if len(units):
         for k, ind in enumerate(inds):
@@ -576,7 +581,7 @@ def _write_trends(ws: Worksheet, ctx: _Context) -> None:
         row = HEADER_ROW + 1 + r
         period = f"{ctx.year}-{month}"
         put_label(ws, row, 1, f"{int(month)} 月", font=_F_BODY, border=GRID_BORDER,
-                  alignment=Alignment(horizontal="center"))
+                  alignment=_CENTER)
         for k, ind in enumerate(inds):
             v = wide.at[period, ind.id] if period in wide.index else None
             put_number(ws, row, 2 + k, _num(v), fmt.value_format(ind), font=_F_BODY,
@@ -616,10 +621,10 @@ def _write_definitions(ws: Worksheet, ctx: _Context) -> None:
                  getattr(ind, "formula_zh", ""), DIRECTION_ZH.get(ind.direction, ind.direction),
                  fmt.standard_label(std), "\n".join(sources)]
         for c, text in enumerate(texts, start=1):
-            put_text(ws, row, c, text, font=font(9) if c == 2 else _F_BODY, alignment=WRAP_TOP,
+            put_text(ws, row, c, text, font=_F_SMALL_PLAIN if c == 2 else _F_BODY, alignment=WRAP_TOP,
                      border=GRID_BORDER)
         put_number(ws, row, 9, getattr(ind, "min_count", None) or None, "#,##0", font=_F_BODY,
-                   alignment=Alignment(vertical="top"), border=GRID_BORDER)
+                   alignment=_TOP, border=GRID_BORDER)
     set_column_widths(ws, {1: 5, 2: fit_width([i.id for i in ctx.indicators], 12, 28), 3: 14,
                            4: 8, 5: 38, 6: 9, 7: 16, 8: 46, 9: 8})
     fit_row_heights(ws, range(HEADER_ROW + 1, HEADER_ROW + 1 + len(ctx.indicators)))
@@ -783,7 +788,7 @@ def _write_cover(ws: Worksheet, ctx: _Context, sheets: list[tuple[str, str]]) ->
     put_label(ws, row, 1, "工作簿内容", font=_F_SECTION)
     for name, what in sheets:
         row += 1
-        cell = put_text(ws, row, 1, name, font=font(10, color="1F4E79"))
+        cell = put_text(ws, row, 1, name, font=_F_LINK)
         cell.hyperlink = "#'{}'!A1".format(name.replace("'", "''"))
         put_text(ws, row, 2, what, font=_F_BODY)
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=8)
