@@ -275,12 +275,15 @@ def monthly_trend(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *,
         height=420, margin={"l": 10, "r": 20, "t": 70, "b": 40},
         font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
         plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, annotations=annotations,
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
         hovermode="x unified",
         xaxis={"tickmode": "array", "tickvals": list(range(1, 13)), "ticktext": month_names,
                "range": [0.5, 12.5], "gridcolor": "#eeeeee"},
-        yaxis={"gridcolor": "#e5e5e5", "automargin": True,
-               "title": {"text": "" if indicator.kind == "rate" else indicator.unit(lang)},
-               **axis},
+        yaxis={"gridcolor": "#e5e5e5", "automargin": True, **axis},
     )
+    if indicator.kind != "rate" and indicator.unit(lang):
+        # the unit above the y axis, upright (a rotated axis title turns Chinese sideways)
+        fig.add_annotation(xref="paper", x=0, xanchor="right", yref="paper", y=1,
+                           yanchor="bottom", text=indicator.unit(lang), showarrow=False,
+                           font={"size": 12, "color": "#555555"})
     return fig

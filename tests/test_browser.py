@@ -64,6 +64,14 @@ def _wait_for_bars(dash_duo, expected: list[str]) -> None:
         assert _bar_labels(dash_duo) == expected
 
 
+def _assert_everything_loaded_from_the_app(dash_duo) -> None:
+    """Offline: every script, stylesheet, font and data request went to the app itself."""
+    loaded = dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
+    assert loaded and all(url.startswith(dash_duo.server_url) for url in loaded), loaded
+    assert any("/assets/bootstrap.min.css" in url for url in loaded)
+
+
 def _dropdown_text(dash_duo, component_id: str) -> str:
     return dash_duo.find_element(f"#{component_id}").text.strip()
 
@@ -88,6 +96,7 @@ def test_overview_opens_with_kpi_cards_and_no_console_errors(dash_duo, app):
     dash_duo.wait_for_text_to_equal(
         '[id*="resolution_rate"].kpi-card .kpi-value', "92.8%", timeout=TIMEOUT)
     assert "year=2024" in dash_duo.driver.current_url
+    _assert_everything_loaded_from_the_app(dash_duo)
     assert dash_duo.get_logs() == []
 
 
@@ -111,6 +120,9 @@ def test_compare_changing_indicator_changes_chart(dash_duo, app):
     query = parse_qs(urlparse(dash_duo.driver.current_url).query)
     assert query["indicator"] == ["satisfaction_rate"]
     assert query["level"] == ["community"]
+    _assert_everything_loaded_from_the_app(dash_duo)  # plotly.js, the locale, AG Grid
+    assert any("plotly-locale-zh-cn.js" in url for url in dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"))
     assert dash_duo.get_logs() == []
 
 
