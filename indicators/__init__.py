@@ -10,6 +10,7 @@ See docs/architecture.md §3–4. Typical use::
 from indicators.catalog import (CATALOG, Indicator, Standard, catalog_for, format_change,
                                 format_value, load_catalog, station_area_minimums, status)
 from indicators.compare import add_rank, add_yoy, failing_units
+from indicators.coverage import service_radius_m
 from indicators.measures import MEASURES, compute_measures, histogram_median
 from indicators.pipeline import Results, build
 from indicators.rollup import rollup
@@ -18,4 +19,5 @@ from indicators.table import COLUMNS, compute_indicators, compute_with_registers
 __all__ = ["CATALOG", "COLUMNS", "Indicator", "MEASURES", "Results", "Standard", "add_rank",
            "add_yoy", "build", "catalog_for", "compute_indicators", "compute_measures",
            "compute_with_registers", "failing_units", "format_change", "format_value",
-           "histogram_median", "load_catalog", "rollup", "station_area_minimums", "status"]
+           "histogram_median", "load_catalog", "rollup", "service_radius_m", "station_area_minimums",
+           "status"]
