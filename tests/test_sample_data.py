@@ -224,21 +224,36 @@ def _inside(lon: np.ndarray, lat: np.ndarray, ring: list) -> np.ndarray:
     return crosses.sum(axis=1) % 2 == 1
 
 
-def test_district_polygons_hold_their_own_grids_and_no_others():
-    doc = json.loads((SAMPLE / "districts.geojson").read_text(encoding="utf-8"))
+def _area(ring: list) -> float:
+    """Shoelace area in square degrees; positive for a counter-clockwise ring."""
+    r = np.asarray(ring)
+    return 0.5 * float(np.sum(r[:-1, 0] * r[1:, 1] - r[1:, 0] * r[:-1, 1]))
+
+
+@pytest.mark.parametrize("file, key, column", [("districts.geojson", "district_id", "区县代码"),
+                                               ("streets.geojson", "street_id", "街道代码")])
+def test_boundaries_hold_their_own_grids_and_no_others(file, key, column):
+    doc = json.loads((SAMPLE / file).read_text(encoding="utf-8"))
     rows = _rows(SAMPLE / "grids_2025.xlsx", "网格台账")
     reg = pd.DataFrame(rows[3:], columns=rows[2], dtype=object)
     assert doc["type"] == "FeatureCollection"
-    assert sorted(f["properties"]["district_id"] for f in doc["features"]) == sorted(reg["区县代码"].unique())
+    assert sorted(f["properties"][key] for f in doc["features"]) == sorted(reg[column].unique())
     for f in doc["features"]:
         ring = f["geometry"]["coordinates"][0]
-        assert ring[0] == ring[-1]
-        # counter-clockwise exterior ring (RFC 7946): positive shoelace area
-        r = np.asarray(ring)
-        assert np.sum(r[:-1, 0] * r[1:, 1] - r[1:, 0] * r[:-1, 1]) > 0
-        own = (reg["区县代码"] == f["properties"]["district_id"]).to_numpy()
+        assert ring[0] == ring[-1] and _area(ring) > 0       # closed, counter-clockwise (RFC 7946)
+        own = (reg[column] == f["properties"][key]).to_numpy()
         inside = _inside(reg["经度"].astype(float), reg["纬度"].astype(float), ring)
         assert inside[own].all() and not inside[~own].any()
+
+
+def test_streets_tile_their_district():
+    """Each district's street polygons add up to the district's area (no gaps, no overlaps)."""
+    districts = json.loads((SAMPLE / "districts.geojson").read_text(encoding="utf-8"))["features"]
+    streets = json.loads((SAMPLE / "streets.geojson").read_text(encoding="utf-8"))["features"]
+    for d in districts:
+        total = sum(_area(s["geometry"]["coordinates"][0]) for s in streets
+                    if s["properties"]["district_id"] == d["properties"]["district_id"])
+        assert total == pytest.approx(_area(d["geometry"]["coordinates"][0]), rel=1e-6)
 
 
 def test_manifest_names_existing_files_sheets_and_headers():
@@ -269,7 +284,7 @@ def test_generator_is_deterministic(tmp_path):
     gen.write_geojson(tmp_path)
     gen.write_manifest(tmp_path)
     for name in ("grids_2023.xlsx", "grids_2024.xlsx", "grids_2025.xlsx", "stations.xlsx",
-                 "districts.geojson", "dataset.yaml"):
+                 "districts.geojson", "streets.geojson", "dataset.yaml"):
         assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes(), name
     committed = json.loads((SAMPLE / "bad_rows.json").read_text(encoding="utf-8"))
     assert bad == [b for b in committed if b["file"] in ("grids_2025.xlsx", "stations.xlsx")]

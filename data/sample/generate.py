@@ -56,18 +56,26 @@ SERVICE_RADIUS_M = 1_000.0
 #: Minimum centre areas (m²), 广安 standard quoted in DESIGN.md §4.
 CENTRE_MIN_AREA = {"社区党群服务中心": 300.0, "村党群服务中心": 90.0}
 
-# (code, name, sector from/to in degrees counter-clockwise from east, outer radius factor,
-#  streets as (3-digit suffix, name); suffix 0xx = 街道, 1xx = 镇)
+_EDGE = math.inf
+# (code, name, sector from/to in degrees counter-clockwise from east, outer radius factor, streets)
+# A street is (3-digit suffix, name, f0, f1, r0, r1): the part of its district's sector between
+# the fractions f0–f1 of the angle from the district's first border ray to its second, and between
+# r0 and r1 metres from the city centre (_EDGE: out to the district's outer edge).
+# Suffix 0xx = 街道, 1xx = 镇 (town, lying further out, with villages).
 DISTRICTS = (
     ("511602", "示例区", 30.0, 115.0, 1.0,
-     (("001", "东城街道"), ("002", "西城街道"), ("003", "文昌街道"), ("004", "滨江街道"),
-      ("005", "新桥街道"))),
+     (("001", "东城街道", 0.0, 0.5, 0.0, 4_000.0), ("002", "西城街道", 0.5, 1.0, 0.0, 4_000.0),
+      ("003", "文昌街道", 0.0, 0.34, 4_000.0, _EDGE), ("004", "滨江街道", 0.34, 0.67, 4_000.0, _EDGE),
+      ("005", "新桥街道", 0.67, 1.0, 4_000.0, _EDGE))),
     ("511603", "演示区", 115.0, 200.0, 1.15,
-     (("001", "南华街道"), ("002", "北苑街道"), ("003", "龙泉街道"), ("101", "青山镇"))),
+     (("001", "南华街道", 0.0, 0.5, 0.0, 3_500.0), ("002", "北苑街道", 0.5, 1.0, 0.0, 3_500.0),
+      ("003", "龙泉街道", 0.0, 1.0, 3_500.0, 7_500.0), ("101", "青山镇", 0.0, 1.0, 7_500.0, _EDGE))),
     ("511604", "样例区", 200.0, 265.0, 1.2,
-     (("001", "金湖街道"), ("002", "翠屏街道"), ("101", "白沙镇"))),
+     (("001", "金湖街道", 0.0, 0.5, 0.0, 6_000.0), ("002", "翠屏街道", 0.5, 1.0, 0.0, 6_000.0),
+      ("101", "白沙镇", 0.0, 1.0, 6_000.0, _EDGE))),
     ("511605", "模拟县", 265.0, 390.0, 1.6,
-     (("101", "石岭镇"), ("102", "柳塘镇"), ("103", "桃源镇"))),
+     (("101", "石岭镇", 0.0, 0.4, 0.0, _EDGE), ("102", "柳塘镇", 0.4, 1.0, 0.0, 9_000.0),
+      ("103", "桃源镇", 0.4, 1.0, 9_000.0, _EDGE))),
 )
 #: Streets whose complaint handling is clearly worse (slower, more left open, less satisfied).
 WORSE_STREETS = ("511603002", "511604101", "511605102")
@@ -145,33 +153,77 @@ def _ray_angle(k: int, rho: np.ndarray) -> np.ndarray:
     return start + 0.05 * np.sin(np.asarray(rho) / 2_000.0 + 1.7 * (k % len(DISTRICTS)))
 
 
-def _inside_district(k: int, x: np.ndarray, y: np.ndarray, margin: float) -> np.ndarray:
-    """True where local point (x, y) in metres lies in district k at least ``margin`` m from its
-    border (and at least ``margin`` m from the city centre)."""
-    rho = np.hypot(x, y)
-    phi = np.arctan2(y, x)
+@dataclass(frozen=True)
+class Region:
+    """Part of district k's sector: fractions f0–f1 of the angle between its two border rays,
+    r0–r1 metres from the centre (r1 = _EDGE: out to the district's outer edge). A district is
+    Region(k); a street is the region its DISTRICTS entry gives."""
+
+    k: int
+    f0: float = 0.0
+    f1: float = 1.0
+    r0: float = 0.0
+    r1: float = _EDGE
+
+
+def _angle(k: int, f: np.ndarray | float, rho: np.ndarray | float) -> np.ndarray:
+    """Angle (radians) of the point at fraction ``f`` across district k's sector at distance
+    ``rho``; f = 0 and f = 1 are exactly the border rays shared with the neighbours."""
     lo, hi = _ray_angle(k, rho), _ray_angle(k + 1, rho)
-    phi = lo + np.mod(phi - lo, 2 * math.pi)            # unwrap into [lo, lo + 2π)
-    safe = np.maximum(rho, 1.0)
+    f = np.asarray(f, dtype=float)
+    return np.where(f <= 0, lo, np.where(f >= 1, hi, lo + f * (hi - lo)))
+
+
+def _edge_rho(k: int, f: np.ndarray) -> np.ndarray:
+    """Distance (m) at which the line of fraction ``f`` meets district k's outer edge."""
     factor = DISTRICTS[k][4]
-    return ((phi - lo) * safe >= margin) & ((hi - phi) * safe >= margin) \
-        & (rho <= _outer_radius(phi, factor) - margin) & (rho >= margin)
+    end = np.full(np.shape(f), 14_000.0 * factor)
+    for _ in range(30):                                   # fixed point, converges fast (|dR/dρ| ≪ 1)
+        end = _outer_radius(_angle(k, f, end), factor)
+    return end
 
 
-def _sample_in_district(rng: np.random.Generator, k: int, cx: np.ndarray, cy: np.ndarray,
-                        sd: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
-    """Points scattered N(0, sd) around (cx, cy), redrawn until each lies inside district k."""
+def _inside(region: Region, x: np.ndarray, y: np.ndarray, margin: float) -> np.ndarray:
+    """True where local point (x, y) in metres lies in ``region`` at least ``margin`` m from its
+    border (and at least ``margin`` m from the city centre)."""
+    k = region.k
+    rho = np.hypot(x, y)
+    lo, hi = _ray_angle(k, rho), _ray_angle(k + 1, rho)
+    phi = lo + np.mod(np.arctan2(y, x) - lo, 2 * math.pi)      # unwrap into [lo, lo + 2π)
+    width = hi - lo
+    f = (phi - lo) / width
+    safe = np.maximum(rho, 1.0)
+    return (((f - region.f0) * width * safe >= margin) & ((region.f1 - f) * width * safe >= margin)
+            & (rho <= _outer_radius(phi, DISTRICTS[k][4]) - margin)
+            & (rho >= region.r0 + margin) & (rho <= region.r1 - margin))
+
+
+def _polar(k: int, f: np.ndarray | float, rho: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    ang = _angle(k, f, rho)
+    return rho * np.cos(ang), rho * np.sin(ang)
+
+
+def _sample_in(rng: np.random.Generator, region: Region, cx: np.ndarray, cy: np.ndarray,
+               sd: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points scattered N(0, sd) around (cx, cy), redrawn until each lies inside ``region``."""
     x, y = np.empty(len(cx)), np.empty(len(cx))
     todo = np.arange(len(cx))
-    for _ in range(200):
+    for _ in range(500):
         px = cx[todo] + rng.normal(0, 1, len(todo)) * sd[todo]
         py = cy[todo] + rng.normal(0, 1, len(todo)) * sd[todo]
-        ok = _inside_district(k, px, py, margin)
+        ok = _inside(region, px, py, margin)
         x[todo[ok]], y[todo[ok]] = px[ok], py[ok]
         todo = todo[~ok]
         if not len(todo):
             return x, y
-    raise RuntimeError("could not place points inside the district")  # pragma: no cover
+    raise RuntimeError(f"could not place points inside {region}")  # pragma: no cover
+
+
+def street_regions() -> dict[str, Region]:
+    """{street_id: Region} for every street of DISTRICTS."""
+    return {dcode + suffix: Region(k, f0, f1, r0, r1)
+            for k, (dcode, _n, _a0, _a1, _fac, streets) in enumerate(DISTRICTS)
+            for suffix, _name, f0, f1, r0, r1 in streets}
 
 
 def _to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -184,33 +236,34 @@ def _to_metres(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
                             (np.asarray(lat) - CENTRE_LAT) * M_PER_DEG_LAT])
 
 
-def district_polygon(k: int) -> list[list[float]]:
-    """Exterior ring [[lon, lat], …] (closed, counter-clockwise) of district k of DISTRICTS.
+def region_ring(region: Region) -> list[list[float]]:
+    """Exterior ring [[lon, lat], …] (closed, counter-clockwise) of a district or street region.
 
-    Centre → out along the district's first border ray → along the outer edge → back along the
-    next ray. Neighbours share their ray vertices exactly, so polygons touch but never overlap.
+    Out along the f0 line → along the outer arc (or the district edge) → back along the f1 line →
+    along the inner arc. Lines are sampled every 250 m and arcs on a fixed 1/240 grid of f, so two
+    regions sharing a border share its vertices exactly: polygons touch but never overlap.
     """
-    factor = DISTRICTS[k][4]
+    k, f0, f1, r0, r1 = region.k, region.f0, region.f1, region.r0, region.r1
+    grid_f = np.linspace(0.0, 1.0, 241)
+    arc_f = grid_f[(grid_f > f0) & (grid_f < f1)]
 
-    def ray(j: int) -> tuple[np.ndarray, np.ndarray]:
-        end = 14_000.0 * factor
-        for _ in range(20):                                  # fixed point: where the ray meets the edge
-            end = float(_outer_radius(_ray_angle(j, end), factor))
-        rho = np.append(np.arange(0.0, end, 250.0), end)
-        ang = _ray_angle(j, rho)
-        return rho * np.cos(ang), rho * np.sin(ang)
+    def line(f: float) -> tuple[np.ndarray, np.ndarray]:
+        end = r1 if math.isfinite(r1) else float(_edge_rho(k, np.array(f)))
+        steps = np.arange(0.0, end, 250.0)
+        rho = np.concatenate([[r0], steps[steps > r0], [end]])
+        return _polar(k, f, rho)
 
-    x0, y0 = ray(k)
-    x1, y1 = ray(k + 1)
-    a0, a1 = math.atan2(y0[-1], x0[-1]), math.atan2(y1[-1], x1[-1])
-    a1 = a0 + (a1 - a0) % (2 * math.pi)
-    phi = np.linspace(a0, a1, 64)[1:-1]
-    r = _outer_radius(phi, factor)
-    xs = np.concatenate([x0, r * np.cos(phi), x1[::-1]])
-    ys = np.concatenate([y0, r * np.sin(phi), y1[::-1]])
+    x0, y0 = line(f0)
+    outer = np.full(len(arc_f), r1) if math.isfinite(r1) else _edge_rho(k, arc_f)
+    xo, yo = _polar(k, arc_f, outer)
+    x1, y1 = line(f1)
+    xi, yi = _polar(k, arc_f[::-1], np.full(len(arc_f), r0)) if r0 > 0 else (np.empty(0), np.empty(0))
+    xs = np.concatenate([x0, xo, x1[::-1], xi])
+    ys = np.concatenate([y0, yo, y1[::-1], yi])
     lon, lat = _to_lonlat(xs, ys)
     ring = [[float(a), float(b)] for a, b in zip(lon, lat)]
-    ring[-1] = list(ring[0])                                  # both start and end at the centre
+    if ring[-1] != ring[0]:
+        ring.append(list(ring[0]))
     return ring
 
 
@@ -240,20 +293,21 @@ def build_city() -> City:
     comm_counts[order[:4]] += 1
     comm_counts[order[4:8]] -= 1
     communities, street_no = [], 0
-    for k, (dcode, dname, a0, a1, factor, streets) in enumerate(DISTRICTS):
-        for suffix, sname in streets:
+    for k, (dcode, dname, _a0, _a1, factor, streets) in enumerate(DISTRICTS):
+        for suffix, sname, f0, f1, r0, r1 in streets:
+            region = Region(k, f0, f1, r0, r1)
             town = suffix.startswith("1")
             n_comm = int(comm_counts[street_no])
             street_no += 1
-            # street seat: towns lie outside the built-up area
-            lo, hi = (7_500.0, 14_000.0 * factor * 0.8) if town else (1_500.0, 6_500.0)
+            # street seat: streets in the built-up area (< 7.5 km), towns outside it (> 6 km)
+            lo = max(r0, 6_000.0 if town else 0.0) + 800.0
+            hi = min(r1, 14_000.0 * factor * 0.65 if town else 7_500.0)
             while True:
-                rho, phi = rng.uniform(lo, hi), math.radians(rng.uniform(a0, a1))
-                sx, sy = rho * math.cos(phi), rho * math.sin(phi)
-                if _inside_district(k, np.array([sx]), np.array([sy]), 1_000.0)[0]:
+                sx, sy = _polar(k, rng.uniform(f0, f1), rng.uniform(lo, hi))
+                if _inside(region, np.array([sx]), np.array([sy]), 700.0)[0]:
                     break
             sd = np.full(n_comm, 2_600.0 if town else 900.0)
-            cx, cy = _sample_in_district(rng, k, np.full(n_comm, sx), np.full(n_comm, sy), sd, 500.0)
+            cx, cy = _sample_in(rng, region, np.full(n_comm, sx), np.full(n_comm, sy), sd, 400.0)
             if town:
                 cx[0], cy[0] = sx, sy                      # the town seat itself
                 types = ["村改居"] + ["村"] * (n_comm - 1)
@@ -290,10 +344,10 @@ def build_city() -> City:
     sd_by_type = {"老旧小区": 230.0, "商品房小区": 260.0, "村改居": 480.0, "村": 1_000.0}
     sd = grids["community_type"].map(sd_by_type).to_numpy()
     gx, gy = np.empty(len(grids)), np.empty(len(grids))
-    for k in range(len(DISTRICTS)):
-        m = (grids["k"] == k).to_numpy()
-        gx[m], gy[m] = _sample_in_district(rng, k, grids["x"].to_numpy()[m],
-                                           grids["y"].to_numpy()[m], sd[m], 150.0)
+    for street_id, region in street_regions().items():
+        m = (grids["street_id"] == street_id).to_numpy()
+        gx[m], gy[m] = _sample_in(rng, region, grids["x"].to_numpy()[m], grids["y"].to_numpy()[m],
+                                  sd[m], 120.0)
     grids["x"], grids["y"] = gx, gy
     grids["lon"], grids["lat"] = _to_lonlat(gx, gy)
 
@@ -304,8 +358,8 @@ def build_city() -> City:
         {"老旧小区": 0.99, "商品房小区": 1.035, "村改居": 1.01, "村": 0.98}).to_numpy() \
         * np.exp(rng.normal(0, 0.01, len(grids)))
     grids["persons_per_household"] = rng.uniform(2.4, 3.0, len(grids))
-    grids["u_full_time"] = rng.uniform(0, 1, len(grids))     # no full-time worker while u < p(year)
-    grids["u_branch"] = rng.uniform(0, 1, len(grids))        # party branch once u ≥ q(year)
+    grids["u_full_time"] = rng.uniform(0, 1, len(grids))     # lowest u: no full-time worker
+    grids["u_branch"] = rng.uniform(0, 1, len(grids))        # lowest u: no party branch
     grids["full_time"] = np.where(grids["households_2023"] > 560, rng.integers(1, 3, len(grids)), 1)
     grids["part_time"] = rng.integers(0, 4, len(grids))
     return City(communities=comm, grids=grids)
@@ -331,7 +385,10 @@ def grid_register(city: City, year: int) -> tuple[pd.DataFrame, pd.DataFrame, pd
     hh = np.round(g["households_2023"] * g["hh_growth"] ** n * np.exp(rng.normal(0, 0.004, len(g))))
     ratio = np.clip(g["persons_per_household"] + rng.normal(0, 0.015, len(g)), 2.4, 3.0)
     pop = np.round(hh * ratio)
-    full_time = np.where(g["u_full_time"] < _NO_FULL_TIME[year], 0, g["full_time"])
+    # exactly round(p × grids) grids lack a full-time worker / a branch: those with the smallest u
+    no_worker = g["u_full_time"].rank(method="first").to_numpy() <= round(_NO_FULL_TIME[year] * len(g))
+    no_branch = g["u_branch"].rank(method="first").to_numpy() <= round(_NO_BRANCH[year] * len(g))
+    full_time = np.where(no_worker, 0, g["full_time"])
     part_time = np.clip(g["part_time"] + rng.integers(-1, 2, len(g)) * (rng.uniform(0, 1, len(g)) < 0.2),
                         0, 4)
     register = pd.DataFrame({
@@ -339,7 +396,7 @@ def grid_register(city: City, year: int) -> tuple[pd.DataFrame, pd.DataFrame, pd
         "街道": g["street_name"], "社区代码": g["community_id"], "社区": g["community_name"],
         "社区类型": g["community_type"], "网格编号": g["grid_id"], "网格名称": g["grid_name"],
         "户数": hh.astype("Int64"), "专职网格员": full_time.astype(int), "兼职网格员": part_time.astype(int),
-        "是否建立党支部": np.where(g["u_branch"] >= _NO_BRANCH[year], "是", "否"),
+        "是否建立党支部": np.where(no_branch, "否", "是"),
         "经度": g["lon"], "纬度": g["lat"]})
     population = pd.DataFrame({"网格编号": g["grid_id"], "常住人口": pop.astype(int)})
     comm_pop = population["常住人口"].groupby(g["community_id"]).sum()
@@ -755,14 +812,23 @@ def write_complaints(city: City, out: Path, bad: list[dict]) -> pd.DataFrame:
 
 
 def write_geojson(out: Path) -> None:
-    """districts.geojson: one Polygon per district, properties district_id and name."""
-    features = [{"type": "Feature",
-                 "properties": {"district_id": code, "name": name},
-                 "geometry": {"type": "Polygon", "coordinates": [district_polygon(k)]}}
-                for k, (code, name, *_rest) in enumerate(DISTRICTS)]
-    doc = {"type": "FeatureCollection", "name": "示例市区县（虚构）", "features": features}
-    (out / "districts.geojson").write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")),
-                                           encoding="utf-8")
+    """districts.geojson (properties district_id, name) and streets.geojson (street_id, name,
+    district_id): one Polygon per unit, WGS-84, neighbours sharing their border vertices."""
+    def save(name: str, title: str, features: list[dict]) -> None:
+        doc = {"type": "FeatureCollection", "name": title, "features": features}
+        (out / name).write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+    def feature(props: dict, region: Region) -> dict:
+        return {"type": "Feature", "properties": props,
+                "geometry": {"type": "Polygon", "coordinates": [region_ring(region)]}}
+
+    save("districts.geojson", "示例市区县（虚构）",
+         [feature({"district_id": code, "name": name}, Region(k))
+          for k, (code, name, *_rest) in enumerate(DISTRICTS)])
+    regions = street_regions()
+    save("streets.geojson", "示例市街道（虚构）",
+         [feature({"street_id": code + suffix, "name": sname, "district_id": code}, regions[code + suffix])
+          for code, _name, _a0, _a1, _f, streets in DISTRICTS for suffix, sname, *_r in streets])
 
 
 def manifest() -> dict:
@@ -824,7 +890,8 @@ def manifest() -> dict:
                             "beneficiaries": "受益人次"}}]},
             "complaints": {"sources": complaint_sources},
         },
-        "boundaries": {"district": {"path": "districts.geojson", "key": "district_id"}},
+        "boundaries": {"district": {"path": "districts.geojson", "key": "district_id"},
+                       "street": {"path": "streets.geojson", "key": "street_id"}},
         "standards": {},
     }
 
@@ -949,7 +1016,8 @@ def generate(out: Path = SAMPLE_DIR) -> tuple[dict[str, dict[str, float]], list[
     problem_zh, problem_en}, row = Excel row number).
 
     Files: grids_{2023,2024,2025}.xlsx, stations.xlsx, volunteer_{…}.xlsx,
-    complaints/{year}_{district code}_{district name}.xlsx (12), districts.geojson, dataset.yaml,
+    complaints/{year}_{district code}_{district name}.xlsx (12), districts.geojson,
+    streets.geojson, dataset.yaml,
     bad_rows.json (the deliberately broken rows) and expected_figures.json.
     """
     out = Path(out)
