@@ -120,7 +120,8 @@ def write_workbook(results: Any, year: int, path: str | Path, scope: str | None 
     ctx = _Context(dataset=dataset, year=int(year), scope=sc, level_names=level_names,
                    indicators=indicators, ytab=ytab, table=table, units=units_by_level,
                    title=_title(dataset.name, sc, int(year)),
-                   generated_at=generated_at or datetime.now().astimezone())
+                   generated_at=generated_at or datetime.now().astimezone(),
+                   register_years=getattr(results, "register_years", None))
 
     wb = Workbook()
     taken: set[str] = set()
@@ -162,8 +163,10 @@ class _Context:
 
     def __init__(self, *, dataset: Any, year: int, scope: Scope, level_names: dict[str, str],
                  indicators: list[Any], ytab: pd.DataFrame, table: pd.DataFrame,
-                 units: dict[str, pd.DataFrame], title: str, generated_at: datetime) -> None:
+                 units: dict[str, pd.DataFrame], title: str, generated_at: datetime,
+                 register_years: pd.DataFrame | None = None) -> None:
         self.dataset, self.year, self.scope = dataset, year, scope
+        self.register_years = register_years
         self.level_names, self.indicators = level_names, indicators
         self.ytab, self.table, self.units = ytab, table, units
         self.title, self.generated_at = title, generated_at
@@ -758,6 +761,25 @@ def _rule_names_zh() -> dict[str, str]:
 
 # --------------------------------------------------------------------------- 封面
 
+def _register_text(register_years: pd.DataFrame | None, year: int) -> str:
+    """Which register (台账) each table used for ``year``: ``网格台账 2025 年；党群服务阵地
+    未注明年份（沿用）`` — from ``Results.register_years`` (period, table, register_year,
+    fallback)."""
+    if register_years is None or register_years.empty:
+        return "—"
+    rows = register_years.loc[register_years["period"].astype("string") == str(year)]
+    parts = []
+    for table, ry, fallback in zip(rows["table"], rows["register_year"], rows["fallback"]):
+        name = TABLE_NAMES_ZH.get(str(table), str(table))
+        if pd.isna(ry):
+            parts.append(f"{name} 未注明年份的台账")
+        elif bool(fallback):
+            parts.append(f"{name} {int(ry)} 年（无 {year} 年台账，沿用最近一期）")
+        else:
+            parts.append(f"{name} {int(ry)} 年")
+    return "；".join(parts) or "—"
+
+
 def _write_cover(ws: Worksheet, ctx: _Context, sheets: list[tuple[str, str]]) -> None:
     ds = ctx.dataset
     put_label(ws, 1, 1, ctx.title, font=font(18, bold=True))
@@ -777,6 +799,7 @@ def _write_cover(ws: Worksheet, ctx: _Context, sheets: list[tuple[str, str]]) ->
               and not pd.isna(cutoff) else "未指定"),
              ("生成时间", ctx.generated_at.strftime("%Y-%m-%d %H:%M")),
              ("数据集", ds.name), ("层级", levels_zh), ("单位数", counts),
+             ("台账年份", _register_text(ctx.register_years, ctx.year)),
              ("指标数", f"{len(ctx.indicators)} 项（{sum(standard_of(i) is not None for i in ctx.indicators)} 项有标准）")]
     for label, value in facts:
         row += 1

@@ -31,11 +31,12 @@ LONG_ID = "110101199003074518"   # 18 digits: would lose digits as a number
 
 @dataclass
 class FakeResults:
-    """Stands in for indicators.pipeline.Results (dataset, table, catalog)."""
+    """Stands in for indicators.pipeline.Results (dataset, table, catalog, register_years)."""
 
     dataset: Dataset
     table: pd.DataFrame
     catalog: dict
+    register_years: pd.DataFrame | None = None
 
 
 # ---------------------------------------------------------------- fixture: the catalog
@@ -228,7 +229,11 @@ def make_results(is_sample: bool = True) -> FakeResults:
                               "grid": "网格"},
                  level_names_en={}, units=make_units(), tables={}, report=make_report(),
                  is_sample=is_sample, cutoff=pd.Timestamp("2025-12-31"))
-    return FakeResults(dataset=ds, table=make_table(), catalog=dict(CATALOG))
+    registers = pd.DataFrame({"period": ["2025", "2025"], "table": ["grids", "stations"],
+                              "register_year": pd.array([2024, pd.NA], dtype="Int64"),
+                              "fallback": [True, True]})
+    return FakeResults(dataset=ds, table=make_table(), catalog=dict(CATALOG),
+                       register_years=registers)
 
 
 GENERATED_AT = datetime(2026, 1, 5, 9, 30)
@@ -277,6 +282,7 @@ def test_cover_title_scope_cutoff_sources(wb):
     assert any("示例数据" in t for t in texts[1:3])
     assert "2025-12-31" in texts and "2026-01-05 09:30" in texts
     assert "a" * 64 in texts and "b" * 64 in texts
+    assert "网格台账 2024 年（无 2025 年台账，沿用最近一期）；党群服务阵地 未注明年份的台账" in texts
     row = find_row(ws, 2, "grids_2025.xlsx")
     assert [ws.cell(row, c).value for c in range(5, 9)] == [23, 20, 2, 1]
     assert ws.cell(row, 5).number_format == "#,##0"
