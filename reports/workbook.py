@@ -254,13 +254,17 @@ def _conditional_pass_fail(ws: Worksheet, rng: str, standard: Any) -> None:
         return
     first = rng.split(":")[0]
     ref = f"ROUND({first},9)"
+
+    def num(x: Any) -> str:   # repr of a plain float: 0.918, 7.994219653179191 (never np.float64)
+        return repr(float(x))
+
     if standard.comparison == ">=":
-        ok, bad = f"{ref}>={standard.value!r}", f"{ref}<{standard.value!r}"
+        ok, bad = f"{ref}>={num(standard.value)}", f"{ref}<{num(standard.value)}"
     elif standard.comparison == "<=":
-        ok, bad = f"{ref}<={standard.value!r}", f"{ref}>{standard.value!r}"
+        ok, bad = f"{ref}<={num(standard.value)}", f"{ref}>{num(standard.value)}"
     else:
-        ok = f"AND({ref}>={standard.low!r},{ref}<={standard.high!r})"
-        bad = f"OR({ref}<{standard.low!r},{ref}>{standard.high!r})"
+        ok = f"AND({ref}>={num(standard.low)},{ref}<={num(standard.high)})"
+        bad = f"OR({ref}<{num(standard.low)},{ref}>{num(standard.high)})"
     guard = f"ISNUMBER({first})"
     ws.conditional_formatting.add(rng, FormulaRule(formula=[f"AND({guard},{bad})"],
                                                    stopIfTrue=True, fill=FAIL_FILL,

@@ -640,3 +640,21 @@ def test_header_footer_text_is_escaped_and_short():
 def test_place_name(name, place):
     from reports.workbook import _place_name
     assert _place_name(name) == place
+
+
+def test_sample_failing_list_agrees_with_compare(sample_results, tmp_path):
+    """不达标清单 names exactly the units indicators.compare.failing_units names (the dashboard's
+    list), at every level."""
+    from indicators.compare import failing_units
+    res = sample_results
+    levels = list(res.dataset.levels)
+    ws = openpyxl.load_workbook(write_workbook(res, 2025, tmp_path / "f.xlsx",
+                                               failing_levels=levels))["不达标清单"]
+    listed = {(ws.cell(r, 3).value, ws.cell(r, 5).value, ws.cell(r, 1).value)
+              for r in range(4, ws.max_row + 1)}
+    expected = set()
+    for level in levels:
+        f = failing_units(res.table, "2025", level, res.catalog)
+        expected |= {(res.dataset.level_names[level], u, n) for u, n in zip(f["unit_id"],
+                                                                             f["indicator"])}
+    assert expected and listed == expected
