@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,35 +84,55 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
             os.unlink(tmp)
 
 
+def _prune(folder: Path, max_age_days: float = 30) -> None:
+    """Delete cached tables not used for ``max_age_days`` (old data or code versions)."""
+    limit = time.time() - max_age_days * 86_400
+    for path in folder.glob("*.parquet"):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+        except OSError:
+            continue
+
+
 def build(manifest_path: str | Path, cache_dir: str | Path | None = None,
-          periods: tuple[str, ...] = ("year", "month")) -> Results:
+          periods: tuple[str, ...] = ("year", "month"), use_cache: bool = True) -> Results:
     """Load a dataset and compute its indicator table with year-on-year change and ranks.
 
     manifest_path: the dataset's ``dataset.yaml``. cache_dir: where ingest and this step keep
-    their Parquet caches (the indicator table goes to ``cache_dir/indicators/<key>.parquet``);
-    None disables the indicator cache (ingest decides its own default). Raises whatever
-    ``data.load_dataset`` raises for an unreadable manifest, and ``ValueError`` for invalid
-    standard overrides in the manifest.
+    their Parquet caches; default ingest's default (``<project>/.cache/``). The indicator table
+    goes to ``<cache_dir>/indicators/<key>.parquet`` (entries unused for 30 days are pruned).
+    use_cache=False disables both caches. periods: see ``compute_indicators``.
+    Raises whatever ``data.load_dataset`` raises for an unreadable manifest
+    (``data.manifest.ManifestError``), and ``ValueError`` for invalid standard overrides or
+    settings in the manifest.
     """
     from data import load_dataset  # imported here: ingest is a separate stage
 
-    dataset = load_dataset(manifest_path, cache_dir=cache_dir)
+    if not use_cache:
+        dataset = load_dataset(manifest_path, cache_dir=cache_dir, use_cache=False)
+    else:
+        dataset = load_dataset(manifest_path, cache_dir=cache_dir)
     catalog = catalog_for(dataset.config)
-    cached = None
-    if cache_dir is not None:
-        key = cache_key(dataset, periods)
+    if use_cache:
+        if cache_dir is None:
+            from data.cache import DEFAULT_CACHE_DIR
+            cache_dir = DEFAULT_CACHE_DIR
         base = Path(cache_dir) / CACHE_SUBDIR
+        key = cache_key(dataset, periods)
         table_path, reg_path = base / f"{key}.parquet", base / f"{key}.registers.parquet"
         if table_path.is_file() and reg_path.is_file():
             try:
-                cached = pd.read_parquet(table_path), pd.read_parquet(reg_path)
+                table, registers = pd.read_parquet(table_path), pd.read_parquet(reg_path)
+                table_path.touch()
+                reg_path.touch()
+                return Results(dataset, table, catalog, registers, from_cache=True)
             except (OSError, ValueError) as exc:   # a damaged cache is recomputed, not fatal
                 log.warning("ignoring unreadable indicator cache %s: %s", table_path, exc)
-    if cached is not None:
-        return Results(dataset, cached[0], catalog, cached[1], from_cache=True)
     table, registers = compute_with_registers(dataset, periods, catalog)
     table = add_rank(add_yoy(table, catalog), catalog)
-    if cache_dir is not None:
+    if use_cache:
+        _prune(base)
         _write_parquet(table, table_path)
         _write_parquet(registers, reg_path)
     return Results(dataset, table, catalog, registers)

@@ -1,6 +1,9 @@
 """build(): load → indicators → YoY → rank, with the Parquet cache (ingest is stubbed)."""
 from __future__ import annotations
 
+import os
+import time
+
 import pandas as pd
 import pytest
 
@@ -13,8 +16,8 @@ from tests.test_indicators import make_dataset
 def stub_loader(monkeypatch):
     calls = []
 
-    def fake_load(manifest_path, cache_dir=None):
-        calls.append(manifest_path)
+    def fake_load(manifest_path, cache_dir=None, use_cache=True):
+        calls.append((manifest_path, cache_dir, use_cache))
         return make_dataset()
 
     monkeypatch.setattr(data, "load_dataset", fake_load)
@@ -22,8 +25,9 @@ def stub_loader(monkeypatch):
 
 
 def test_build_returns_results_with_compare_columns(stub_loader):
-    res = build("dataset.yaml")
+    res = build("dataset.yaml", use_cache=False)
     assert isinstance(res, Results) and not res.from_cache
+    assert stub_loader == [("dataset.yaml", None, False)]     # ingest's cache is off too
     for col in ("prev_value", "change", "change_unit", "change_good", "rank", "rank_of"):
         assert col in res.table.columns
     total = res.table[(res.table["indicator_id"] == "resolution_rate")
@@ -45,7 +49,7 @@ def test_warm_start_reads_the_cache(stub_loader, tmp_path):
 def test_cache_key_changes_with_sources(stub_loader, tmp_path, monkeypatch):
     build("dataset.yaml", cache_dir=tmp_path)
 
-    def changed(manifest_path, cache_dir=None):
+    def changed(manifest_path, cache_dir=None, use_cache=True):
         ds = make_dataset()
         ds.report.sources[0].sha256 = "cd" * 32          # a source file changed
         return ds
@@ -60,3 +64,13 @@ def test_damaged_cache_is_recomputed(stub_loader, tmp_path):
         path.write_bytes(b"not parquet")
     res = build("dataset.yaml", cache_dir=tmp_path)
     assert not res.from_cache and len(res.table)
+
+
+def test_old_cache_entries_are_pruned(stub_loader, tmp_path):
+    old = tmp_path / "indicators" / "0123456789abcdef01234567.parquet"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"stale")
+    os.utime(old, (time.time() - 40 * 86_400,) * 2)
+    build("dataset.yaml", cache_dir=tmp_path)
+    assert not old.exists()
+    assert len(list(old.parent.glob("*.parquet"))) == 2
