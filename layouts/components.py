@@ -77,8 +77,8 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
     row: value (float; rates as fractions), small_count (bool), change (float, NaN when there
     is no previous year), change_good (bool or NA: whether the change goes the indicator's good
     direction; NA for band indicators), numerator/denominator (float).
-    Shows the name, the formatted value, the standard with a status mark (✓ 达标 blue, ✗ 未达标
-    orange, – 无标准 grey; class ``status-<meets|fails|none>``) and the change on last year
+    Shows the name, the formatted value, the standard with a status mark (✓ 达标 blue,
+    ✗ 未达标 orange, – 无标准 grey; class ``status-<meets|fails|none>``), the change on last year
     (class ``change-<good|bad|neutral>``). A small_count row is marked 样本不足.
     href: if given, the indicator's name links there (e.g. its ranking on the compare page).
     """
@@ -96,15 +96,19 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
         change_text, change_cls = t("no_previous", lang), "neutral"
     else:
         good = row.get("change_good")
-        change_cls = "neutral" if good is None or pd.isna(good) or change == 0 else (
+        # format_change shows one decimal of % or pp: a change that reads 0.0 is no change
+        flat = round(float(change) * 100, 1) == 0
+        change_cls = "neutral" if flat or good is None or pd.isna(good) else (
             "good" if bool(good) else "bad")
-        arrow = "▲" if change > 0 else ("▼" if change < 0 else "■")
-        change_text = f"{t('change_vs_last_year', lang)} {arrow} {format_change(indicator, change, lang)}"
-    small = bool(row.get("small_count", False)) if pd.notna(row.get("small_count", False)) else False
+        arrow = "■" if flat else ("▲" if change > 0 else "▼")
+        change_text = (f"{t('change_vs_last_year', lang)} {arrow} "
+                       f"{format_change(indicator, 0.0 if flat else change, lang)}")
+    small_count = row.get("small_count", False)
+    small = bool(small_count) if pd.notna(small_count) else False
     name = indicator.name_en if lang == "en" else indicator.name_zh
     formula = indicator.formula_en if lang == "en" else indicator.formula_zh
     return dbc.Card(
-        className=f"kpi-card status-{st}", id={"type": "kpi-card", "indicator": indicator.id},
+        className=f"kpi-card status-{st}", id={"type": ids.KPI_CARD, "indicator": indicator.id},
         children=dbc.CardBody([
             html.Div(dcc.Link(name, href=href) if href else name, className="kpi-name",
                      title=formula),

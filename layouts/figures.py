@@ -21,7 +21,8 @@ LIGHT_GREY = "#d5d8dc"
 GOOD, BAD, NEUTRAL = "#2166ac", "#c45a00", "#6c757d"
 STANDARD_LINE = "#222222"
 REFERENCE_LINE = "#6a3d9a"
-FONT_FAMILY = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
+FONT_FAMILY = ('"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
+               "sans-serif")
 BAR_HEIGHT_PX = 26
 #: A published reference is drawn only up to this multiple of the largest value shown.
 REFERENCE_SPAN = 2.0
@@ -111,12 +112,15 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
     ]
     # Categories are unit ids (two units may share a display name); the names are tick labels.
     keys = rows["unit_id"].astype(str).tolist()
+    def as_text(col: str) -> pd.Series:
+        return rows[col].astype("Float64").round(2).astype("string").fillna("—")
+
     custom = pd.DataFrame({
         "label": labels,
         "status": [t("small_count", lang) if s else status_text[st]
                    for st, s in zip(statuses, small, strict=True)],
-        "numerator": rows["numerator"].astype("Float64").round(2).astype("string").fillna("—"),
-        "denominator": rows["denominator"].astype("Float64").round(2).astype("string").fillna("—"),
+        "numerator": as_text("numerator"),
+        "denominator": as_text("denominator"),
         "name": names,
     })
     bar = go.Bar(

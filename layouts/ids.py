@@ -1,19 +1,23 @@
 """Component ids of the dashboard, in one place.
 
 Page modules and tests import ids from here; no id string is typed twice. Ids are prefixed by
-their page (``ov-`` overview, ``cmp-`` compare, ``tr-`` trends) so two pages never collide in the callback graph.
+their page (``ov-`` overview, ``cmp-`` compare, ``tr-`` trends) so two pages never collide in
+the callback graph.
 """
 from __future__ import annotations
 
-#: The language of the page being shown is kept in a per-page dcc.Store (OV_LANG, CMP_LANG, TR_LANG).
+#: The language of the page being shown is kept in a per-page dcc.Store (OV_LANG, CMP_LANG,
+#: TR_LANG).
 
-# Shared -----------------------------------------------------------------------------------------
+# Shared --------------------------------------------------------------------------------
 HEADER = "header"
 SAMPLE_BADGE = "sample-badge"
 DATASET_NAME = "dataset-name"
 NAV = "nav"
+#: pattern-matching id type of a KPI card: {"type": KPI_CARD, "indicator": <indicator id>}
+KPI_CARD = "kpi-card"
 
-# Overview (概览) ---------------------------------------------------------------------------------
+# Overview (概览) -------------------------------------------------------------------------
 OV_YEAR = "ov-year"
 OV_UNIT = "ov-unit"
 OV_CARDS = "ov-cards"
@@ -22,7 +26,7 @@ OV_LANG = "ov-lang"
 OV_LANG_SWITCH = "ov-lang-switch"
 OV_SUMMARY = "ov-summary"
 
-# Compare (比较) ----------------------------------------------------------------------------------
+# Compare (比较) --------------------------------------------------------------------------
 CMP_INDICATOR = "cmp-indicator"
 CMP_LEVEL = "cmp-level"
 CMP_YEAR = "cmp-year"
@@ -37,7 +41,7 @@ CMP_LANG_SWITCH = "cmp-lang-switch"
 CMP_NOTE = "cmp-note"
 CMP_DEFINITION = "cmp-definition"
 
-# Trends (趋势) -----------------------------------------------------------------------------------
+# Trends (趋势) ---------------------------------------------------------------------------
 TR_INDICATOR = "tr-indicator"
 TR_UNIT = "tr-unit"
 TR_GRAPH = "tr-graph"

@@ -74,7 +74,7 @@ class DashboardData:
         self.catalog: dict[str, Any] = dict(results.catalog)
         period = table["period"].astype("string")
         yearly = table[period.str.fullmatch(_YEAR.pattern).fillna(False).to_numpy()]
-        # One small frame per (year, level): every callback slices one of these, never the full table.
+        # One small frame per (year, level): a callback slices one of these, never the table.
         self._by_year_level: dict[tuple[str, str], pd.DataFrame] = {
             (str(p), str(lv)): g.reset_index(drop=True)
             for (p, lv), g in yearly.groupby(["period", "level"], sort=False, observed=True)
@@ -95,11 +95,10 @@ class DashboardData:
         self.indicator_ids: list[str] = [i for i in self.catalog if i in present]
         self.levels: list[str] = list(self.dataset.levels)
         self._ancestors = _ancestor_tables(self.dataset.units, self.levels)
-        self._names = {
-            (str(lv), str(uid)): str(name)
-            for lv, uid, name in self.dataset.units[["level", "unit_id", "unit_name"]].itertuples(
-                index=False)
-        }
+        units = self.dataset.units
+        self._names: dict[tuple[str, str], str] = dict(zip(
+            zip(units["level"].astype(str), units["unit_id"].astype(str), strict=True),
+            units["unit_name"].astype(str), strict=True))
 
     # -- vocabulary ---------------------------------------------------------------------------
     @property
@@ -135,7 +134,8 @@ class DashboardData:
         last = len(self.levels) - 1 if max_depth is None else min(max_depth, len(self.levels) - 1)
         frame = self._hierarchy_order(last)
         for level, unit_id, depth in frame.itertuples(index=False):
-            label = f"{self.level_name(level, lang)} · {self._names.get((level, unit_id), unit_id)}"
+            name = self._names.get((level, unit_id), unit_id)
+            label = f"{self.level_name(level, lang)} · {name}"
             out.append(UnitOption(unit_key(level, unit_id), label, int(depth)))
         return out
 

@@ -187,6 +187,15 @@ def test_kpi_card_fails_with_bad_change():
     assert "样本不足" not in _texts(card)
 
 
+def test_kpi_card_change_that_rounds_to_zero_is_neutral():
+    ind = CATALOG["satisfaction_rate"]
+    row = pd.Series({"value": 0.95, "change": -0.0004, "change_good": False,
+                     "small_count": False})
+    change = _find(kpi_card(ind, row, "zh"), "kpi-change")
+    assert change.children == "较上年 ■ +0.0 个百分点"
+    assert "change-neutral" in change.className
+
+
 def test_kpi_card_no_standard_no_previous_small_count():
     ind = CATALOG["volunteer_participations"]
     row = pd.Series({"value": 1234.0, "change": np.nan, "change_good": pd.NA,
