@@ -101,10 +101,10 @@ MEASURES: dict[str, Measure] = {m.name: m for m in [
     _m("population_located", "grids", "stock", ("unit_id", "population", "lat", "lon"), "有中心点坐标的网格人口"),
     _m("population_covered", "grids", "stock", ("unit_id", "population", "lat", "lon"), "服务半径内的网格人口"),
     _m("grids_unlocated", "grids", "stock", ("unit_id", "population", "lat", "lon"), "缺中心点坐标的网格数"),
-    _m("stations", "stations", "stock", ("unit_level", "unit_id"), "党群服务阵地数"),
-    _m("centres_with_standard", "stations", "stock", ("unit_level", "unit_id", "station_type", "area_m2"), "有面积标准且面积已知的中心数"),
-    _m("centres_meeting_area", "stations", "stock", ("unit_level", "unit_id", "station_type", "area_m2"), "面积达标的中心数"),
-    _m("centres_without_area", "stations", "stock", ("unit_level", "unit_id", "station_type", "area_m2"), "有面积标准但面积未填的中心数"),
+    _m("stations", "stations", "stock", (), "党群服务阵地数（未归属单位的只计入全部）"),
+    _m("centres_with_standard", "stations", "stock", ("station_type", "area_m2"), "有面积标准且面积已知的中心数"),
+    _m("centres_meeting_area", "stations", "stock", ("station_type", "area_m2"), "面积达标的中心数"),
+    _m("centres_without_area", "stations", "stock", ("station_type", "area_m2"), "有面积标准但面积未填的中心数"),
 ]}
 
 
@@ -458,7 +458,8 @@ def station_measures(stations: pd.DataFrame, area_min_m2: Mapping[str, float] | 
                      ) -> pd.DataFrame:
     """Stock measures of the service-station register (data/model.py ``stations``).
 
-    Input: unit_level, unit_id, year (Int64 or <NA>), station_type (str), area_m2 (float, m²).
+    Input: unit_level, unit_id (a station not attached to a unit counts in the total only),
+    year (Int64 or <NA>), station_type (str), area_m2 (float, m²).
     ``area_min_m2``: minimum area in m² by exact station type; default
     ``catalog.DEFAULT_STATION_AREA_MIN_M2`` (广安市委组织部: 社区党群服务中心 300, 村党群服务中心 90).
     ``opened`` (datetime64, optional): a station counts in year Y only when opened by the end of
@@ -471,8 +472,9 @@ def station_measures(stations: pd.DataFrame, area_min_m2: Mapping[str, float] | 
     present = available_measures({"stations": df})
     opened = (df["opened"].dt.year.fillna(-1).astype("int64").to_numpy()
               if "opened" in df.columns else np.full(len(df), -1, dtype="int64"))
-    frame = pd.DataFrame({"unit_level": df["unit_level"].to_numpy(),
-                          "unit_id": df["unit_id"].to_numpy(),
+    missing = pd.Series(pd.NA, index=df.index, dtype="string")
+    frame = pd.DataFrame({"unit_level": df.get("unit_level", missing).to_numpy(),
+                          "unit_id": df.get("unit_id", missing).to_numpy(),
                           "year": _register_year(df).fillna(-1).astype("int64").to_numpy(),
                           "opened_year": opened,
                           "stations": np.ones(len(df))})
