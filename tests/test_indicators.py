@@ -526,3 +526,12 @@ def test_service_radius_is_configurable_and_unlocated_grids_are_excluded():
     r = row(compute_indicators(ds, periods=("year",)), "service_circle_coverage", period="2024")
     assert r["value"] == pytest.approx((1000 + 900 + 1500) / (4000 - 600))   # G2 now covered
     assert r["excluded"] == 1                                                # G4 has no centroid
+
+
+def test_stations_with_coordinates_only_count_in_the_total():
+    s = make_stations().drop(columns=["unit_level", "unit_id"])     # e.g. a GeoJSON of points
+    table = compute_indicators(make_dataset({"grids": make_grids(), "stations": s}),
+                               periods=("year",))
+    ind = table[table["indicator_id"] == "stations_per_10k"]
+    assert ind["level"].tolist() == ["total"]
+    assert ind["value"].iloc[0] == pytest.approx(5 / 4000 * 10000)
