@@ -33,6 +33,7 @@ from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import formats as fmt
@@ -816,7 +817,9 @@ def _write_cover(ws: Worksheet, ctx: _Context, sheets: list[tuple[str, str]]) ->
     for name, what in sheets:
         row += 1
         cell = put_text(ws, row, 1, name, font=_F_LINK)
-        cell.hyperlink = "#'{}'!A1".format(name.replace("'", "''"))
+        # an internal link (location), not an external target: Excel jumps to the sheet
+        cell.hyperlink = Hyperlink(ref=cell.coordinate,
+                                   location="'{}'!A1".format(name.replace("'", "''")))
         put_text(ws, row, 2, what, font=_F_BODY)
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=8)
 

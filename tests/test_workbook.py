@@ -283,6 +283,8 @@ def test_cover_title_scope_cutoff_sources(wb):
     assert "2025-12-31" in texts and "2026-01-05 09:30" in texts
     assert "a" * 64 in texts and "b" * 64 in texts
     assert "网格台账 2024 年（无 2025 年台账，沿用最近一期）；党群服务阵地 未注明年份的台账" in texts
+    link = ws.cell(find_row(ws, 1, "汇总"), 1).hyperlink
+    assert link.location == "'汇总'!A1" and not link.target          # internal jump
     row = find_row(ws, 2, "grids_2025.xlsx")
     assert [ws.cell(row, c).value for c in range(5, 9)] == [23, 20, 2, 1]
     assert ws.cell(row, 5).number_format == "#,##0"
