@@ -289,6 +289,11 @@ def _legend(has_standards: bool) -> str:
             if has_standards else "灰色斜体＝样本量小（不参与排名）。")
 
 
+def _flag(x: Any) -> bool:
+    """True for True / np.True_; False for False, None, NA and NaN."""
+    return x is not None and not pd.isna(x) and bool(x)
+
+
 def _num(x: Any) -> float | None:
     return None if x is None or pd.isna(x) else float(x)
 
@@ -340,7 +345,7 @@ def _write_summary(ws: Worksheet, ctx: _Context) -> None:
         std_texts.append(std_label)
         for rec, st in zip(data.itertuples(index=False), status):
             is_scope = bool(rec.is_scope_row)
-            small = bool(getattr(rec, "small_count", False) is True)
+            small = _flag(getattr(rec, "small_count", None))
             body = _F_BOLD if is_scope else (_F_SMALL if small else _F_BODY)
             fill = TOTAL_FILL if is_scope else None
             put_text(ws, row, 1, label if row == start else "", font=_F_BOLD, border=GRID_BORDER,
@@ -359,10 +364,12 @@ def _write_summary(ws: Worksheet, ctx: _Context) -> None:
             put_number(ws, row, 7, _num(getattr(rec, "prev_value", None)), vfmt, font=_F_MUTED,
                        border=GRID_BORDER, fill=fill)
             change = _num(getattr(rec, "change", None))
+            shown = None if change is None else fmt.change_for_excel(ind, change)
             good = getattr(rec, "change_good", None)
-            cfont = _F_BODY if change is None or pd.isna(good) else (_F_PASS if bool(good) else _F_FAIL)
-            put_number(ws, row, 8, None if change is None else fmt.change_for_excel(ind, change),
-                       cfmt, font=cfont, border=GRID_BORDER, fill=fill)
+            # colour only a change that shows: +0.0 stays neutral whatever its sign underneath
+            cfont = (_F_BODY if not shown or good is None or pd.isna(good)
+                     else _F_PASS if bool(good) else _F_FAIL)
+            put_number(ws, row, 8, shown, cfmt, font=cfont, border=GRID_BORDER, fill=fill)
             note = _row_note(rec, ind)
             note_texts.append(note)
             put_text(ws, row, 9, note, font=_F_MUTED, border=GRID_BORDER, fill=fill)
@@ -387,7 +394,7 @@ def _write_summary(ws: Worksheet, ctx: _Context) -> None:
 def _row_note(rec: Any, ind: Any) -> str:
     if pd.isna(getattr(rec, "value", np.nan)):
         return "无数据"
-    if getattr(rec, "small_count", False) is True:
+    if _flag(getattr(rec, "small_count", None)):
         n = _num(getattr(rec, "denominator", None))
         size = f"{n:,.0f}" if n is not None else "?"
         need = getattr(ind, "min_count", 0)
@@ -538,7 +545,7 @@ def _write_failing(ws: Worksheet, ctx: _Context, levels: Sequence[str]) -> None:
         vfmt, gfmt = fmt.value_format(ind), fmt.gap_format(ind)
         name, std_label, level_zh = ind.name_zh, fmt.standard_label(std), ctx.level_zh(level)
         for rec in sel.itertuples(index=False):
-            small = bool(getattr(rec, "small_count", False) is True)
+            small = _flag(getattr(rec, "small_count", None))
             note = ""
             if small:
                 n = _num(getattr(rec, "denominator", None))

@@ -660,3 +660,16 @@ def test_sample_failing_list_agrees_with_compare(sample_results, tmp_path):
         expected |= {(res.dataset.level_names[level], u, n) for u, n in zip(f["unit_id"],
                                                                              f["indicator"])}
     assert expected and listed == expected
+
+
+def test_number_formats_and_changes():
+    from reports.formats import change_for_excel, change_format, value_format
+    rate, days = CATALOG["resolution_rate"], CATALOG["median_handling_days"]
+    count, ratio = CATALOG["volunteer_participations"], CATALOG["complaint_rate_per_1k"]
+    assert [value_format(i) for i in (rate, days, count, ratio)] == \
+        ["0.0%", '0.0" 天"', "#,##0", "#,##0.0"]
+    assert change_for_excel(rate, 0.013) == pytest.approx(1.3)        # +1.3 个百分点
+    assert change_for_excel(rate, -0.0003) == 0.0                      # never "-0.0"
+    assert str(change_for_excel(rate, -0.0003)) == "0.0"
+    assert change_for_excel(count, 0.23449) == 0.234                   # shown as +23.4%
+    assert change_format(rate).startswith('+0.0" 个百分点"')
