@@ -1,6 +1,17 @@
-"""Reports: the annual review Excel workbook (年度评议工作簿).
+"""Reports: the annual review Excel workbook (年度评议工作簿, DESIGN.md §6).
 
-``write_workbook(results, year, path, scope=None) -> pathlib.Path`` — see reports.workbook.
+Usage::
+
+    from indicators.pipeline import build
+    from reports import write_workbook
+
+    results = build("data/sample/dataset.yaml")
+    write_workbook(results, 2025, "out/2025.xlsx")                  # whole dataset
+    write_workbook(results, 2025, "out/2025_511603.xlsx", scope="511603")   # one district
+
+Sheets: 封面 · 汇总 · one per level below the scope (区县, 街道, 社区, 网格 …) · 不达标清单 ·
+月度趋势 · 指标说明 · 数据质量.  See :mod:`reports.workbook` for the content and
+:mod:`reports.cells` for the text-safety rules (input text is never written as a formula).
 """
 from reports.workbook import write_workbook
 

@@ -673,3 +673,16 @@ def test_number_formats_and_changes():
     assert str(change_for_excel(rate, -0.0003)) == "0.0"
     assert change_for_excel(count, 0.23449) == 0.234                   # shown as +23.4%
     assert change_format(rate).startswith('+0.0" 个百分点"')
+
+
+def test_scope_street(tmp_path):
+    wb = openpyxl.load_workbook(write_workbook(make_results(), 2025, tmp_path / "s.xlsx",
+                                               scope="S11"))
+    assert wb.sheetnames[2:4] == ["社区", "网格"]
+    assert wb["封面"]["A1"].value == "示例市 东城区和平街道 2025 年度党建引领基层治理指标评议"
+    grids = wb["网格"]
+    assert [grids.cell(3, c).value for c in (1, 2, 3)] == ["社区", "网格编号", "网格名称"]
+    assert grids.max_row - 4 == 6                               # C111 and C112: 3 + 3 grids
+    # the finest level is the only one left out of 不达标清单 by default
+    failing = wb["不达标清单"]
+    assert {failing.cell(r, 3).value for r in range(4, failing.max_row + 1)} == {"社区"}
