@@ -122,3 +122,18 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
             html.Div(t("small_count", lang), className="kpi-small") if small else None,
         ]),
     )
+
+
+def grid_locale(lang: str) -> dict[str, str]:
+    """AG Grid ``localeText`` for the pager and overlays (English is AG Grid's default)."""
+    if lang == "en":
+        return {}
+    return {"page": "页", "of": "/", "to": "–", "more": "更多", "firstPage": "首页",
+            "previousPage": "上一页", "nextPage": "下一页", "lastPage": "末页",
+            "pageSizeSelectorLabel": "每页行数：", "noRowsToShow": "无数据",
+            "loadingOoo": "加载中…", "ariaSortAscending": "升序", "ariaSortDescending": "降序",
+            "filterOoo": "筛选…", "contains": "包含", "notContains": "不包含",
+            "equals": "等于", "notEqual": "不等于", "startsWith": "开头是", "endsWith": "结尾是",
+            "blank": "为空", "notBlank": "不为空", "andCondition": "且", "orCondition": "或",
+            "lessThan": "小于", "greaterThan": "大于", "inRange": "介于",
+            "lessThanOrEqual": "小于等于", "greaterThanOrEqual": "大于等于"}

@@ -49,3 +49,12 @@ TR_NOTE = "tr-note"
 TR_URL = "tr-url"
 TR_LANG = "tr-lang"
 TR_LANG_SWITCH = "tr-lang-switch"
+
+# Data quality (数据质量) -----------------------------------------------------------------
+DQ_SUMMARY = "dq-summary"
+DQ_SOURCES = "dq-sources"
+DQ_ERRORS = "dq-errors"
+DQ_DOWNLOAD_BUTTON = "dq-download-button"
+DQ_DOWNLOAD = "dq-download"
+DQ_LANG = "dq-lang"
+DQ_LANG_SWITCH = "dq-lang-switch"

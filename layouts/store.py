@@ -96,6 +96,7 @@ class DashboardData:
         self.levels: list[str] = list(self.dataset.levels)
         self._ancestors = _ancestor_tables(self.dataset.units, self.levels)
         units = self.dataset.units
+        self._report = report_frames(self.dataset.report)
         self._names: dict[tuple[str, str], str] = dict(zip(
             zip(units["level"].astype(str), units["unit_id"].astype(str), strict=True),
             units["unit_name"].astype(str), strict=True))
@@ -182,6 +183,10 @@ class DashboardData:
         rows = rows.sort_values(["rank", "unit_name"], na_position="last", kind="stable")
         return rows.reset_index(drop=True)
 
+    def load_report(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """(sources, errors, fatal) of the dataset's load report as copies (see report_frames)."""
+        return tuple(frame.copy() for frame in self._report)  # type: ignore[return-value]
+
     def month_rows(self, level: str, unit_id: str, indicator_id: str) -> pd.DataFrame:
         """Monthly rows (period ``"2025-03"``) of one indicator for one unit, oldest first (copy);
         empty if the indicator has no monthly values."""
@@ -221,6 +226,34 @@ def _ancestor_tables(units: pd.DataFrame, levels: list[str]) -> dict[str, pd.Dat
         out[level] = frame
         above = frame
     return out
+
+
+SOURCE_COLUMNS = ("table", "file", "sheet", "rows_read", "accepted", "rejected", "blank",
+                  "reconciles", "warnings")
+ERROR_COLUMNS = ("table", "file", "sheet", "row", "column", "value", "rule", "message")
+
+
+def report_frames(report: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A data.model.LoadReport as three tables for display.
+
+    Returns (sources, errors, fatal):
+    sources — one row per file × sheet: SOURCE_COLUMNS (counts int64, reconciles bool = rows_read
+    equals accepted + rejected + blank, warnings str joined by "；");
+    errors — one row per RowError: ERROR_COLUMNS (row int64, the 1-based Excel row);
+    fatal — file, message for files that could not be read at all.
+    """
+    sources = pd.DataFrame(
+        [(s.table, s.file, s.sheet or "", s.rows_read, s.accepted, s.rejected, s.blank,
+          s.reconciles, "；".join(s.warnings)) for s in report.sources],
+        columns=list(SOURCE_COLUMNS))
+    sources = sources.astype({c: "int64" for c in ("rows_read", "accepted", "rejected", "blank")}
+                             | {"reconciles": "bool"})
+    errors = pd.DataFrame(
+        [(s.table, s.file, s.sheet or "", e.row, e.column, e.value, e.rule, e.message)
+         for s in report.sources for e in s.errors],
+        columns=list(ERROR_COLUMNS)).astype({"row": "int64"})
+    fatal = pd.DataFrame(list(report.fatal), columns=["file", "message"])
+    return sources, errors, fatal
 
 
 _current: DashboardData | None = None

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data.model import Dataset, LoadReport
+from data.model import Dataset, LoadReport, RowError, SourceReport
 from indicators.catalog import CATALOG
 
 LEVELS = ["district", "street", "community", "grid"]
@@ -140,12 +140,21 @@ def _add_compare(t: pd.DataFrame) -> pd.DataFrame:
     return t.drop(columns="_score")
 
 
+def load_report() -> LoadReport:
+    """One grid register sheet of 22 rows: 20 accepted, 1 rejected (row 7, 户数 −5), 1 blank."""
+    source = SourceReport(
+        table="grids", file="grids_2025.xlsx", sheet="网格台账", sha256="0" * 64,
+        rows_read=22, accepted=20, rejected=1, blank=1,
+        errors=[RowError(7, "户数", "-5", "out_of_range", "「户数」不能为负数")])
+    return LoadReport(sources=[source])
+
+
 def make_results() -> SyntheticResults:
     """The synthetic Results (is_sample=True so the 示例数据 badge shows)."""
     dataset = Dataset(
         name="测试市 2024–2025（合成数据）", name_en="Test City 2024–2025 (synthetic)",
         manifest_path=Path(__file__).parent / "synthetic.yaml", levels=list(LEVELS),
         level_names={"district": "区县", "street": "街道", "community": "社区", "grid": "网格"},
-        level_names_en={}, units=units(), tables={}, report=LoadReport(), is_sample=True)
+        level_names_en={}, units=units(), tables={}, report=load_report(), is_sample=True)
     catalog = {i: CATALOG[i] for i in CATALOG if i in INDICATORS}
     return SyntheticResults(dataset=dataset, table=indicator_table(), catalog=catalog)

@@ -15,6 +15,7 @@ Expected figures are worked out by hand from the synthetic grids (grid i = 1…2
 """
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -178,4 +179,20 @@ def test_card_links_to_ranking_and_bars_drill_down(dash_duo, app):
     _wait_for_bars(dash_duo, ["1. 胜利街道", "2. 新华街道"])
     query = parse_qs(urlparse(dash_duo.driver.current_url).query)
     assert query["unit"] == ["district:D2"] and query["level"] == ["street"]
+    assert dash_duo.get_logs() == []
+
+
+def test_quality_page_lists_rejected_rows_and_downloads_them(dash_duo, app):
+    _open(dash_duo, app, "/quality")
+    dash_duo.wait_for_contains_text(f"#{ids.DQ_SUMMARY}", "拒绝 1 行", timeout=TIMEOUT)
+    assert dash_duo.find_element(f"#{ids.DQ_SUMMARY}").text.startswith(
+        "共读取 1 个文件/工作表、22 行：接受 20 行，拒绝 1 行，空行 1 行。")
+    dash_duo.wait_for_text_to_equal(f'#{ids.DQ_ERRORS} .ag-row[row-index="0"] [col-id="row"]',
+                                    "7", timeout=TIMEOUT)
+    dash_duo.find_element(f"#{ids.DQ_DOWNLOAD_BUTTON}").click()
+    target = Path(dash_duo.download_path) / "问题清单.csv"
+    WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda _d: target.exists())
+    lines = target.read_text(encoding="utf-8-sig").splitlines()
+    assert lines == ["数据表,文件,工作表,Excel 行号,列,原值,规则,说明",
+                     "网格台账,grids_2025.xlsx,网格台账,7,户数,-5,out_of_range,「户数」不能为负数"]
     assert dash_duo.get_logs() == []

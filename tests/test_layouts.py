@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from data.model import LoadReport, RowError, SourceReport
 from indicators.catalog import CATALOG
 from layouts import figures, store
 from layouts.components import kpi_card
@@ -274,6 +275,44 @@ def test_missing_column_is_refused():
     results.table = results.table.drop(columns="rank")
     with pytest.raises(ValueError, match="rank"):
         store.DashboardData(results)
+
+
+# -- load report -----------------------------------------------------------------------------
+def _report() -> LoadReport:
+    ok = SourceReport(table="grids", file="grids.xlsx", sheet="网格台账", sha256="x",
+                      rows_read=10, accepted=9, rejected=1, blank=0,
+                      errors=[RowError(4, "户数", "", "missing_required", "必填项「户数」为空")])
+    odd = SourceReport(table="complaints", file="c.csv", sheet=None, sha256="y", rows_read=5,
+                       accepted=2, rejected=2, blank=0, warnings=["编码为 GB18030"],
+                       errors=[RowError(3, "备注", "=HYPERLINK(1)", "bad_text", "公式"),
+                               RowError(5, "时长", "-3", "out_of_range", "不能为负数")])
+    return LoadReport(sources=[ok, odd], fatal=[{"file": "x.xlsx", "message": "无法打开"}])
+
+
+def test_report_frames_reconcile_and_list_every_error():
+    sources, errors, fatal = store.report_frames(_report())
+    assert sources["rows_read"].tolist() == [10, 5]
+    assert sources["reconciles"].tolist() == [True, False]  # 5 ≠ 2 + 2 + 0
+    assert sources["sheet"].tolist() == ["网格台账", ""]
+    assert sources["warnings"].tolist() == ["", "编码为 GB18030"]
+    assert errors[["file", "row", "rule"]].values.tolist() == [
+        ["grids.xlsx", 4, "missing_required"], ["c.csv", 3, "bad_text"],
+        ["c.csv", 5, "out_of_range"]]
+    assert fatal.to_dict("records") == [{"file": "x.xlsx", "message": "无法打开"}]
+
+
+def test_errors_csv_defuses_formulas_but_keeps_numbers():
+    from layouts import create_app
+
+    create_app(make_results()).server.test_client().get("/")
+    from layouts.pages import quality
+
+    _, errors, _ = store.report_frames(_report())
+    lines = quality.errors_csv(errors, "zh").splitlines()
+    assert lines[0] == "数据表,文件,工作表,Excel 行号,列,原值,规则,说明"
+    assert lines[1] == "网格台账,grids.xlsx,网格台账,4,户数,,missing_required,必填项「户数」为空"
+    assert lines[2] == "群众诉求,c.csv,,3,备注,'=HYPERLINK(1),bad_text,公式"
+    assert lines[3] == "群众诉求,c.csv,,5,时长,-3,out_of_range,不能为负数"
 
 
 # -- the app ---------------------------------------------------------------------------------

@@ -18,10 +18,16 @@ _DIR = Path(__file__).parent
 
 @cache
 def strings(lang: str) -> dict[str, str]:
-    """All UI strings of one language as a read-only-by-convention dict (cached; do not mutate)."""
+    """All UI strings of one language as a read-only-by-convention dict (cached; do not mutate).
+
+    Raises ValueError if a key is not a string (e.g. a bare ``no:`` that YAML reads as False).
+    """
     with open(_DIR / f"{lang}.yaml", encoding="utf-8") as f:
         data = yaml.safe_load(f)
-    return {str(k): str(v) for k, v in data.items()}
+    bad = [k for k in data if not isinstance(k, str)]
+    if bad:  # YAML reads a bare yes/no/on/off key as a boolean
+        raise ValueError(f"{lang}.yaml: keys must be strings, got {bad!r}")
+    return {k: str(v) for k, v in data.items()}
 
 
 def normalise_lang(lang: str | None) -> str:

@@ -17,7 +17,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from layouts import figures, ids, store
-from layouts.components import header, page_href
+from layouts.components import grid_locale, header, page_href
 from layouts.i18n import normalise_lang, t
 
 PATH = "/compare"
@@ -201,21 +201,12 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
                 defaultColDef={"sortable": True, "resizable": True},
                 dashGridOptions={"domLayout": "autoHeight", "pagination": True,
                                  "paginationPageSize": 20, "loadThemeGoogleFonts": False,
-                                 "localeText": _grid_locale(lang)},
+                                 "localeText": grid_locale(lang)},
                 className="ag-theme-quartz compare-grid",
                 style={"width": "100%"},
             ),
         ]),
     ])
-
-
-def _grid_locale(lang: str) -> dict[str, str]:
-    if lang == "en":
-        return {}
-    return {"page": "页", "of": "/", "to": "–", "more": "更多", "firstPage": "首页",
-            "previousPage": "上一页", "nextPage": "下一页", "lastPage": "末页",
-            "pageSizeSelectorLabel": "每页行数：", "noRowsToShow": "无数据",
-            "loadingOoo": "加载中…", "ariaSortAscending": "升序", "ariaSortDescending": "降序"}
 
 
 @callback(
