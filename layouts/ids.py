@@ -58,3 +58,7 @@ DQ_DOWNLOAD_BUTTON = "dq-download-button"
 DQ_DOWNLOAD = "dq-download"
 DQ_LANG = "dq-lang"
 DQ_LANG_SWITCH = "dq-lang-switch"
+
+# Indicator catalog (指标说明) ------------------------------------------------------------
+CAT_TABLE = "cat-table"
+CAT_LANG_SWITCH = "cat-lang-switch"

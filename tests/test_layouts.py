@@ -315,6 +315,21 @@ def test_errors_csv_defuses_formulas_but_keeps_numbers():
     assert lines[3] == "群众诉求,c.csv,,5,时长,-3,out_of_range,不能为负数"
 
 
+def test_catalog_page_one_row_per_indicator_with_direction_and_sources():
+    from layouts import create_app
+
+    create_app(make_results()).server.test_client().get("/")
+    from layouts.pages import catalog
+
+    subset = {i: CATALOG[i] for i in ("households_per_grid", "on_time_rate")}
+    rows = catalog.catalog_rows(subset, "zh")
+    assert [r.id for r in rows] == ["cat-households_per_grid", "cat-on_time_rate"]
+    first = _texts(rows[0])
+    assert "网格平均户数" in first and "在区间内为好" in first
+    assert CATALOG["households_per_grid"].standard.source_zh in first
+    assert "—" in _texts(rows[1].children[4])  # 按时办结率 has no standard
+
+
 # -- the app ---------------------------------------------------------------------------------
 def test_app_serves_everything_itself_and_compare_renders():
     from layouts import create_app
