@@ -291,3 +291,71 @@ def monthly_trend(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *,
                            yanchor="bottom", text=indicator.unit(lang), showarrow=False,
                            font={"size": 12, "color": "#555555"})
     return fig
+
+
+#: Cell codes of the status matrix and their colours (pale versions of COLOURS, so the value
+#: printed in the cell stays readable; the cell text also carries ✓ / ✗).
+MATRIX_CODES = {"none": 0, "meets": 1, "fails": 2, "small": 3}
+MATRIX_COLOURS = ("#eef0f2", "#c6dbef", "#fdd0a2", "#f7f7f7")
+
+
+def status_matrix(rows: pd.DataFrame, catalog: dict[str, Any], lang: str = "zh", *,
+                  title: str = "") -> go.Figure:
+    """Units × indicators table as a heatmap: one column per unit, one row per indicator (in
+    catalog order), each cell coloured by status against the standard and showing the value.
+
+    rows: unit_id, unit_name, indicator_id, value (rates as fractions), small_count (bool) —
+    e.g. DashboardData.children_rows. Cells: meets pale blue with ✓, fails pale orange with ✗,
+    no standard grey, small_count near-white with 样本不足 in the hover. Returns a go.Figure
+    with one Heatmap trace (z = MATRIX_CODES, x = unit ids labelled by name, y = indicator ids
+    labelled by name).
+    """
+    indicators = [i for i in catalog if i in set(rows["indicator_id"])]
+    units = rows.drop_duplicates("unit_id")[["unit_id", "unit_name"]]
+    keyed = rows.set_index(["indicator_id", "unit_id"])
+    z, text, hover = [], [], []
+    small_text = t("small_count", lang)
+    for ind_id in indicators:  # ≤ ~20 indicators × the children of one unit: display only
+        ind = catalog[ind_id]
+        z_row, text_row, hover_row = [], [], []
+        for unit_id, unit_name in units.itertuples(index=False):
+            if (ind_id, unit_id) not in keyed.index:
+                z_row.append(None)
+                text_row.append("")
+                hover_row.append(f"{unit_name} · {ind.name(lang)}: —")
+                continue
+            cell = keyed.loc[(ind_id, unit_id)]
+            value = cell["value"]
+            small = bool(cell["small_count"]) if pd.notna(cell["small_count"]) else False
+            st = "small" if small else status(ind, value)
+            shown = format_value(ind, value, lang)
+            mark = {"meets": "✓ ", "fails": "✗ "}.get(st, "")
+            z_row.append(MATRIX_CODES[st])
+            text_row.append(mark + shown)
+            hover_row.append(f"{unit_name} · {ind.name(lang)}: {shown}"
+                             + (f" · {small_text}" if small else ""))
+        z.append(z_row)
+        text.append(text_row)
+        hover.append(hover_row)
+    n = len(MATRIX_COLOURS)
+    colourscale = [[edge, colour] for k, colour in enumerate(MATRIX_COLOURS)
+                   for edge in (k / n, (k + 1) / n)]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=units["unit_id"].tolist(), y=indicators, text=text, texttemplate="%{text}",
+        customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+        colorscale=colourscale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=2, ygap=2,
+        textfont={"size": 12},
+    ))
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        height=max(300, 120 + 30 * len(indicators)),
+        margin={"l": 10, "r": 10, "t": 90, "b": 10},
+        font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
+        plot_bgcolor="white", paper_bgcolor="white",
+        xaxis={"side": "top", "tickmode": "array", "tickvals": units["unit_id"].tolist(),
+               "ticktext": units["unit_name"].tolist(), "automargin": True, "type": "category"},
+        yaxis={"autorange": "reversed", "tickmode": "array", "tickvals": indicators,
+               "ticktext": [catalog[i].name(lang) for i in indicators], "automargin": True,
+               "type": "category"},
+    )
+    return fig

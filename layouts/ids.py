@@ -25,6 +25,8 @@ OV_URL = "ov-url"
 OV_LANG = "ov-lang"
 OV_LANG_SWITCH = "ov-lang-switch"
 OV_SUMMARY = "ov-summary"
+OV_MATRIX = "ov-matrix"
+OV_MATRIX_BOX = "ov-matrix-box"
 
 # Compare (比较) --------------------------------------------------------------------------
 CMP_INDICATOR = "cmp-indicator"

@@ -170,18 +170,40 @@ class DashboardData:
         Rows are sorted by rank (ranked units first, best first; units with small_count or no
         rank last, by name).
         """
+        rows = self._in_scope(year, level, scope)
+        rows = rows[rows["indicator_id"] == indicator_id]
+        rows = rows.sort_values(["rank", "unit_name"], na_position="last", kind="stable")
+        return rows.reset_index(drop=True)
+
+    def children_rows(self, year: str, unit: str | None) -> tuple[str | None, pd.DataFrame]:
+        """Rows of every indicator for the units one level below ``unit`` (a unit key; the top
+        level for the whole dataset) in ``year``: ``(child level, rows)``, rows ordered by
+        unit name then catalog order (copy). ``(None, empty)`` for a unit at the finest level.
+        """
+        level, _ = parse_unit_key(unit)
+        depth = self.levels.index(level) + 1 if level in self.levels else 0
+        if depth >= len(self.levels):
+            return None, _empty_like(self._any_frame())
+        child = self.levels[depth]
+        rows = self._in_scope(year, child, unit)
+        order = {ind: i for i, ind in enumerate(self.catalog)}
+        rows = rows[rows["indicator_id"].isin(order)]
+        rows = rows.assign(_order=rows["indicator_id"].map(order)).sort_values(
+            ["unit_name", "unit_id", "_order"], kind="stable")
+        return child, rows.drop(columns="_order").reset_index(drop=True)
+
+    def _in_scope(self, year: str, level: str, scope: str | None) -> pd.DataFrame:
+        """Rows of ``level`` in ``year`` for units under ``scope`` (a view: callers copy)."""
         frame = self._by_year_level.get((year, level))
         if frame is None:
             return _empty_like(self._any_frame())
-        rows = frame[frame["indicator_id"] == indicator_id]
         scope_level, scope_id = parse_unit_key(scope)
         if scope_level != TOTAL and level in self._ancestors and scope_level in self.levels:
             anc = self._ancestors[level]
             if scope_level in anc.columns:
                 inside = anc.loc[anc[scope_level] == scope_id, level]
-                rows = rows[rows["unit_id"].isin(inside)]
-        rows = rows.sort_values(["rank", "unit_name"], na_position="last", kind="stable")
-        return rows.reset_index(drop=True)
+                return frame[frame["unit_id"].isin(inside)]
+        return frame
 
     def load_report(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """(sources, errors, fatal) of the dataset's load report as copies (see report_frames)."""

@@ -141,6 +141,27 @@ def test_ranked_bar_skips_references_that_do_not_fit_the_axis():
     assert [s.x0 for s in fig.layout.shapes if s.type == "line"] == [8600.0]
 
 
+def test_status_matrix_cells_codes_and_text():
+    catalog = {i: CATALOG[i] for i in ("resolution_rate", "volunteer_participations")}
+    rows = pd.DataFrame({
+        "unit_id": ["A", "A", "B", "B"], "unit_name": ["甲", "甲", "乙", "乙"],
+        "indicator_id": ["resolution_rate", "volunteer_participations"] * 2,
+        "value": [0.95, 120.0, 0.80, 90.0],
+        "small_count": pd.array([False, False, True, False], dtype="boolean"),
+    })
+    fig = figures.status_matrix(rows, catalog, "zh", title="一览")
+    cells = fig.data[0]
+    assert list(cells.x) == ["A", "B"] and list(cells.y) == list(catalog)
+    codes = figures.MATRIX_CODES
+    # 甲 meets 91.8%; 乙's 办结率 has too few cases; participations have no standard
+    assert [list(r) for r in cells.z] == [[codes["meets"], codes["small"]],
+                                          [codes["none"], codes["none"]]]
+    assert [list(r) for r in cells.text] == [["✓ 95.0%", "80.0%"], ["120", "90"]]
+    assert "样本不足" in cells.customdata[0][1]
+    assert list(fig.layout.xaxis.ticktext) == ["甲", "乙"]
+    assert list(fig.layout.yaxis.ticktext) == ["办结率", "志愿服务人次"]
+
+
 def test_select_chart_rows_all_top_bottom_and_search():
     rows = _rows([0.9 - k / 100 for k in range(10)], small=[False] * 8 + [True, True],
                  ranks=list(range(1, 9)) + [None, None],
@@ -226,6 +247,17 @@ def test_level_rows_scope_and_rank_order(data):
     assert rows["rank"].tolist() == [3, 4]
     everything = data.level_rows("2025", "street", "resolution_rate")
     assert everything["unit_id"].tolist() == ["S4", "S3", "S2", "S1"]
+
+
+def test_children_rows_are_the_units_one_level_below(data):
+    level, rows = data.children_rows("2025", "street:S3")
+    assert level == "community"
+    assert sorted(rows["unit_id"].unique()) == ["C5", "C6"]
+    assert rows["indicator_id"].tolist()[:4] == data.indicator_ids  # catalog order per unit
+    level, rows = data.children_rows("2025", "total")
+    assert level == "district" and sorted(rows["unit_id"].unique()) == ["D1", "D2"]
+    level, rows = data.children_rows("2025", "grid:G01")  # the finest level: nothing below
+    assert level is None and rows.empty
 
 
 def test_level_rows_returns_a_copy(data):

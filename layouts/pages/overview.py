@@ -13,7 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from indicators.catalog import status
-from layouts import ids, store
+from layouts import figures, ids, store
 from layouts.components import header, kpi_card, page_href
 from layouts.i18n import normalise_lang, t
 
@@ -55,6 +55,22 @@ def cards_and_summary(data: store.DashboardData, year: str | None, unit: str,
     summary = t("overview_summary", lang, unit=data.unit_name(level, unit_id, lang), year=year,
                 n=len(rows), meets=counts["meets"], fails=counts["fails"])
     return [dbc.Row(cards, className="g-3")], summary
+
+
+def matrix(data: store.DashboardData, year: str | None, unit: str, lang: str) -> list:
+    """The status matrix of the units one level below ``unit`` (nothing at the finest level)."""
+    if year is None:
+        return []
+    child, rows = data.children_rows(year, unit)
+    if child is None or rows.empty:
+        return []
+    level, unit_id = store.parse_unit_key(unit)
+    title = t("matrix_title", lang, unit=data.unit_name(level, unit_id, lang),
+              level=data.level_name(child, lang), year=year)
+    fig = figures.status_matrix(rows, data.catalog, lang, title=title)
+    return [dcc.Graph(id=ids.OV_MATRIX, figure=fig,
+                      config={"locale": "zh-CN" if lang == "zh" else "en",
+                              "displaylogo": False, "displayModeBar": False})]
 
 
 def _compare_href(data: store.DashboardData, indicator_id: str, year: str, unit: str,
@@ -101,6 +117,7 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
             ]),
             html.P(summary, id=ids.OV_SUMMARY, className="summary"),
             html.Div(cards, id=ids.OV_CARDS),
+            html.Div(matrix(data, year, unit, lang), id=ids.OV_MATRIX_BOX, className="mt-2"),
         ]),
     ])
 
@@ -108,6 +125,7 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
 @callback(
     Output(ids.OV_CARDS, "children"),
     Output(ids.OV_SUMMARY, "children"),
+    Output(ids.OV_MATRIX_BOX, "children"),
     Output(ids.OV_URL, "search"),
     Output(ids.OV_LANG_SWITCH, "href"),
     Input(ids.OV_YEAR, "value"),
@@ -116,7 +134,8 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
     prevent_initial_call=True,
 )
 def update(year: str | None, unit: str | None, lang: str | None):
-    """Controls → cards, summary and the query string (so a copied link reproduces the view)."""
+    """Controls → cards, summary, matrix and the query string (a copied link reproduces the
+    view)."""
     data = store.get()
     lang = normalise_lang(lang)
     year, unit = _valid(data, year, unit)
@@ -124,5 +143,5 @@ def update(year: str | None, unit: str | None, lang: str | None):
     state = _state(year, unit, lang)
     other = "en" if lang == "zh" else "zh"
     search = "?" + urlencode({k: v for k, v in state.items() if v})
-    return (cards, summary, search,
+    return (cards, summary, matrix(data, year, unit, lang), search,
             page_href(PATH, {**state, "lang": other if other != "zh" else None}))
