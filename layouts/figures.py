@@ -297,6 +297,8 @@ def monthly_trend(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *,
 #: printed in the cell stays readable; the cell text also carries ✓ / ✗).
 MATRIX_CODES = {"none": 0, "meets": 1, "fails": 2, "small": 3}
 MATRIX_COLOURS = ("#eef0f2", "#c6dbef", "#fdd0a2", "#f7f7f7")
+#: Above this many units the matrix cells show bare numbers (no unit) in a smaller font.
+MATRIX_COMPACT_ABOVE = 8
 
 
 def status_matrix(rows: pd.DataFrame, catalog: dict[str, Any], lang: str = "zh", *,
@@ -310,11 +312,14 @@ def status_matrix(rows: pd.DataFrame, catalog: dict[str, Any], lang: str = "zh",
     with one Heatmap trace (z = MATRIX_CODES, x = unit ids labelled by name, y = indicator ids
     labelled by name).
     """
-    indicators = [i for i in catalog if i in set(rows["indicator_id"])]
+    # indicators with at least one value (a row of dashes says nothing)
+    indicators = [i for i in catalog if i in set(rows.loc[rows["value"].notna(), "indicator_id"])]
     units = rows.drop_duplicates("unit_id")[["unit_id", "unit_name"]]
     keyed = rows.set_index(["indicator_id", "unit_id"])
     z, text, hover = [], [], []
     small_text = t("small_count", lang)
+    # many units: numbers without units in the cells (the unit is in the hover and the row name)
+    compact = len(units) > MATRIX_COMPACT_ABOVE
     for ind_id in indicators:  # ≤ ~20 indicators × the children of one unit: display only
         ind = catalog[ind_id]
         z_row, text_row, hover_row = [], [], []
@@ -329,9 +334,11 @@ def status_matrix(rows: pd.DataFrame, catalog: dict[str, Any], lang: str = "zh",
             small = bool(cell["small_count"]) if pd.notna(cell["small_count"]) else False
             st = "small" if small else status(ind, value)
             shown = format_value(ind, value, lang)
-            mark = {"meets": "✓ ", "fails": "✗ "}.get(st, "")
+            cell_text = (f"{value:,.{ind.decimals}f}" if compact and ind.kind != "rate"
+                         and pd.notna(value) else shown)
+            mark = {"meets": "✓", "fails": "✗"}.get(st, "")
             z_row.append(MATRIX_CODES[st])
-            text_row.append(mark + shown)
+            text_row.append(f"{mark}{'' if compact else ' '}{cell_text}" if mark else cell_text)
             hover_row.append(f"{unit_name} · {ind.name(lang)}: {shown}"
                              + (f" · {small_text}" if small else ""))
         z.append(z_row)
@@ -344,18 +351,27 @@ def status_matrix(rows: pd.DataFrame, catalog: dict[str, Any], lang: str = "zh",
         z=z, x=units["unit_id"].tolist(), y=indicators, text=text, texttemplate="%{text}",
         customdata=hover, hovertemplate="%{customdata}<extra></extra>",
         colorscale=colourscale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=2, ygap=2,
-        textfont={"size": 12},
+        textfont={"size": 11 if compact else 12},
     ))
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
         height=max(300, 120 + 30 * len(indicators)),
+        hoverlabel={"font": {"family": FONT_FAMILY}},
         margin={"l": 10, "r": 10, "t": 90, "b": 10},
         font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
         plot_bgcolor="white", paper_bgcolor="white",
         xaxis={"side": "top", "tickmode": "array", "tickvals": units["unit_id"].tolist(),
                "ticktext": units["unit_name"].tolist(), "automargin": True, "type": "category"},
         yaxis={"autorange": "reversed", "tickmode": "array", "tickvals": indicators,
-               "ticktext": [catalog[i].name(lang) for i in indicators], "automargin": True,
+               "ticktext": [_row_label(catalog[i], lang, compact) for i in indicators],
+               "automargin": True,
                "type": "category"},
     )
     return fig
+
+
+def _row_label(indicator: Any, lang: str, with_unit: bool) -> str:
+    unit = indicator.unit(lang)
+    if with_unit and indicator.kind != "rate" and unit:
+        return f"{indicator.name(lang)}（{unit}）" if lang == "zh" else f"{indicator.name(lang)} ({unit})"
+    return indicator.name(lang)

@@ -133,6 +133,8 @@ class DashboardData:
         (0 = top level only); the finest level is usually left out of dropdowns."""
         out = [UnitOption(TOTAL, self.level_name(TOTAL, lang), -1)]
         last = len(self.levels) - 1 if max_depth is None else min(max_depth, len(self.levels) - 1)
+        if last < 0:
+            return out
         frame = self._hierarchy_order(last)
         for level, unit_id, depth in frame.itertuples(index=False):
             name = self._names.get((level, unit_id), unit_id)

@@ -36,7 +36,9 @@ def _valid(data: store.DashboardData, indicator: str | None, level: str | None,
            year: str | None, unit: str | None, n: Any, q: str | None) -> View:
     indicator = indicator if indicator in data.indicator_ids else (
         data.indicator_ids[0] if data.indicator_ids else None)
-    level = level if level in data.levels else (data.levels[1] if len(data.levels) > 1
+    # default: the second level of a deep hierarchy (streets: a handful to a few dozen units),
+    # the top level of a shallow one
+    level = level if level in data.levels else (data.levels[1] if len(data.levels) > 2
                                                 else data.levels[0])
     year = year if year in data.years else data.latest_year
     scope_keys = {o.key for o in data.unit_options("zh", max_depth=len(data.levels) - 2)}
@@ -152,7 +154,8 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
            unit: str | None = None, n: str | None = None, q: str | None = None,
            lang: str | None = None, **_other: Any) -> html.Div:
     """Page layout for the query string (see module docstring); unknown values fall back to
-    the defaults: first indicator with data, second level (or the only one), latest year."""
+    the defaults: first indicator with data, the second level (the first when there are at most
+    two), latest year."""
     data = store.get()
     lang = normalise_lang(lang)
     view = _valid(data, indicator, level, year, unit, n, q)
