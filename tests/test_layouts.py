@@ -387,3 +387,21 @@ def test_app_serves_everything_itself_and_compare_renders():
     bad = compare._valid(store.get(), "nope", "nope", "1999", "nope", "x", None)
     assert (bad["indicator"], bad["level"], bad["year"], bad["unit"], bad["n"]) == (
         "resolution_rate", "street", "2025", "total", compare.DEFAULT_TOP_N)
+
+
+def test_pages_render_with_an_empty_indicator_table():
+    """A dataset whose files gave no indicator rows still opens (with its load report)."""
+    from layouts import create_app
+
+    results = make_results()
+    results.table = results.table.iloc[0:0]
+    create_app(results).server.test_client().get("/")
+    from layouts.pages import catalog, compare, overview, quality, trends
+
+    data = store.get()
+    assert data.years == [] and data.latest_year is None
+    assert t("no_cards", "zh") in _texts(overview.layout())
+    assert compare.render(data, compare._valid(data, None, None, None, None, None, None),
+                          "zh")["note"] == t("no_data", "zh")
+    for page in (trends, quality, catalog):
+        assert page.layout() is not None
