@@ -384,6 +384,13 @@ def test_app_serves_everything_itself_and_compare_renders():
     assert [r["unit_name"] for r in out["rows"]] == ["南湖社区"]
     assert out["figure"].layout.title.text == "满意率 · 社区 · 2025 年"
     assert list(out["figure"].data[0].y) == ["C7"]
+    # a scope at or below the level shown is dropped (nothing would be left to compare)
+    assert compare._valid(store.get(), None, "street", None, "street:S1", None, None)[
+        "unit"] == "total"
+    assert compare.drill_target(store.get(), "street", {"points": [{"y": "S3"}]}) == (
+        "street:S3", "community")
+    assert compare.drill_target(store.get(), "grid", {"points": [{"y": "G01"}]}) is None
+    assert compare.drill_target(store.get(), "street", None) is None
     bad = compare._valid(store.get(), "nope", "nope", "1999", "nope", "x", None)
     assert (bad["indicator"], bad["level"], bad["year"], bad["unit"], bad["n"]) == (
         "resolution_rate", "street", "2025", "total", compare.DEFAULT_TOP_N)

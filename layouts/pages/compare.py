@@ -13,7 +13,7 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from layouts import figures, ids, store
@@ -41,7 +41,8 @@ def _valid(data: store.DashboardData, indicator: str | None, level: str | None,
     level = level if level in data.levels else (data.levels[1] if len(data.levels) > 2
                                                 else data.levels[0])
     year = year if year in data.years else data.latest_year
-    scope_keys = {o.key for o in data.unit_options("zh", max_depth=len(data.levels) - 2)}
+    # a scope must be a unit above the level shown (else it would leave nothing to compare)
+    scope_keys = {o.key for o in data.unit_options("zh", max_depth=data.levels.index(level) - 1)}
     unit = unit if unit in scope_keys else store.TOTAL
     try:
         n = int(n)
@@ -212,6 +213,19 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
     ])
 
 
+def drill_target(data: store.DashboardData, level: str | None,
+                 click: dict | None) -> tuple[str, str] | None:
+    """Where a click on a bar leads: ``(scope unit key, level below)`` — the units one level
+    below the clicked unit — or None (no point, unknown level, or already the finest level)."""
+    if not click or not click.get("points") or level not in data.levels:
+        return None
+    depth = data.levels.index(level)
+    if depth + 1 >= len(data.levels):
+        return None
+    unit_id = str(click["points"][0]["y"])  # the bar's category is its unit id
+    return store.unit_key(level, unit_id), data.levels[depth + 1]
+
+
 @callback(
     Output(ids.CMP_GRAPH, "figure"),
     Output(ids.CMP_GRID, "rowData"),
@@ -220,43 +234,33 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
     Output(ids.CMP_DEFINITION, "children"),
     Output(ids.CMP_URL, "search"),
     Output(ids.CMP_LANG_SWITCH, "href"),
+    Output(ids.CMP_LEVEL, "value"),
+    Output(ids.CMP_SCOPE, "value"),
     Input(ids.CMP_INDICATOR, "value"),
     Input(ids.CMP_LEVEL, "value"),
     Input(ids.CMP_YEAR, "value"),
     Input(ids.CMP_SCOPE, "value"),
     Input(ids.CMP_TOP_N, "value"),
     Input(ids.CMP_SEARCH, "value"),
+    Input(ids.CMP_GRAPH, "clickData"),
     State(ids.CMP_LANG, "data"),
     prevent_initial_call=True,
 )
-def update(indicator, level, year, unit, n, q, lang):
-    """Controls → chart, table, note, definition and the query string."""
+def update(indicator, level, year, unit, n, q, click, lang):
+    """Controls (or a click on a bar: drill down) → chart, table, note, definition, the query
+    string, and the level and scope controls (a scope not above the level is reset)."""
     data = store.get()
     lang = normalise_lang(lang)
+    if ctx.triggered_id == ids.CMP_GRAPH:
+        target = drill_target(data, level, click)
+        if target is None:
+            raise PreventUpdate
+        unit, level = target
     view = _valid(data, indicator, level, year, unit, n, q)
     out = render(data, view, lang)
     query = _query(view, lang)
     search = "?" + urlencode({k: v for k, v in query.items() if v is not None})
     other = "en" if lang == "zh" else "zh"
     return (out["figure"], out["rows"], out["columns"], out["note"], out["definition"], search,
-            page_href(PATH, {**query, "lang": other if other != "zh" else None}))
-
-
-@callback(
-    Output(ids.CMP_SCOPE, "value"),
-    Output(ids.CMP_LEVEL, "value"),
-    Input(ids.CMP_GRAPH, "clickData"),
-    State(ids.CMP_LEVEL, "value"),
-    prevent_initial_call=True,
-)
-def drill_down(click: dict | None, level: str | None):
-    """Clicking a unit's bar shows the units one level below it (scope = the clicked unit).
-    At the finest level there is nothing below: no change."""
-    data = store.get()
-    if not click or not click.get("points") or level not in data.levels:
-        raise PreventUpdate
-    depth = data.levels.index(level)
-    if depth + 1 >= len(data.levels):
-        raise PreventUpdate
-    unit_id = str(click["points"][0]["y"])
-    return store.unit_key(level, unit_id), data.levels[depth + 1]
+            page_href(PATH, {**query, "lang": other if other != "zh" else None}),
+            view["level"], view["unit"])
