@@ -18,7 +18,6 @@ from layouts.i18n import t
 #: Status colours: meets / fails / no standard; small_count units are drawn in LIGHT_GREY.
 COLOURS = {"meets": "#2166ac", "fails": "#e08214", "none": "#7f8c9a"}
 LIGHT_GREY = "#d5d8dc"
-GOOD, BAD, NEUTRAL = "#2166ac", "#c45a00", "#6c757d"
 STANDARD_LINE = "#222222"
 REFERENCE_LINE = "#6a3d9a"
 FONT_FAMILY = ('"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '

@@ -69,7 +69,6 @@ class DashboardData:
         missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
         if missing:
             raise ValueError(f"indicator table lacks columns {missing}")
-        self.results = results
         self.dataset = results.dataset
         self.catalog: dict[str, Any] = dict(results.catalog)
         period = table["period"].astype("string")
@@ -94,8 +93,8 @@ class DashboardData:
         #: indicator ids with at least one yearly row, in catalog order
         self.indicator_ids: list[str] = [i for i in self.catalog if i in present]
         self.levels: list[str] = list(self.dataset.levels)
-        self._ancestors = _ancestor_tables(self.dataset.units, self.levels)
         units = self.dataset.units
+        self._ancestors = _ancestor_tables(units, self.levels)
         self._report = report_frames(self.dataset.report)
         self._names: dict[tuple[str, str], str] = dict(zip(
             zip(units["level"].astype(str), units["unit_id"].astype(str), strict=True),
