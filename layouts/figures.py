@@ -370,7 +370,64 @@ def status_matrix(rows: pd.DataFrame, catalog: dict[str, Any], lang: str = "zh",
 
 
 def _row_label(indicator: Any, lang: str, with_unit: bool) -> str:
+    return _axis_title(indicator, lang) if with_unit else indicator.name(lang)
+
+
+def two_indicator_scatter(x_rows: pd.DataFrame, y_rows: pd.DataFrame, x_ind: Any, y_ind: Any,
+                          lang: str = "zh", *, title: str = "") -> go.Figure:
+    """Scatter of two indicators across the same units: one point per unit present in both.
+
+    x_rows, y_rows: unit_id, unit_name, value (rates as fractions), small_count (bool) of one
+    level and year (DashboardData.level_rows). Each indicator's standard is a dashed line on its
+    axis (both bounds of a band). Units with small_count in either indicator are hollow grey
+    points. Returns a go.Figure with one Scatter trace (x, y, text = unit names).
+    """
+    both = x_rows[["unit_id", "unit_name", "value", "small_count"]].merge(
+        y_rows[["unit_id", "value", "small_count"]], on="unit_id", suffixes=("_x", "_y"))
+    both = both[both["value_x"].notna() & both["value_y"].notna()]
+    small = (both["small_count_x"].astype("boolean").fillna(False)
+             | both["small_count_y"].astype("boolean").fillna(False)).to_numpy()
+    hover = [f"<b>{name}</b><br>{x_ind.name(lang)}: {format_value(x_ind, xv, lang)}"
+             f"<br>{y_ind.name(lang)}: {format_value(y_ind, yv, lang)}"
+             + (f"<br>{t('small_count', lang)}" if s else "")
+             for name, xv, yv, s in zip(both["unit_name"], both["value_x"], both["value_y"],
+                                        small, strict=True)]
+    fig = go.Figure(go.Scatter(
+        x=both["value_x"].to_numpy(float), y=both["value_y"].to_numpy(float), mode="markers",
+        text=both["unit_name"].tolist(), customdata=hover,
+        hovertemplate="%{customdata}<extra></extra>",
+        marker={"size": 10, "color": [LIGHT_GREY if s else "#34495e" for s in small],
+                "line": {"color": ["#7f8c9a" if s else "#34495e" for s in small], "width": 1.5},
+                "opacity": 0.85},
+    ))
+    shapes = []
+    for ind, axis in ((x_ind, "x"), (y_ind, "y")):
+        std = getattr(ind, "standard", None)
+        if std is None:
+            continue
+        bounds = [std.low, std.high] if std.comparison == "between" else [std.value]
+        for v in (b for b in bounds if b is not None):
+            line = {"color": STANDARD_LINE, "width": 1, "dash": "dash"}
+            shapes.append({"type": "line", "xref": "x", "x0": v, "x1": v, "yref": "paper",
+                           "y0": 0, "y1": 1, "line": line} if axis == "x" else
+                          {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
+                           "y0": v, "y1": v, "line": line})
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        height=460, margin={"l": 10, "r": 20, "t": 60, "b": 40},
+        font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
+        plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, showlegend=False,
+        xaxis={"title": {"text": _axis_title(x_ind, lang)}, "gridcolor": "#e5e5e5",
+               "zeroline": False, **_axis_format(x_ind)},
+        yaxis={"title": {"text": _axis_title(y_ind, lang)}, "gridcolor": "#e5e5e5",
+               "zeroline": False, "automargin": True, **_axis_format(y_ind)},
+    )
+    return fig
+
+
+def _axis_title(indicator: Any, lang: str) -> str:
     unit = indicator.unit(lang)
-    if with_unit and indicator.kind != "rate" and unit:
-        return f"{indicator.name(lang)}（{unit}）" if lang == "zh" else f"{indicator.name(lang)} ({unit})"
-    return indicator.name(lang)
+    if indicator.kind == "rate" or not unit:
+        return indicator.name(lang)
+    template = "{name}（{unit}）" if lang == "zh" else "{name} ({unit})"
+    return template.format(name=indicator.name(lang), unit=unit)

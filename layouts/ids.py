@@ -42,6 +42,9 @@ CMP_LANG = "cmp-lang"
 CMP_LANG_SWITCH = "cmp-lang-switch"
 CMP_NOTE = "cmp-note"
 CMP_DEFINITION = "cmp-definition"
+CMP_VS = "cmp-vs"
+CMP_SCATTER = "cmp-scatter"
+CMP_SCATTER_BOX = "cmp-scatter-box"
 
 # Trends (趋势) ---------------------------------------------------------------------------
 TR_INDICATOR = "tr-indicator"

@@ -122,9 +122,14 @@ def test_compare_changing_indicator_changes_chart(dash_duo, app):
     dash_duo.wait_for_text_to_equal(
         f'#{ids.CMP_GRID} .ag-row[row-index="0"] [col-id="unit_name"]', "南湖社区",
         timeout=TIMEOUT)
+    # a second indicator: one scatter point per community
+    dash_duo.select_dcc_dropdown(f"#{ids.CMP_VS}", value="办结率")  # below the table
+    dash_duo.wait_for_element(f"#{ids.CMP_SCATTER} .scatterlayer .point", timeout=TIMEOUT)
+    assert len(dash_duo.find_elements(f"#{ids.CMP_SCATTER} .scatterlayer .point")) == 8
     query = parse_qs(urlparse(dash_duo.driver.current_url).query)
     assert query["indicator"] == ["satisfaction_rate"]
     assert query["level"] == ["community"]
+    assert query["vs"] == ["resolution_rate"]
     _assert_everything_loaded_from_the_app(dash_duo)  # plotly.js, the locale, AG Grid
     assert any("plotly-locale-zh-cn.js" in url for url in dash_duo.driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)"))

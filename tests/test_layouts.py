@@ -162,6 +162,24 @@ def test_status_matrix_cells_codes_and_text():
     assert list(fig.layout.yaxis.ticktext) == ["办结率", "志愿服务人次"]
 
 
+def test_two_indicator_scatter_pairs_units_and_draws_both_standards():
+    x = pd.DataFrame({"unit_id": ["A", "B", "C"], "unit_name": ["甲", "乙", "丙"],
+                      "value": [0.95, 0.80, 0.90],
+                      "small_count": pd.array([False, True, False], dtype="boolean")})
+    y = pd.DataFrame({"unit_id": ["A", "B", "D"], "unit_name": ["甲", "乙", "丁"],
+                      "value": [0.92, 0.85, 0.50],
+                      "small_count": pd.array([False, False, False], dtype="boolean")})
+    fig = figures.two_indicator_scatter(x, y, CATALOG["resolution_rate"],
+                                        CATALOG["satisfaction_rate"], "zh")
+    points = fig.data[0]
+    assert list(points.text) == ["甲", "乙"]  # only units with both values
+    assert list(points.x) == pytest.approx([0.95, 0.80])
+    assert list(points.y) == pytest.approx([0.92, 0.85])
+    assert points.marker.color[1] == figures.LIGHT_GREY  # 乙: too few cases in x
+    assert [(s.x0, s.y0) for s in fig.layout.shapes] == [(0.918, 0), (0, 0.9)]
+    assert fig.layout.xaxis.title.text == "办结率"
+
+
 def test_select_chart_rows_all_top_bottom_and_search():
     rows = _rows([0.9 - k / 100 for k in range(10)], small=[False] * 8 + [True, True],
                  ranks=list(range(1, 9)) + [None, None],
@@ -391,6 +409,12 @@ def test_app_serves_everything_itself_and_compare_renders():
         "street:S3", "community")
     assert compare.drill_target(store.get(), "grid", {"points": [{"y": "G01"}]}) is None
     assert compare.drill_target(store.get(), "street", None) is None
+    with_vs = compare._valid(store.get(), "resolution_rate", "street", None, None, None, None,
+                             "satisfaction_rate")
+    scatter = compare.render(store.get(), with_vs, "zh")["scatter"][0].figure
+    assert len(scatter.data[0].x) == 4  # the four streets
+    assert compare._valid(store.get(), "resolution_rate", None, None, None, None, None,
+                          "resolution_rate")["vs"] is None  # not against itself
     bad = compare._valid(store.get(), "nope", "nope", "1999", "nope", "x", None)
     assert (bad["indicator"], bad["level"], bad["year"], bad["unit"], bad["n"]) == (
         "resolution_rate", "street", "2025", "total", compare.DEFAULT_TOP_N)

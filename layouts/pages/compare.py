@@ -1,8 +1,9 @@
 """Compare (比较): one indicator across the units of one level, ranked, with its standard.
 
-URL: ``/compare?indicator=resolution_rate&level=street&year=2025&unit=district:110101&n=15&q=``
+URL: ``/compare?indicator=resolution_rate&level=street&year=2025&unit=district:110101&n=15&q=&vs=``
 — ``unit`` limits the units to those under it (default: the whole dataset), ``n`` is the number
-of top and bottom units drawn when there are too many to draw all, ``q`` a name search.
+of top and bottom units drawn when there are too many to draw all, ``q`` a name search, ``vs``
+a second indicator for a scatter of the same units.
 """
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ View = dict[str, Any]
 
 
 def _valid(data: store.DashboardData, indicator: str | None, level: str | None,
-           year: str | None, unit: str | None, n: Any, q: str | None) -> View:
+           year: str | None, unit: str | None, n: Any, q: str | None,
+           vs: str | None = None) -> View:
     indicator = indicator if indicator in data.indicator_ids else (
         data.indicator_ids[0] if data.indicator_ids else None)
     # default: the second level of a deep hierarchy (streets: a handful to a few dozen units),
@@ -49,15 +51,16 @@ def _valid(data: store.DashboardData, indicator: str | None, level: str | None,
     except (TypeError, ValueError):
         n = DEFAULT_TOP_N
     n = n if n in TOP_N_CHOICES else DEFAULT_TOP_N
+    vs = vs if vs in data.indicator_ids and vs != indicator else None
     return {"indicator": indicator, "level": level, "year": year, "unit": unit, "n": n,
-            "q": (q or "").strip()[:50]}
+            "q": (q or "").strip()[:50], "vs": vs}
 
 
 def _query(view: View, lang: str) -> dict[str, Any]:
     return {"indicator": view["indicator"], "level": view["level"], "year": view["year"],
             "unit": None if view["unit"] == store.TOTAL else view["unit"],
             "n": None if view["n"] == DEFAULT_TOP_N else view["n"], "q": view["q"] or None,
-            "lang": None if lang == "zh" else lang}
+            "vs": view["vs"], "lang": None if lang == "zh" else lang}
 
 
 def _column_defs(indicator: Any, lang: str) -> list[dict]:
@@ -102,7 +105,7 @@ def render(data: store.DashboardData, view: View, lang: str) -> dict[str, Any]:
     if ind is None or view["year"] is None:
         empty = figures.go.Figure()
         return {"figure": empty, "rows": [], "columns": _column_defs(None, lang),
-                "note": t("no_data", lang), "definition": None}
+                "note": t("no_data", lang), "definition": None, "scatter": []}
     rows = data.level_rows(view["year"], view["level"], ind.id, view["unit"])
     table_rows = rows
     if view["q"]:
@@ -127,7 +130,22 @@ def render(data: store.DashboardData, view: View, lang: str) -> dict[str, Any]:
     if not rows.empty:
         note = f"{note}{t('semicolon', lang)}{t('ranked_count', lang, ranked=ranked, small=small)}"
     return {"figure": fig, "rows": _row_data(table_rows), "columns": _column_defs(ind, lang),
-            "note": note, "definition": _definition(ind, lang)}
+            "note": note, "definition": _definition(ind, lang),
+            "scatter": _scatter(data, view, rows, lang)}
+
+
+def _scatter(data: store.DashboardData, view: View, rows: pd.DataFrame, lang: str) -> list:
+    """The two-indicator scatter (same units, level, year and scope), or nothing."""
+    if not view["vs"] or rows.empty:
+        return []
+    x_ind, y_ind = data.catalog[view["indicator"]], data.catalog[view["vs"]]
+    y_rows = data.level_rows(view["year"], view["level"], y_ind.id, view["unit"])
+    title = t("scatter_title", lang, x=x_ind.name(lang), y=y_ind.name(lang),
+              level=data.level_name(view["level"], lang), year=view["year"])
+    fig = figures.two_indicator_scatter(rows, y_rows, x_ind, y_ind, lang, title=title)
+    return [dcc.Graph(id=ids.CMP_SCATTER, figure=fig,
+                      config={"locale": "zh-CN" if lang == "zh" else "en",
+                              "displaylogo": False, "responsive": True})]
 
 
 def _definition(ind: Any, lang: str) -> html.Div:
@@ -153,13 +171,13 @@ def _definition(ind: Any, lang: str) -> html.Div:
 
 def layout(indicator: str | None = None, level: str | None = None, year: str | None = None,
            unit: str | None = None, n: str | None = None, q: str | None = None,
-           lang: str | None = None, **_other: Any) -> html.Div:
+           vs: str | None = None, lang: str | None = None, **_other: Any) -> html.Div:
     """Page layout for the query string (see module docstring); unknown values fall back to
     the defaults: first indicator with data, the second level (the first when there are at most
     two), latest year."""
     data = store.get()
     lang = normalise_lang(lang)
-    view = _valid(data, indicator, level, year, unit, n, q)
+    view = _valid(data, indicator, level, year, unit, n, q, vs)
     out = render(data, view, lang)
     ind_options = [{"label": data.catalog[i].name(lang), "value": i} for i in data.indicator_ids]
     level_options = [{"label": data.level_name(lv, lang), "value": lv} for lv in data.levels]
@@ -209,6 +227,13 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
                 className="ag-theme-quartz compare-grid",
                 style={"width": "100%"},
             ),
+            dbc.Row(className="controls g-2 align-items-center mt-4", children=[
+                dbc.Col(dbc.Label(t("label_vs", lang), html_for=ids.CMP_VS, className="mb-0"),
+                        width="auto"),
+                dbc.Col(dcc.Dropdown(id=ids.CMP_VS, options=ind_options, value=view["vs"],
+                                     placeholder=t("vs_placeholder", lang)), xs=12, md=3),
+            ]),
+            html.Div(out["scatter"], id=ids.CMP_SCATTER_BOX),
         ]),
     ])
 
@@ -234,6 +259,7 @@ def drill_target(data: store.DashboardData, level: str | None,
     Output(ids.CMP_DEFINITION, "children"),
     Output(ids.CMP_URL, "search"),
     Output(ids.CMP_LANG_SWITCH, "href"),
+    Output(ids.CMP_SCATTER_BOX, "children"),
     Output(ids.CMP_LEVEL, "value"),
     Output(ids.CMP_SCOPE, "value"),
     Input(ids.CMP_INDICATOR, "value"),
@@ -243,10 +269,11 @@ def drill_target(data: store.DashboardData, level: str | None,
     Input(ids.CMP_TOP_N, "value"),
     Input(ids.CMP_SEARCH, "value"),
     Input(ids.CMP_GRAPH, "clickData"),
+    Input(ids.CMP_VS, "value"),
     State(ids.CMP_LANG, "data"),
     prevent_initial_call=True,
 )
-def update(indicator, level, year, unit, n, q, click, lang):
+def update(indicator, level, year, unit, n, q, click, vs, lang):
     """Controls (or a click on a bar: drill down) → chart, table, note, definition, the query
     string, and the level and scope controls (a scope not above the level is reset)."""
     data = store.get()
@@ -256,11 +283,11 @@ def update(indicator, level, year, unit, n, q, click, lang):
         if target is None:
             raise PreventUpdate
         unit, level = target
-    view = _valid(data, indicator, level, year, unit, n, q)
+    view = _valid(data, indicator, level, year, unit, n, q, vs)
     out = render(data, view, lang)
     query = _query(view, lang)
     search = "?" + urlencode({k: v for k, v in query.items() if v is not None})
     other = "en" if lang == "zh" else "zh"
     return (out["figure"], out["rows"], out["columns"], out["note"], out["definition"], search,
             page_href(PATH, {**query, "lang": other if other != "zh" else None}),
-            view["level"], view["unit"])
+            out["scatter"], view["level"], view["unit"])
