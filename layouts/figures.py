@@ -414,14 +414,18 @@ def two_indicator_scatter(x_rows: pd.DataFrame, y_rows: pd.DataFrame, x_ind: Any
                            "y0": v, "y1": v, "line": line})
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
-        height=460, margin={"l": 10, "r": 20, "t": 60, "b": 40},
+        height=480, margin={"l": 10, "r": 20, "t": 80, "b": 40},
         font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
         plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, showlegend=False,
         xaxis={"title": {"text": _axis_title(x_ind, lang)}, "gridcolor": "#e5e5e5",
                "zeroline": False, **_axis_format(x_ind)},
-        yaxis={"title": {"text": _axis_title(y_ind, lang)}, "gridcolor": "#e5e5e5",
-               "zeroline": False, "automargin": True, **_axis_format(y_ind)},
+        yaxis={"gridcolor": "#e5e5e5", "zeroline": False, "automargin": True,
+               **_axis_format(y_ind)},
     )
+    # the y indicator's name above its axis, upright (a rotated title turns Chinese sideways)
+    fig.add_annotation(xref="paper", x=0, xanchor="left", yref="paper", y=1, yanchor="bottom",
+                       text=f"↑ {_axis_title(y_ind, lang)}", showarrow=False,
+                       font={"size": 13, "color": "#333333"})
     return fig
 
 
