@@ -107,11 +107,9 @@ def render(data: store.DashboardData, view: View, lang: str) -> dict[str, Any]:
         return {"figure": empty, "rows": [], "columns": _column_defs(None, lang),
                 "note": t("no_data", lang), "definition": None, "scatter": []}
     rows = data.level_rows(view["year"], view["level"], ind.id, view["unit"])
-    table_rows = rows
-    if view["q"]:
-        hit = rows["unit_name"].astype("string").str.contains(view["q"], case=False, regex=False)
-        table_rows = rows[hit.fillna(False).to_numpy()]
     picked = figures.select_chart_rows(rows, view["n"], view["q"])
+    # the table lists every unit, or the same units as the chart when searching
+    table_rows = picked.rows if picked.mode == "search" else rows
     title = t("compare_title", lang, indicator=ind.name(lang),
               level=data.level_name(view["level"], lang), year=view["year"])
     fig = figures.ranked_bar(picked.rows, ind, lang, title=title,
