@@ -27,6 +27,8 @@ OV_LANG_SWITCH = "ov-lang-switch"
 OV_SUMMARY = "ov-summary"
 OV_MATRIX = "ov-matrix"
 OV_MATRIX_BOX = "ov-matrix-box"
+#: dcc.Location(refresh="callback-nav") used to open the compare page from a matrix cell
+OV_NAV = "ov-nav"
 
 # Compare (比较) --------------------------------------------------------------------------
 CMP_INDICATOR = "cmp-indicator"

@@ -205,3 +205,21 @@ def test_quality_page_lists_rejected_rows_and_downloads_them(dash_duo, app):
     assert lines == ["数据表,文件,工作表,Excel 行号,列,原值,规则,说明",
                      "网格台账,grids_2025.xlsx,网格台账,7,户数,-5,out_of_range,「户数」不能为负数"]
     assert dash_duo.get_logs() == []
+
+
+def test_matrix_cell_opens_the_ranking(dash_duo, app):
+    _open(dash_duo, app, "/?unit=district:D2")
+    dash_duo.wait_for_element(f"#{ids.OV_MATRIX} .nsewdrag", timeout=TIMEOUT)
+    cells = dash_duo.find_element(f"#{ids.OV_MATRIX} .nsewdrag")
+    size = cells.size
+    # rows: the 4 indicators in catalog order, 满意率 second (centre at 3/8 of the height);
+    # columns: 西城区's streets by name, 新华街道 (S3) first (centre at 1/4 of the width)
+    ActionChains(dash_duo.driver).move_to_element(cells).move_by_offset(
+        -size["width"] // 4, -size["height"] // 8).click().perform()
+    dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "满意率 · 街道 · 2025 年",
+                                    timeout=TIMEOUT)
+    query = parse_qs(urlparse(dash_duo.driver.current_url).query)
+    assert query["unit"] == ["district:D2"] and query["level"] == ["street"]
+    # 满意率 2025 by street: S4 138/140, S2 88/90, S3 112/115, S1 62/65 → within 西城区: 1 and 3
+    _wait_for_bars(dash_duo, ["1. 胜利街道", "3. 新华街道"])
+    assert dash_duo.get_logs() == []

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
 
 from indicators.catalog import status
 from layouts import figures, ids, store
@@ -76,7 +77,8 @@ def matrix(data: store.DashboardData, year: str | None, unit: str, lang: str) ->
 def _compare_href(data: store.DashboardData, indicator_id: str, year: str, unit: str,
                   lang: str) -> str:
     """Link to the ranking of the units one level below ``unit`` (the top level for the whole
-    dataset; the unit's own level for a unit at the finest level)."""
+    dataset; the unit's own level for a unit at the finest level) — where a KPI card and a
+    matrix cell lead."""
     level, _ = store.parse_unit_key(unit)
     depth = data.levels.index(level) + 1 if level in data.levels else 0
     below = data.levels[min(depth, len(data.levels) - 1)]
@@ -99,6 +101,7 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
         unit_options = [{"label": o.label, "value": o.key} for o in data.unit_options(lang)]
     return html.Div([
         dcc.Location(id=ids.OV_URL, refresh=False),
+        dcc.Location(id=ids.OV_NAV, refresh="callback-nav"),
         dcc.Store(id=ids.OV_LANG, data=lang),
         header(data.dataset_name(lang), bool(data.dataset.is_sample), lang, PATH,
                _state(year, unit, lang), ids.OV_LANG_SWITCH),
@@ -145,3 +148,24 @@ def update(year: str | None, unit: str | None, lang: str | None):
     search = "?" + urlencode({k: v for k, v in state.items() if v})
     return (cards, summary, matrix(data, year, unit, lang), search,
             page_href(PATH, {**state, "lang": other if other != "zh" else None}))
+
+
+@callback(
+    Output(ids.OV_NAV, "href"),
+    Input(ids.OV_MATRIX, "clickData"),
+    State(ids.OV_YEAR, "value"),
+    State(ids.OV_UNIT, "value"),
+    State(ids.OV_LANG, "data"),
+    prevent_initial_call=True,
+)
+def open_ranking(click: dict | None, year: str | None, unit: str | None, lang: str | None):
+    """A click on a matrix cell opens that indicator's ranking of the units shown in the matrix
+    (the units one level below the chosen unit)."""
+    data = store.get()
+    if not click or not click.get("points"):
+        raise PreventUpdate
+    indicator_id = str(click["points"][0]["y"])  # the matrix rows are indicator ids
+    if indicator_id not in data.catalog:
+        raise PreventUpdate
+    year, unit = _valid(data, year, unit)
+    return _compare_href(data, indicator_id, year, unit, normalise_lang(lang))
