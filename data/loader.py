@@ -350,7 +350,14 @@ def _table_errors(table: str, results: list[SourceResult], manifest: Manifest,
                 if sel.any():
                     add(main_src, sel, lambda i, c=col: results[i].headers.get(c, c),
                         main[col].astype("str"), "unknown_unit", "所属单位不在网格台账中")
-            if none.any():
+            unitless = manifest.config.get("settings", {}).get("unitless_records", "total")
+            if none.any() and unitless != "reject":
+                # A record that names no unit is a real record of the whole area (a city-wide
+                # hotline ticket): it counts in the whole-dataset total only, and the report says so.
+                warnings.append(f"{int(none.sum()):,} 条记录没有填写所属单位（"
+                                + "、".join(manifest.level_names[lv] for lv in manifest.levels)
+                                + "），只计入全域合计；如需拒收，在清单中设置 settings: {unitless_records: reject}")
+            elif none.any():
                 add(main_src, none,
                     lambda i: "/".join(results[i].headers.get(c, c) for c in level_cols
                                        if c in results[i].headers),

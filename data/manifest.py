@@ -333,6 +333,12 @@ def load_manifest(path: str | Path) -> Manifest:
         tables[table] = specs
 
     config = {k: doc[k] for k in ("boundaries", "standards", "settings") if k in doc}
+    settings = config.get("settings", {})
+    if not isinstance(settings, dict):
+        raise _fail("settings", "settings 应为键值对")
+    if settings.get("unitless_records", "total") not in ("total", "reject"):
+        raise _fail("settings.unitless_records",
+                    "只能是 total（未填单位的记录计入全域合计）或 reject（拒收）")
     return Manifest(path=path.resolve(), base_dir=path.resolve().parent, name=str(doc["name"]),
                     name_en=None if doc.get("name_en") is None else str(doc["name_en"]),
                     sample=bool(doc.get("sample", False)), levels=list(levels),
