@@ -3,8 +3,8 @@
 ``build(manifest_path)`` = ``data.load_dataset`` → ``compute_indicators`` → ``add_yoy`` →
 ``add_rank``, with the indicator table cached as Parquet. The cache key is a SHA-256 over the
 manifest file's bytes, the dataset's source hashes (``dataset.report.sources[*].sha256``), the
-standard overrides (``dataset.config['standards']``), the cut-off and the code version (a hash of this package's ``.py`` and ``.yaml`` files),
-so editing data, manifest, standards or indicator code all invalidate it.
+standard overrides (``dataset.config['standards']``), the cut-off and the code version (a hash of the ``.py`` and ``.yaml`` files of ``indicators/``
+and ``data/``), so editing data, manifest, standards, ingest or indicator code all invalidate it.
 """
 from __future__ import annotations
 
@@ -48,12 +48,18 @@ class Results:
     from_cache: bool = False
 
 
+#: packages whose code decides the indicator table: ingest (what is accepted, where records
+#: attach) and this package (measures, roll-up, catalog)
+CODE_DIRS = (PACKAGE_DIR, PACKAGE_DIR.parent / "data")
+
+
 def code_version() -> str:
-    """SHA-256 (first 16 hex digits) of this package's source and catalog files."""
+    """SHA-256 (first 16 hex digits) of the ingest and indicator source and catalog files."""
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.glob("*.py")) + sorted(PACKAGE_DIR.glob("*.yaml")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+    for folder in CODE_DIRS:
+        for path in sorted(folder.glob("*.py")) + sorted(folder.glob("*.yaml")):
+            digest.update(f"{folder.name}/{path.name}".encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
