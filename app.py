@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -34,13 +35,31 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
+class UserError(click.ClickException):
+    """A problem the user can fix: printed as one Chinese line, exit code 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"错误：{self.format_message()}", err=True)
+
+
+@contextmanager
+def _clear_errors():
+    """Turn the errors a user can fix (a wrong manifest, a bad standard, an unknown year or
+    scope) into a one-line message and exit code 1 instead of a traceback."""
+    try:
+        yield
+    except (ValueError, OSError) as exc:       # ManifestError is a ValueError
+        raise UserError(str(exc)) from exc
+
+
 def _build(dataset_path: Path):
     """Load the dataset and compute the indicator table, reporting progress on stderr."""
     from indicators.pipeline import build
 
     _say(f"正在读取数据集 {dataset_path} …")
     started = time.perf_counter()
-    results = build(dataset_path)
+    with _clear_errors():
+        results = build(dataset_path)
     report = results.dataset.report
     _say(f"读取完成：{report.rows_read:,} 行，接收 {report.accepted:,}，拒收 {report.rejected:,}，"
          f"空行 {report.blank:,}；指标 {len(results.table):,} 行；用时 {time.perf_counter() - started:.1f} 秒")
@@ -83,7 +102,8 @@ def validate(dataset_path: Path, report_path: Path | None, lang: str) -> None:
     from data import load_dataset
     from data.report import format_report
 
-    dataset = load_dataset(dataset_path)
+    with _clear_errors():
+        dataset = load_dataset(dataset_path)
     click.echo(format_report(dataset.report, lang=lang))
     if report_path is not None:
         report_path.write_text(json.dumps(dataset.report.to_dict(), ensure_ascii=False, indent=2),
@@ -125,14 +145,15 @@ def export(dataset_path: Path, year: int | None, scope: str | None, out_path: Pa
     results = _build(dataset_path)
     years = sorted({int(p) for p in results.table["period"].unique() if len(p) == 4})
     if not years:
-        raise click.ClickException("数据集中没有任何年度指标，无法导出。")
+        raise UserError("数据集中没有任何年度指标，无法导出。")
     year = year or years[-1]
     if year not in years:
-        raise click.ClickException(f"数据集中没有 {year} 年的数据；可选年度：{', '.join(map(str, years))}")
+        raise UserError(f"数据集中没有 {year} 年的数据；可选年度：{', '.join(map(str, years))}")
     if scope is not None and scope not in set(results.dataset.units["unit_id"]):
-        raise click.ClickException(f"找不到范围单位“{scope}”。")
+        raise UserError(f"找不到范围单位“{scope}”。")
     started = time.perf_counter()
-    path = write_workbook(results, year, out_path, scope=scope)
+    with _clear_errors():
+        path = write_workbook(results, year, out_path, scope=scope)
     _say(f"工作簿已写出：{path}（{time.perf_counter() - started:.1f} 秒）")
 
 
