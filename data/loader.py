@@ -28,7 +28,8 @@ from .coords import to_wgs84
 from .hierarchy import ancestor_at, attach_units, build_units
 from .manifest import Manifest, ManifestError, SourceSpec, load_manifest
 from .model import TABLES, Dataset, LoadReport, RowError, SourceReport
-from .readers import ReadError, read_source_file
+from .readers import ReadError, normalise_header, read_source_file
+from .safety import Limits, require_defusedxml
 from .transforms import apply_transforms
 from .validate import (KEYS, REQUIRED, REQUIRED_IF_MAPPED, SCORE_TO_SATISFACTION, ErrorCollector, apply_value_map,
                        combine_errors, validate_columns)
@@ -94,25 +95,60 @@ def _check_required_mappings(manifest: Manifest) -> None:
                                         f"（或 {level}_name）")
 
 
-def _map_columns(spec: SourceSpec, frame: pd.DataFrame, duplicates: dict[str, list[str]]
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
-    """Canonical text columns (transformed), the raw text behind each, and their headers."""
-    for col in spec.columns.values():
+def _resolve_headers(spec: SourceSpec, frame: pd.DataFrame, duplicates: dict[str, list[str]]
+                     ) -> tuple[dict[str, str], list[str]]:
+    """Canonical column → the frame column holding it, and warnings.
+
+    Each mapped header (or any of its aliases) is looked up exactly, then loosely (whitespace
+    and case ignored, see :func:`data.readers.normalise_header`). Raises :class:`ReadError`
+    naming the column when a header is missing, repeated, or present under two aliases.
+    Columns of the file that no mapping uses are named in a warning.
+    """
+    loose: dict[str, list[str]] = {}
+    for label in frame.columns:
+        loose.setdefault(normalise_header(label), []).append(label)
+    for text, labels in duplicates.items():
+        loose.setdefault(normalise_header(text), []).extend(labels)
+    found: dict[str, str] = {}
+    for name, col in spec.columns.items():
         if col.header is None:
             continue
-        if col.header in duplicates:
-            raise ReadError(f"表头「{col.header}」出现在多列（{'、'.join(duplicates[col.header])}），"
-                            f"无法确定 {col.name} 用哪一列，请删除或改名其中一列")
-        if col.header not in frame.columns:
+        hits: list[str] = []
+        for h in col.header_names:
+            if h in duplicates:
+                raise ReadError(f"表头「{h}」出现在多列（{'、'.join(duplicates[h])}），"
+                                f"无法确定 {name} 用哪一列，请删除或改名其中一列")
+            same = [h] if h in frame.columns else list(dict.fromkeys(loose.get(normalise_header(h), [])))
+            if len(same) > 1:
+                raise ReadError(f"表头「{h}」（对应 {name}）与多列相符：{'、'.join(same)}，请删除或改名其中一列")
+            hits += [c for c in same if c not in hits]
+        if len(hits) > 1:
+            raise ReadError(f"{name} 的表头别名同时出现在多列：{'、'.join(f'「{c}」' for c in hits)}，"
+                            "请只保留一列")
+        if not hits:
             shown = "、".join(f"「{c}」" for c in list(frame.columns)[:40])
-            raise ReadError(f"找不到表头「{col.header}」（对应 {col.name}）。该表的表头为：{shown}")
+            want = "」或「".join(col.header_names)
+            raise ReadError(f"找不到表头「{want}」（对应 {name}，缺少这一列）。该表的表头为：{shown}")
+        found[name] = hits[0]
+    warnings = []
+    unused = [c for c in frame.columns if c not in set(found.values())]
+    if unused:
+        warnings.append("清单未映射、未读取的列：" + "、".join(f"「{c}」" for c in unused))
+    return found, warnings
+
+
+def _map_columns(spec: SourceSpec, frame: pd.DataFrame, duplicates: dict[str, list[str]]
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], list[str]]:
+    """Canonical text columns (transformed), the raw text behind each, their headers (as in
+    the file) and warnings (see :func:`_resolve_headers`)."""
+    found, warnings = _resolve_headers(spec, frame, duplicates)
     text, raw, headers = {}, {}, {}
     n = len(frame)
     for name, col in spec.columns.items():
         if col.header is not None:
-            raw[name] = frame[col.header]
-            text[name] = apply_transforms(frame[col.header], spec.transforms.get(name, ()))
-            headers[name] = col.header
+            raw[name] = frame[found[name]]
+            text[name] = apply_transforms(frame[found[name]], spec.transforms.get(name, ()))
+            headers[name] = found[name]
     for name, col in spec.columns.items():
         if col.from_ is not None:
             raw[name] = raw[col.from_]
@@ -129,7 +165,8 @@ def _map_columns(spec: SourceSpec, frame: pd.DataFrame, duplicates: dict[str, li
             headers[name] = name
             text[name] = apply_transforms(apply_transforms(const, col.transforms),
                                           spec.transforms.get(name, ()))
-    return pd.DataFrame(text, index=frame.index), pd.DataFrame(raw, index=frame.index), headers
+    return (pd.DataFrame(text, index=frame.index), pd.DataFrame(raw, index=frame.index), headers,
+            warnings)
 
 
 def _complaint_fields(typed: pd.DataFrame, raw: pd.DataFrame, headers: dict[str, str],
@@ -162,16 +199,40 @@ def _complaint_fields(typed: pd.DataFrame, raw: pd.DataFrame, headers: dict[str,
     return typed
 
 
+def _structure_errors(sheet, keep: np.ndarray, mapped: set[str], errors: ErrorCollector,
+                      warnings: list[str]) -> None:
+    """Cell issues the reader found in the file's structure (formula without a saved value,
+    merged cell): an error on the row when the column is mapped, else a warning."""
+    if not sheet.cell_issues:
+        return
+    issues = pd.DataFrame(sheet.cell_issues, columns=["excel_row", "column", "value", "rule", "message"])
+    pos_of_row = pd.Series(np.arange(len(sheet.excel_row)), index=sheet.excel_row)
+    issues["pos"] = pos_of_row.reindex(issues["excel_row"]).fillna(-1).astype("int64").to_numpy()
+    on_rows = issues["column"].isin(mapped).to_numpy() & np.isin(issues["pos"], keep)
+    at = pd.Series(np.arange(len(keep)), index=keep)
+    for (column, rule, message), group in issues[on_rows].groupby(["column", "rule", "message"], sort=False):
+        mask = np.zeros(len(keep), dtype=bool)
+        mask[at.reindex(group["pos"].to_numpy()).to_numpy()] = True
+        errors.add(mask, column, "", rule, message)
+    ignored = issues[~on_rows]
+    if len(ignored):
+        warnings.append(f"未映射的列中有 {len(ignored)} 个单元格是无结果的公式或合并单元格："
+                        + "、".join(f"{c}{r}" for c, r in zip(ignored["column"][:10], ignored["excel_row"][:10])))
+
+
 def _process(spec: SourceSpec, path: Path, manifest: Manifest, sha: str) -> tuple[SourceResult, pd.DataFrame]:
     """Steps 1–4 for one file (uncached). Returns the result and the raw non-blank rows."""
-    sheet = read_source_file(path, spec.format, spec.sheet, spec.header_row, spec.encoding)
+    expected = [h for c in spec.columns.values() for h in c.header_names]
+    sheet = read_source_file(path, spec.format, spec.sheet, spec.header_row, spec.encoding,
+                             expected, Limits.from_settings(manifest.config.get("settings")))
     frame = sheet.frame
     blank = (frame.apply(lambda c: c.str.strip() == "").all(axis=1).to_numpy()
              if frame.shape[1] else np.ones(len(frame), dtype=bool))
     keep = np.flatnonzero(~blank)
     frame = frame.iloc[keep].reset_index(drop=True)
-    text, raw, headers = _map_columns(spec, frame, sheet.duplicates)
+    text, raw, headers, map_warnings = _map_columns(spec, frame, sheet.duplicates)
     errors = ErrorCollector(keep)
+    _structure_errors(sheet, keep, set(headers.values()), errors, map_warnings)
     bad_map = {}
     for name, mapping in spec.values.items():
         also = tuple(map(str, SCORE_TO_SATISFACTION)) if name == "satisfaction" else ()
@@ -192,7 +253,7 @@ def _process(spec: SourceSpec, path: Path, manifest: Manifest, sha: str) -> tupl
                        "missing_required", f"必填项「{headers[col]}」为空")
     typed = validate_columns(text, raw, headers, levels, manifest.date_min, manifest.date_max,
                              errors, bad_map)
-    warnings = list(sheet.warnings)
+    warnings = list(sheet.warnings) + map_warnings
     if table == "complaints" and not spec.join:
         typed = _complaint_fields(typed, raw, headers, errors, manifest, warnings)
     if "lat" in typed and "lon" in typed and manifest.crs != "wgs84":
@@ -239,6 +300,21 @@ def _key_columns(table: str, frame: pd.DataFrame, manifest: Manifest) -> list[st
     if table == "grids":
         return [f"{manifest.levels[-1]}_id"] + (["year"] if "year" in frame else [])
     return [KEYS[table]] if table in KEYS and KEYS[table] in frame else []
+
+
+RECORD_NOUN = {"complaints": ("张", "工单"), "stations": ("个", "阵地"),
+               "volunteer_hours": ("条", "志愿服务记录")}
+
+
+def _unknown_unit_lines(values: pd.Series, table: str, level_name: str, top: int = 20) -> list[str]:
+    """One line per unknown unit, most-named first: "37 张工单填写的网格「0199」不在网格台账中"."""
+    counts = values.astype("str").value_counts()
+    measure, noun = RECORD_NOUN.get(table, ("条", "记录"))
+    lines = [f"{n:,} {measure}{noun}填写的{level_name}「{unit}」不在网格台账中"
+             for unit, n in counts.head(top).items()]
+    if len(counts) > top:
+        lines.append(f"另有 {len(counts) - top:,} 个{level_name}编号不在网格台账中（共 {int(counts.sum()):,} {measure}{noun}）")
+    return lines
 
 
 def _table_errors(table: str, results: list[SourceResult], manifest: Manifest,
@@ -315,19 +391,28 @@ def _table_errors(table: str, results: list[SourceResult], manifest: Manifest,
             warnings.append(f"{unmatched} 行在 {where} 中没有对应的行，相应列为空")
 
     # duplicate keys across all stacked files: the first copy (in manifest and file order) is
-    # kept, every later copy is rejected with a message naming the file and row of the first
+    # kept, every later copy is rejected with a message naming every copy's file and row
     keys = _key_columns(results[mains[0]].spec.table, main, manifest)
     if keys:
         present = main[keys[0]].notna().to_numpy()
         dup = main.duplicated(keys, keep="first").to_numpy() & present
         if dup.any():
-            firsts = main.loc[~main.duplicated(keys, keep="first"), [*keys, "_src", "excel_row"]]
-            where = main[keys].merge(firsts, on=keys, how="left")
-            first_file = where["_src"].map({i: r.file for i, r in enumerate(results)}).astype("str")
-            message = ("与 " + first_file + " 第 " + where["excel_row"].astype("Int64").astype("str")
-                       + " 行编号重复（保留首次出现的那一行）")
+            copies = main.duplicated(keys, keep=False).to_numpy() & present
+            where = (main.loc[copies, "_src"].map({i: r.file for i, r in enumerate(results)}).astype("str")
+                     + " 第 " + main.loc[copies, "excel_row"].astype("int64").astype("str") + " 行")
+            group = main.loc[copies, keys].astype("str").agg("\x1f".join, axis=1)
+            listed = where.groupby(group, sort=False).agg("、".join)
+            count = where.groupby(group, sort=False).size()
+            kept = where.groupby(group, sort=False).first()
+            of_row = main[keys].astype("str").agg("\x1f".join, axis=1)
+            message = ("编号重复，共 " + of_row.map(count).astype("Int64").astype("str") + " 处："
+                       + of_row.map(listed).astype("str") + "；保留首次出现的 "
+                       + of_row.map(kept).astype("str"))
             add(main_src, dup, lambda i: results[i].headers.get(keys[0], keys[0]),
-                main[keys[0]].astype("str"), "duplicate_key", message)
+                main[keys[0]].astype("str"), "duplicate_key", message.to_numpy(dtype=object))
+            n_keys = len(count)
+            warnings.append(f"{n_keys:,} 个编号重复出现，共 {int(count.sum()):,} 行；每个编号保留首次出现的一行，"
+                            f"其余 {int(dup.sum()):,} 行拒收（拒收原因中列出全部重复行）")
 
     def rejected_mask() -> np.ndarray:
         out = np.zeros(len(main), dtype=bool)
@@ -348,8 +433,13 @@ def _table_errors(table: str, results: list[SourceResult], manifest: Manifest,
             for col in level_cols:
                 sel = unknown & (used == col).fillna(False).to_numpy()
                 if sel.any():
+                    level = col.rsplit("_", 1)[0]
                     add(main_src, sel, lambda i, c=col: results[i].headers.get(c, c),
-                        main[col].astype("str"), "unknown_unit", "所属单位不在网格台账中")
+                        main[col].astype("str"), "unknown_unit",
+                        f"{manifest.level_names.get(level, level)}「" + main[col].astype("str")
+                        + "」不在网格台账中")
+                    warnings += _unknown_unit_lines(main.loc[sel, col], table,
+                                                    manifest.level_names.get(level, level))
             unitless = manifest.config.get("settings", {}).get("unitless_records", "total")
             if none.any() and unitless != "reject":
                 # A record that names no unit is a real record of the whole area (a city-wide
@@ -423,6 +513,27 @@ def _source_report(table: str, res: SourceResult, extra: pd.DataFrame) -> Source
     return rep
 
 
+def _geography(manifest: Manifest, tables: dict[str, pd.DataFrame], units: pd.DataFrame,
+               report: LoadReport) -> dict[str, pd.DataFrame]:
+    """Boundaries hook (data/geo.py): grid centroids from the finest level's polygons, points
+    outside the boundaries and repeated fallback points, as warnings on each table's first
+    source. A boundary that cannot be read is a ``report.fatal`` entry; the data still load."""
+    from .geo import geography_warnings, load_boundaries
+    try:
+        boundaries = load_boundaries(manifest.config, manifest.base_dir, manifest.levels,
+                                     manifest.crs)
+    except ManifestError as exc:
+        report.fatal.append({"file": "boundaries", "message": str(exc)})
+        return tables
+    tables, warnings = geography_warnings(tables, units, boundaries, manifest.levels)
+    for table, messages in warnings.items():
+        first = next((s for s in report.sources
+                      if s.table == ("grids" if table == "boundaries" else table)), None)
+        if first is not None:
+            first.warnings.extend(messages)
+    return tables
+
+
 def load_dataset(manifest_path: str | Path, cache_dir: str | Path | None = None,
                  use_cache: bool = True) -> Dataset:
     """Load every table a dataset manifest describes.
@@ -435,6 +546,7 @@ def load_dataset(manifest_path: str | Path, cache_dir: str | Path | None = None,
     is listed in ``report.fatal`` and the rest still loads. ``dataset.config['cache']`` holds
     ``{'hits': n, 'misses': n}`` for this call.
     """
+    require_defusedxml()
     manifest = load_manifest(manifest_path)
     _check_required_mappings(manifest)
     cache_path = None if not use_cache else Path(cache_dir) if cache_dir else _cache.DEFAULT_CACHE_DIR
@@ -472,6 +584,7 @@ def load_dataset(manifest_path: str | Path, cache_dir: str | Path | None = None,
                               "unit_name": pd.Series([], dtype="string"),
                               "parent_id": pd.Series([], dtype="string"),
                               "depth": pd.Series([], dtype="int64")})
+    tables = _geography(manifest, tables, units, report)
     config = dict(manifest.config)
     config.update({"crs": manifest.crs, "dates": {"min": manifest.date_min, "max": manifest.date_max},
                    "calendar": manifest.calendar, "cache": stats})

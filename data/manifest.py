@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from .model import LEVEL_NAMES_EN, LEVEL_NAMES_ZH, TABLES
+from .safety import Limits
 
 #: transform names without an argument, and those written as ``{name: argument}``
 BARE_TRANSFORMS = ("strip", "upper", "lower")
@@ -49,6 +50,13 @@ class ColumnSpec:
     value: Any = None
     from_: str | None = None
     transforms: tuple = ()
+    #: every accepted spelling of the header (Chinese and English aliases), ``header`` first
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def header_names(self) -> tuple[str, ...]:
+        """The header and its aliases (just the header when there are none)."""
+        return self.aliases or ((self.header,) if self.header is not None else ())
 
     @property
     def is_constant(self) -> bool:
@@ -63,7 +71,8 @@ class SourceSpec:
     index: int
     path: str
     sheet: str | int | None
-    header_row: int
+    #: 1-based header row; None = not given, found by the mapped headers among the top rows
+    header_row: int | None
     encoding: str
     columns: dict[str, ColumnSpec]
     values: dict[str, dict[str, Any]]
@@ -194,6 +203,8 @@ def _column(name: str, raw: Any, where: str) -> ColumnSpec:
             raise _fail(where, "请只写 header、value、from 三者之一")
         steps = _transforms(raw.get("transforms"), f"{where}.transforms")
         if "header" in raw:
+            if isinstance(raw["header"], list):
+                return _aliases(name, raw["header"], where, steps)
             return ColumnSpec(name, header=str(raw["header"]).strip(), transforms=steps)
         if "from" in raw:
             return ColumnSpec(name, from_=str(raw["from"]), transforms=steps)
@@ -201,11 +212,23 @@ def _column(name: str, raw: Any, where: str) -> ColumnSpec:
         if isinstance(value, (_dt.date, _dt.datetime)):
             value = pd.Timestamp(value).isoformat(sep=" ")
         return ColumnSpec(name, value=value, transforms=steps)
+    if isinstance(raw, list):
+        return _aliases(name, raw, where, ())
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise _fail(where, "没有写对应的表头")
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     return ColumnSpec(name, header=str(raw).strip())
+
+
+def _aliases(name: str, raw: list, where: str, steps: tuple) -> ColumnSpec:
+    """A header written as a list of accepted spellings: ``[工单编号, 工单号, Ticket ID]``."""
+    names = [str(int(h) if isinstance(h, float) and h.is_integer() else h).strip()
+             for h in raw if h is not None]
+    names = [h for h in dict.fromkeys(names) if h]
+    if not names:
+        raise _fail(where, "表头别名列表为空")
+    return ColumnSpec(name, header=names[0], transforms=steps, aliases=tuple(names))
 
 
 def _source(table: str, index: int, raw: Any) -> SourceSpec:
@@ -229,8 +252,9 @@ def _source(table: str, index: int, raw: Any) -> SourceSpec:
     for name, col in columns.items():
         if col.from_ is not None and (col.from_ not in columns or columns[col.from_].from_):
             raise _fail(f"{where}.columns.{name}", f"from 指向的列「{col.from_}」不在本来源的 columns 中（或它本身也是 from 列）")
-    header_row = raw.get("header_row", 1)
-    if not isinstance(header_row, int) or isinstance(header_row, bool) or header_row < 1:
+    header_row = raw.get("header_row")
+    if header_row is not None and (not isinstance(header_row, int) or isinstance(header_row, bool)
+                                   or header_row < 1):
         raise _fail(where, "header_row 应是表头所在的行号（从 1 开始，与 Excel 显示一致）")
     sheet = raw.get("sheet")
     if sheet is not None and not isinstance(sheet, (str, int)):
@@ -336,6 +360,10 @@ def load_manifest(path: str | Path) -> Manifest:
     settings = config.get("settings", {})
     if not isinstance(settings, dict):
         raise _fail("settings", "settings 应为键值对")
+    try:
+        Limits.from_settings(settings)
+    except ValueError as exc:
+        raise _fail("settings.limits", str(exc)) from exc
     if settings.get("unitless_records", "total") not in ("total", "reject"):
         raise _fail("settings.unitless_records",
                     "只能是 total（未填单位的记录计入全域合计）或 reject（拒收）")
