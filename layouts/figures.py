@@ -380,7 +380,8 @@ def two_indicator_scatter(x_rows: pd.DataFrame, y_rows: pd.DataFrame, x_ind: Any
     x_rows, y_rows: unit_id, unit_name, value (rates as fractions), small_count (bool) of one
     level and year (DashboardData.level_rows). Each indicator's standard is a dashed line on its
     axis (both bounds of a band). Units with small_count in either indicator are hollow grey
-    points. Returns a go.Figure with one Scatter trace (x, y, text = unit names).
+    points. Returns a go.Figure with one Scatter trace (x, y, text = unit names, customdata =
+    ``[unit_id, hover text]`` per point, so a click names its unit).
     """
     both = x_rows[["unit_id", "unit_name", "value", "small_count"]].merge(
         y_rows[["unit_id", "value", "small_count"]], on="unit_id", suffixes=("_x", "_y"))
@@ -394,8 +395,9 @@ def two_indicator_scatter(x_rows: pd.DataFrame, y_rows: pd.DataFrame, x_ind: Any
                                         small, strict=True)]
     fig = go.Figure(go.Scatter(
         x=both["value_x"].to_numpy(float), y=both["value_y"].to_numpy(float), mode="markers",
-        text=both["unit_name"].tolist(), customdata=hover,
-        hovertemplate="%{customdata}<extra></extra>",
+        text=both["unit_name"].tolist(),
+        customdata=list(zip(both["unit_id"].astype(str), hover, strict=True)),
+        hovertemplate="%{customdata[1]}<extra></extra>",
         marker={"size": 10, "color": [LIGHT_GREY if s else "#34495e" for s in small],
                 "line": {"color": ["#7f8c9a" if s else "#34495e" for s in small], "width": 1.5},
                 "opacity": 0.85},

@@ -47,6 +47,12 @@ CMP_DEFINITION = "cmp-definition"
 CMP_VS = "cmp-vs"
 CMP_SCATTER = "cmp-scatter"
 CMP_SCATTER_BOX = "cmp-scatter-box"
+CMP_MATRIX = "cmp-matrix"
+CMP_MATRIX_BOX = "cmp-matrix-box"
+CMP_BREADCRUMB = "cmp-breadcrumb"
+CMP_DOWNLOAD_CSV = "cmp-download-csv"
+CMP_DOWNLOAD_XLSX = "cmp-download-xlsx"
+CMP_DOWNLOAD = "cmp-download"
 
 # Trends (趋势) ---------------------------------------------------------------------------
 TR_INDICATOR = "tr-indicator"

@@ -181,17 +181,47 @@ class DashboardData:
         level for the whole dataset) in ``year``: ``(child level, rows)``, rows ordered by
         unit name then catalog order (copy). ``(None, empty)`` for a unit at the finest level.
         """
-        level, _ = parse_unit_key(unit)
-        depth = self.levels.index(level) + 1 if level in self.levels else 0
-        if depth >= len(self.levels):
+        child = self.level_below(parse_unit_key(unit)[0])
+        if child is None:
             return None, _empty_like(self._any_frame())
-        child = self.levels[depth]
-        rows = self._in_scope(year, child, unit)
+        return child, self.scope_rows(year, child, unit)
+
+    def scope_rows(self, year: str, level: str, scope: str | None,
+                   unit_ids: list[str] | None = None) -> pd.DataFrame:
+        """Rows of every catalog indicator for the units of ``level`` under ``scope`` in
+        ``year`` (copy) — the cells of a units × indicators matrix. ``unit_ids``, if given,
+        keeps those units only, in that order (then catalog order within a unit)."""
+        rows = self._in_scope(year, level, scope)
         order = {ind: i for i, ind in enumerate(self.catalog)}
         rows = rows[rows["indicator_id"].isin(order)]
-        rows = rows.assign(_order=rows["indicator_id"].map(order)).sort_values(
-            ["unit_name", "unit_id", "_order"], kind="stable")
-        return child, rows.drop(columns="_order").reset_index(drop=True)
+        if unit_ids is not None:
+            position = pd.Series(range(len(unit_ids)), index=pd.Index(unit_ids, dtype="string"))
+            rows = rows[rows["unit_id"].isin(position.index)]
+            first = rows["unit_id"].map(position)
+        else:
+            first = rows["unit_name"]
+        rows = rows.assign(_first=first, _order=rows["indicator_id"].map(order)).sort_values(
+            ["_first", "unit_id", "_order"], kind="stable")
+        return rows.drop(columns=["_first", "_order"]).reset_index(drop=True)
+
+    def ancestors(self, level: str, unit_id: str) -> list[tuple[str, str]]:
+        """The chain of units above a unit, top level first, as ``(level, unit_id)`` pairs
+        (empty for the whole dataset, a top-level unit or an unknown unit)."""
+        if level not in self._ancestors:
+            return []
+        anc = self._ancestors[level]
+        hit = anc[anc[level] == unit_id]
+        if hit.empty:
+            return []
+        row = hit.iloc[0]
+        above = self.levels[: self.levels.index(level)]
+        return [(lv, str(row[lv])) for lv in above if pd.notna(row[lv])]
+
+    def level_below(self, level: str) -> str | None:
+        """The level one step finer than ``level`` (the top level for ``total``); None at the
+        finest level."""
+        depth = self.levels.index(level) + 1 if level in self.levels else 0
+        return self.levels[depth] if depth < len(self.levels) else None
 
     def _in_scope(self, year: str, level: str, scope: str | None) -> pd.DataFrame:
         """Rows of ``level`` in ``year`` for units under ``scope`` (a view: callers copy)."""

@@ -352,13 +352,13 @@ def test_report_frames_reconcile_and_list_every_error():
 
 
 def test_errors_csv_defuses_formulas_but_keeps_numbers():
-    from layouts import create_app
-
-    create_app(make_results()).server.test_client().get("/")
-    from layouts.pages import quality
+    from layouts import downloads
 
     _, errors, _ = store.report_frames(_report())
-    lines = quality.errors_csv(errors, "zh").splitlines()
+    names = {"grids": "网格台账", "complaints": "群众诉求"}
+    raw = downloads.errors_csv(errors, names, "zh")
+    assert raw.startswith("\ufeff".encode("utf-8"))  # BOM: Excel reads the Chinese
+    lines = raw.decode("utf-8-sig").splitlines()
     assert lines[0] == "数据表,文件,工作表,Excel 行号,列,原值,规则,说明"
     assert lines[1] == "网格台账,grids.xlsx,网格台账,4,户数,,missing_required,必填项「户数」为空"
     assert lines[2] == "群众诉求,c.csv,,3,备注,'=HYPERLINK(1),bad_text,公式"
@@ -405,13 +405,12 @@ def test_app_serves_everything_itself_and_compare_renders():
     # a scope at or below the level shown is dropped (nothing would be left to compare)
     assert compare._valid(store.get(), None, "street", None, "street:S1", None, None)[
         "unit"] == "total"
-    assert compare.drill_target(store.get(), "street", {"points": [{"y": "S3"}]}) == (
-        "street:S3", "community")
-    assert compare.drill_target(store.get(), "grid", {"points": [{"y": "G01"}]}) is None
+    assert compare.drill_target(store.get(), "street", "S3") == ("street:S3", "community")
+    assert compare.drill_target(store.get(), "grid", "G01") is None
     assert compare.drill_target(store.get(), "street", None) is None
     with_vs = compare._valid(store.get(), "resolution_rate", "street", None, None, None, None,
                              "satisfaction_rate")
-    scatter = compare.render(store.get(), with_vs, "zh")["scatter"][0].figure
+    scatter = compare.render(store.get(), with_vs, "zh")["scatter"]
     assert len(scatter.data[0].x) == 4  # the four streets
     assert compare._valid(store.get(), "resolution_rate", None, None, None, None, None,
                           "resolution_rate")["vs"] is None  # not against itself

@@ -17,7 +17,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
-from layouts import figures, ids, store
+from layouts import downloads, figures, ids, store
 from layouts.components import grid_locale, header, page_href
 from layouts.i18n import normalise_lang, t
 
@@ -63,7 +63,10 @@ def _query(view: View, lang: str) -> dict[str, Any]:
             "vs": view["vs"], "lang": None if lang == "zh" else lang}
 
 
-def _column_defs(indicator: Any, lang: str) -> list[dict]:
+def _column_defs(indicator: Any, lang: str, drillable: bool = False) -> list[dict]:
+    """AG Grid columns: rank, unit (a link-styled cell when a click can drill down), value,
+    numerator, denominator and change, formatted like the chart (d3-format in the browser);
+    every column sorts and filters."""
     if indicator is not None and indicator.kind == "rate":
         value_fmt = f"d3.format(',.{indicator.decimals}%')(params.value)"
         change_fmt = ("d3.format('+.1f')(params.value * 100) + '"
@@ -76,36 +79,42 @@ def _column_defs(indicator: Any, lang: str) -> list[dict]:
     def fmt(expr: str) -> dict:
         return {"function": f"params.value == null ? '—' : {expr}"}
 
+    number = {"type": "numericColumn", "filter": "agNumberColumnFilter"}
+
     small = t("small_count", lang)
     return [
-        {"field": "rank", "headerName": t("rank", lang), "width": 90, "type": "numericColumn",
+        {"field": "rank", "headerName": t("rank", lang), "width": 100, "type": "numericColumn",
+         "filter": "agNumberColumnFilter",
          "valueFormatter": {"function": f"params.value == null ? '{small}' : params.value"}},
-        {"field": "unit_name", "headerName": t("unit_name", lang), "flex": 2, "minWidth": 140},
-        {"field": "value", "headerName": t("value", lang), "flex": 1, "type": "numericColumn",
+        {"field": "unit_name", "headerName": t("unit_name", lang), "flex": 2, "minWidth": 140,
+         "filter": "agTextColumnFilter", "cellClass": "drill-cell" if drillable else ""},
+        {"field": "value", "headerName": t("value", lang), "flex": 1, **number,
          "valueFormatter": fmt(value_fmt)},
         {"field": "numerator", "headerName": t("numerator", lang), "flex": 1,
-         "type": "numericColumn", "valueFormatter": fmt("d3.format(',.4~f')(params.value)")},
+         **number, "valueFormatter": fmt("d3.format(',.4~f')(params.value)")},
         {"field": "denominator", "headerName": t("denominator", lang), "flex": 1,
-         "type": "numericColumn", "valueFormatter": fmt("d3.format(',.4~f')(params.value)")},
-        {"field": "change", "headerName": t("change", lang), "flex": 1, "type": "numericColumn",
+         **number, "valueFormatter": fmt("d3.format(',.4~f')(params.value)")},
+        {"field": "change", "headerName": t("change", lang), "flex": 1, **number,
          "valueFormatter": fmt(change_fmt)},
     ]
 
 
 def _row_data(rows: pd.DataFrame) -> list[dict]:
-    cols = ["rank", "unit_name", "value", "numerator", "denominator", "change"]
-    out = rows[cols].astype({c: "float64" for c in cols if c != "unit_name"})
+    cols = ["unit_id", "rank", "unit_name", "value", "numerator", "denominator", "change"]
+    out = rows[cols].astype({c: "float64" for c in cols if c not in ("unit_id", "unit_name")}
+                            | {"unit_id": str})
     out = out.astype(object).where(out.notna(), None)
     return out.to_dict("records")
 
 
 def render(data: store.DashboardData, view: View, lang: str) -> dict[str, Any]:
-    """Everything the page shows for a view: figure, grid rows and columns, note, definition."""
+    """Everything the page shows for a view: ranked bars, grid rows and columns, note,
+    definition, the units × indicators matrix and the scatter (None when not asked for)."""
     ind = data.catalog.get(view["indicator"]) if view["indicator"] else None
     if ind is None or view["year"] is None:
-        empty = figures.go.Figure()
-        return {"figure": empty, "rows": [], "columns": _column_defs(None, lang),
-                "note": t("no_data", lang), "definition": None, "scatter": []}
+        return {"figure": figures.go.Figure(), "rows": [], "columns": _column_defs(None, lang),
+                "note": t("no_data", lang), "definition": None, "matrix": None,
+                "scatter": None}
     rows = data.level_rows(view["year"], view["level"], ind.id, view["unit"])
     picked = figures.select_chart_rows(rows, view["n"], view["q"])
     # the table lists every unit, or the same units as the chart when searching
@@ -127,23 +136,61 @@ def render(data: store.DashboardData, view: View, lang: str) -> dict[str, Any]:
         note = t("compare_note_all", lang, total=picked.total)
     if not rows.empty:
         note = f"{note}{t('semicolon', lang)}{t('ranked_count', lang, ranked=ranked, small=small)}"
-    return {"figure": fig, "rows": _row_data(table_rows), "columns": _column_defs(ind, lang),
-            "note": note, "definition": _definition(ind, lang),
+    drillable = data.level_below(view["level"]) is not None
+    return {"figure": fig, "rows": _row_data(table_rows),
+            "columns": _column_defs(ind, lang, drillable), "note": note,
+            "definition": _definition(ind, lang),
+            "matrix": _matrix(data, view, picked.rows, lang),
             "scatter": _scatter(data, view, rows, lang)}
 
 
-def _scatter(data: store.DashboardData, view: View, rows: pd.DataFrame, lang: str) -> list:
-    """The two-indicator scatter (same units, level, year and scope), or nothing."""
+def _matrix(data: store.DashboardData, view: View, shown: pd.DataFrame,
+            lang: str) -> figures.go.Figure | None:
+    """Units × indicators, each cell scored against its standard, for the units the bar chart
+    shows (same order); None when there are none."""
+    if shown.empty:
+        return None
+    rows = data.scope_rows(view["year"], view["level"], view["unit"],
+                           unit_ids=shown["unit_id"].astype(str).tolist())
+    title = t("matrix_compare_title", lang, level=data.level_name(view["level"], lang),
+              year=view["year"])
+    return figures.status_matrix(rows, data.catalog, lang, title=title)
+
+
+def _scatter(data: store.DashboardData, view: View, rows: pd.DataFrame,
+             lang: str) -> figures.go.Figure | None:
+    """The two-indicator scatter (same units, level, year and scope), or None."""
     if not view["vs"] or rows.empty:
-        return []
+        return None
     x_ind, y_ind = data.catalog[view["indicator"]], data.catalog[view["vs"]]
     y_rows = data.level_rows(view["year"], view["level"], y_ind.id, view["unit"])
     title = t("scatter_title", lang, x=x_ind.name(lang), y=y_ind.name(lang),
               level=data.level_name(view["level"], lang), year=view["year"])
-    fig = figures.two_indicator_scatter(rows, y_rows, x_ind, y_ind, lang, title=title)
-    return [dcc.Graph(id=ids.CMP_SCATTER, figure=fig,
-                      config={"locale": "zh-CN" if lang == "zh" else "en",
-                              "displaylogo": False, "responsive": True})]
+    return figures.two_indicator_scatter(rows, y_rows, x_ind, y_ind, lang, title=title)
+
+
+def breadcrumb(data: store.DashboardData, view: View, lang: str) -> html.Nav:
+    """Where the view sits in the hierarchy: the whole dataset, then each unit down to the
+    scope, then the level shown. Every unit above is a link that shows its own children, so a
+    click goes back up."""
+    scope_level, scope_id = store.parse_unit_key(view["unit"])
+    chain = [(store.TOTAL, store.TOTAL)]
+    if scope_level != store.TOTAL:
+        chain += data.ancestors(scope_level, scope_id) + [(scope_level, scope_id)]
+    items = []
+    for k, (level, unit_id) in enumerate(chain):
+        name = data.unit_name(level, unit_id, lang)
+        below = data.level_below(level)
+        current = k == len(chain) - 1 and below == view["level"]
+        query = _query({**view, "unit": store.unit_key(level, unit_id), "level": below,
+                        "q": ""}, lang)
+        items.append(html.Li(
+            name if current else dcc.Link(name, href=page_href(PATH, query)),
+            className="breadcrumb-item" + (" active" if current else "")))
+    items.append(html.Li(data.level_name(view["level"], lang),
+                         className="breadcrumb-item breadcrumb-level"))
+    return html.Nav(html.Ol(items, className="breadcrumb mb-0"),
+                    **{"aria-label": t("breadcrumb_label", lang)})
 
 
 def _definition(ind: Any, lang: str) -> html.Div:
@@ -165,6 +212,17 @@ def _definition(ind: Any, lang: str) -> html.Div:
         items.append(html.Div(t("small_count_note", lang, min_count=ind.min_count),
                               className="text-muted"))
     return html.Div(items, className="definition")
+
+
+def _graph(graph_id: str, figure: Any, lang: str, **config: Any) -> dcc.Graph:
+    return dcc.Graph(id=graph_id, figure=figure if figure is not None else figures.go.Figure(),
+                     config={"locale": "zh-CN" if lang == "zh" else "en",
+                             "displaylogo": False, "responsive": True, **config})
+
+
+def _shown(figure: Any) -> dict:
+    """Style of a box that holds an optional figure."""
+    return {} if figure is not None else {"display": "none"}
 
 
 def layout(indicator: str | None = None, level: str | None = None, year: str | None = None,
@@ -211,42 +269,76 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
                     id=ids.CMP_SEARCH, type="search", value=view["q"], debounce=True,
                     placeholder=t("search_placeholder", lang)), xs=8, md=2),
             ]),
+            html.Div(breadcrumb(data, view, lang), id=ids.CMP_BREADCRUMB,
+                     className="crumbs mt-3"),
             html.P(out["note"], id=ids.CMP_NOTE, className="summary"),
-            dcc.Graph(id=ids.CMP_GRAPH, figure=out["figure"],
-                      config={"locale": "zh-CN" if lang == "zh" else "en",
-                              "displaylogo": False, "responsive": True}),
+            _graph(ids.CMP_GRAPH, out["figure"], lang),
             html.Div(out["definition"], id=ids.CMP_DEFINITION),
+            html.Div(className="d-flex flex-wrap align-items-center gap-2 mt-2", children=[
+                html.Span(t("drill_hint", lang), className="text-muted small me-auto"),
+                dbc.Button(t("download_csv", lang), id=ids.CMP_DOWNLOAD_CSV, size="sm",
+                           color="secondary", outline=True),
+                dbc.Button(t("download_xlsx", lang), id=ids.CMP_DOWNLOAD_XLSX, size="sm",
+                           color="secondary", outline=True),
+                dcc.Download(id=ids.CMP_DOWNLOAD),
+            ]),
             dag.AgGrid(
                 id=ids.CMP_GRID, rowData=out["rows"], columnDefs=out["columns"],
-                defaultColDef={"sortable": True, "resizable": True},
+                defaultColDef={"sortable": True, "resizable": True, "floatingFilter": False},
+                getRowId="params.data.unit_id",
                 dashGridOptions={"domLayout": "autoHeight", "pagination": True,
                                  "paginationPageSize": 20, "loadThemeGoogleFonts": False,
                                  "localeText": grid_locale(lang)},
                 className="ag-theme-quartz compare-grid",
                 style={"width": "100%"},
             ),
+            html.Div(_graph(ids.CMP_MATRIX, out["matrix"], lang, displayModeBar=False),
+                     id=ids.CMP_MATRIX_BOX, className="mt-4", style=_shown(out["matrix"])),
             dbc.Row(className="controls g-2 align-items-center mt-4", children=[
                 dbc.Col(dbc.Label(t("label_vs", lang), html_for=ids.CMP_VS, className="mb-0"),
                         width="auto"),
                 dbc.Col(dcc.Dropdown(id=ids.CMP_VS, options=ind_options, value=view["vs"],
                                      placeholder=t("vs_placeholder", lang)), xs=12, md=3),
             ]),
-            html.Div(out["scatter"], id=ids.CMP_SCATTER_BOX),
+            html.Div(_graph(ids.CMP_SCATTER, out["scatter"], lang), id=ids.CMP_SCATTER_BOX,
+                     style=_shown(out["scatter"])),
         ]),
     ])
 
 
 def drill_target(data: store.DashboardData, level: str | None,
-                 click: dict | None) -> tuple[str, str] | None:
-    """Where a click on a bar leads: ``(scope unit key, level below)`` — the units one level
-    below the clicked unit — or None (no point, unknown level, or already the finest level)."""
-    if not click or not click.get("points") or level not in data.levels:
+                 unit_id: str | None) -> tuple[str, str] | None:
+    """Where a click on a unit of ``level`` leads: ``(scope unit key, level below)`` — the
+    units one level below the clicked unit — or None (no unit, unknown level, or already the
+    finest level)."""
+    if not unit_id or level not in data.levels:
         return None
-    depth = data.levels.index(level)
-    if depth + 1 >= len(data.levels):
+    below = data.level_below(level)
+    if below is None:
         return None
-    unit_id = str(click["points"][0]["y"])  # the bar's category is its unit id
-    return store.unit_key(level, unit_id), data.levels[depth + 1]
+    return store.unit_key(level, str(unit_id)), below
+
+
+def clicked_unit(trigger: str | None, bar: dict | None, matrix: dict | None,
+                 scatter: dict | None, cell: dict | None) -> str | None:
+    """The unit id a click names: a bar (its y category), a matrix column (x), a scatter point
+    (customdata[0]) or a table cell of the unit column (the grid's row id); None otherwise."""
+    def point(click: dict | None) -> dict:
+        return (click or {}).get("points", [{}])[0] or {}
+
+    if trigger == ids.CMP_GRAPH:
+        return point(bar).get("y")
+    if trigger == ids.CMP_MATRIX:
+        return point(matrix).get("x")
+    if trigger == ids.CMP_SCATTER:
+        custom = point(scatter).get("customdata")
+        return custom[0] if custom else None
+    if trigger == ids.CMP_GRID and cell and cell.get("colId") == "unit_name":
+        return cell.get("rowId")
+    return None
+
+
+_CLICKS = (ids.CMP_GRAPH, ids.CMP_MATRIX, ids.CMP_SCATTER, ids.CMP_GRID)
 
 
 @callback(
@@ -257,7 +349,11 @@ def drill_target(data: store.DashboardData, level: str | None,
     Output(ids.CMP_DEFINITION, "children"),
     Output(ids.CMP_URL, "search"),
     Output(ids.CMP_LANG_SWITCH, "href"),
-    Output(ids.CMP_SCATTER_BOX, "children"),
+    Output(ids.CMP_MATRIX, "figure"),
+    Output(ids.CMP_MATRIX_BOX, "style"),
+    Output(ids.CMP_SCATTER, "figure"),
+    Output(ids.CMP_SCATTER_BOX, "style"),
+    Output(ids.CMP_BREADCRUMB, "children"),
     Output(ids.CMP_LEVEL, "value"),
     Output(ids.CMP_SCOPE, "value"),
     Input(ids.CMP_INDICATOR, "value"),
@@ -266,21 +362,29 @@ def drill_target(data: store.DashboardData, level: str | None,
     Input(ids.CMP_SCOPE, "value"),
     Input(ids.CMP_TOP_N, "value"),
     Input(ids.CMP_SEARCH, "value"),
-    Input(ids.CMP_GRAPH, "clickData"),
     Input(ids.CMP_VS, "value"),
+    Input(ids.CMP_GRAPH, "clickData"),
+    Input(ids.CMP_MATRIX, "clickData"),
+    Input(ids.CMP_SCATTER, "clickData"),
+    Input(ids.CMP_GRID, "cellClicked"),
     State(ids.CMP_LANG, "data"),
     prevent_initial_call=True,
 )
-def update(indicator, level, year, unit, n, q, click, vs, lang):
-    """Controls (or a click on a bar: drill down) → chart, table, note, definition, the query
-    string, and the level and scope controls (a scope not above the level is reset)."""
+def update(indicator, level, year, unit, n, q, vs, bar_click, matrix_click, scatter_click,
+           cell_click, lang):
+    """Controls (or a click on a unit in the bars, the matrix, the scatter or the table: drill
+    down one level inside it) → every part of the page, the query string, and the level and
+    scope controls (a scope not above the level is reset)."""
     data = store.get()
     lang = normalise_lang(lang)
-    if ctx.triggered_id == ids.CMP_GRAPH:
-        target = drill_target(data, level, click)
+    trigger = ctx.triggered_id
+    if trigger in _CLICKS:
+        target = drill_target(data, level, clicked_unit(trigger, bar_click, matrix_click,
+                                                        scatter_click, cell_click))
         if target is None:
             raise PreventUpdate
         unit, level = target
+        q = ""  # a search names units of the level left behind
     view = _valid(data, indicator, level, year, unit, n, q, vs)
     out = render(data, view, lang)
     query = _query(view, lang)
@@ -288,4 +392,36 @@ def update(indicator, level, year, unit, n, q, click, vs, lang):
     other = "en" if lang == "zh" else "zh"
     return (out["figure"], out["rows"], out["columns"], out["note"], out["definition"], search,
             page_href(PATH, {**query, "lang": other if other != "zh" else None}),
-            out["scatter"], view["level"], view["unit"])
+            out["matrix"] if out["matrix"] is not None else figures.go.Figure(),
+            _shown(out["matrix"]),
+            out["scatter"] if out["scatter"] is not None else figures.go.Figure(),
+            _shown(out["scatter"]), breadcrumb(data, view, lang), view["level"], view["unit"])
+
+
+@callback(
+    Output(ids.CMP_DOWNLOAD, "data"),
+    Input(ids.CMP_DOWNLOAD_CSV, "n_clicks"),
+    Input(ids.CMP_DOWNLOAD_XLSX, "n_clicks"),
+    State(ids.CMP_GRID, "virtualRowData"),
+    State(ids.CMP_INDICATOR, "value"),
+    State(ids.CMP_LEVEL, "value"),
+    State(ids.CMP_YEAR, "value"),
+    State(ids.CMP_LANG, "data"),
+    prevent_initial_call=True,
+)
+def download(_csv, _xlsx, shown, indicator, level, year, lang):
+    """The table as the user sees it — the grid's rows after their filter and sort, in that
+    order — as CSV (UTF-8 with BOM) or Excel."""
+    data = store.get()
+    lang = normalise_lang(lang)
+    ind = data.catalog.get(indicator)
+    if ind is None:
+        raise PreventUpdate
+    rows = downloads.shown_rows(shown)
+    title = t("compare_title", lang, indicator=ind.name(lang),
+              level=data.level_name(level, lang) if level in data.levels else "", year=year)
+    stem = f"{ind.name(lang)}_{data.level_name(level, lang)}_{year}"
+    if ctx.triggered_id == ids.CMP_DOWNLOAD_XLSX:
+        return dcc.send_bytes(downloads.table_xlsx(rows, ind, lang, title=title),
+                              filename=f"{stem}.xlsx")
+    return dcc.send_bytes(downloads.table_csv(rows, ind, lang), filename=f"{stem}.csv")

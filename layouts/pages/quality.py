@@ -6,7 +6,6 @@ URL: ``/quality?lang=zh``.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import dash
@@ -15,7 +14,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from layouts import ids, store
+from layouts import downloads, ids, store
 from layouts.components import grid_locale, header
 from layouts.i18n import normalise_lang, t
 
@@ -23,28 +22,6 @@ PATH = "/quality"
 
 dash.register_page(__name__, path=PATH, order=3, name="数据质量", nav_key="nav_quality",
                    title="数据质量 · 党建引领基层治理指标看板")
-
-#: A cell Excel would run as a formula (=, +, -, @, or a tab/CR first) unless it is a number.
-_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
-_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
-
-
-def errors_csv(errors: pd.DataFrame, lang: str = "zh") -> str:
-    """The problem rows (store.ERROR_COLUMNS) as CSV text with translated headers.
-
-    Text that Excel would evaluate as a formula gets a leading apostrophe (OWASP CSV
-    injection advice); plain numbers such as ``-120`` are left as they are. Table names are
-    translated. Encode the result as UTF-8 with BOM (``utf-8-sig``) so Excel reads Chinese.
-    """
-    out = errors.copy()
-    out["table"] = out["table"].map(lambda name: _table_name(name, lang))
-    for col in ("file", "sheet", "column", "value", "message"):
-        text = out[col].astype("string").fillna("")
-        risky = text.str.match(_FORMULA_START.pattern) & ~text.str.fullmatch(_NUMBER.pattern)
-        out[col] = text.mask(risky, "'" + text)
-    out = out.rename(columns={c: t(f"col_{c}", lang) for c in store.ERROR_COLUMNS})
-    return out.to_csv(index=False, lineterminator="\r\n")
-
 
 def _table_name(name: str, lang: str) -> str:
     try:
@@ -130,6 +107,6 @@ def download(_clicks: int | None, lang: str | None):
     """The problem list as a CSV file (UTF-8 with BOM, opens in Excel)."""
     lang = normalise_lang(lang)
     _, errors, _ = store.get().load_report()
-    text = errors_csv(errors, lang)
-    return dcc.send_bytes(text.encode("utf-8-sig"), filename="问题清单.csv" if lang == "zh"
-                          else "problems.csv")
+    names = {name: _table_name(name, lang) for name in errors["table"].unique()}
+    return dcc.send_bytes(downloads.errors_csv(errors, names, lang),
+                          filename="问题清单.csv" if lang == "zh" else "problems.csv")

@@ -1,0 +1,121 @@
+"""Files a user downloads from the dashboard: the compare table as shown (CSV and Excel) and the
+problem rows of the load report (CSV).
+
+Pure functions of DataFrames (no Dash, no store). Text born from input files is defused before
+it reaches a spreadsheet: a CSV cell Excel would run as a formula gets a leading apostrophe
+(OWASP "CSV injection"), an Excel cell is written as a string cell (reports.cells.put_text).
+"""
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+
+from layouts.i18n import t
+from reports.cells import font, put_label, put_number, put_text, set_column_widths
+from reports.formats import change_for_excel, signed, value_format
+
+#: A cell Excel would run as a formula (=, +, -, @, or a tab/CR first) unless it is a number.
+_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+#: Columns of the compare table, in the order the grid shows them.
+TABLE_COLUMNS = ("rank", "unit_name", "value", "numerator", "denominator", "change")
+CSV_ENCODING = "utf-8-sig"  # the BOM makes Excel read UTF-8 Chinese correctly
+
+
+def defuse_text(values: pd.Series) -> pd.Series:
+    """Text cells for CSV: a value Excel would evaluate as a formula gets a leading apostrophe;
+    plain numbers such as ``-120`` are left as they are. NaN becomes ``""``."""
+    text = values.astype("string").fillna("")
+    risky = text.str.match(_FORMULA_START.pattern) & ~text.str.fullmatch(_NUMBER.pattern)
+    return text.mask(risky.fillna(False), "'" + text)
+
+
+def shown_rows(virtual_rows: list[dict] | None) -> pd.DataFrame:
+    """The rows an AG Grid shows (its ``virtualRowData``: after the user's filter and sort, in
+    display order) as a frame with TABLE_COLUMNS: rank (float, NaN = not ranked), unit_name
+    (str), value, numerator, denominator, change (float). Missing columns are NaN."""
+    frame = pd.DataFrame.from_records(list(virtual_rows or []))
+    out = pd.DataFrame(index=frame.index)
+    for col in TABLE_COLUMNS:
+        source = frame[col] if col in frame else pd.Series(pd.NA, index=frame.index)
+        out[col] = (source.astype("string").fillna("") if col == "unit_name"
+                    else pd.to_numeric(source, errors="coerce").astype("float64"))
+    return out.reset_index(drop=True)
+
+
+def _headers(indicator: Any, lang: str) -> dict[str, str]:
+    rate = indicator.kind == "rate"
+    unit = indicator.unit(lang)
+    value = t("col_value_pct", lang) if rate else (
+        t("col_value_unit", lang, unit=unit) if unit else t("value", lang))
+    return {"rank": t("rank", lang), "unit_name": t("unit_name", lang), "value": value,
+            "numerator": t("numerator", lang), "denominator": t("denominator", lang),
+            "change": t("col_change_pp" if rate else "col_change_pct", lang)}
+
+
+def table_csv(rows: pd.DataFrame, indicator: Any, lang: str = "zh") -> bytes:
+    """The compare table (``shown_rows``) as CSV bytes (UTF-8 with BOM, CRLF), one line per row
+    in the order given, numbers as shown on screen without thousands separators: rates in per
+    cent (93.2), their change in percentage points (+0.5), other changes in per cent; the
+    indicator's decimals. Unranked units (too few cases) read 样本不足 in the rank column.
+    """
+    rate = indicator.kind == "rate"
+    d = int(indicator.decimals)
+    value = rows["value"] * 100 if rate else rows["value"]
+    out = pd.DataFrame({
+        "rank": rows["rank"].map(lambda r: t("small_count", lang) if pd.isna(r) else f"{r:.0f}"),
+        "unit_name": defuse_text(rows["unit_name"]),
+        "value": value.round(d),
+        "numerator": rows["numerator"].round(4),
+        "denominator": rows["denominator"].round(4),
+        "change": (rows["change"] * 100).round(1),
+    }).rename(columns=_headers(indicator, lang))
+    return out.to_csv(index=False, lineterminator="\r\n").encode(CSV_ENCODING)
+
+
+def table_xlsx(rows: pd.DataFrame, indicator: Any, lang: str = "zh", title: str = "") -> bytes:
+    """The compare table (``shown_rows``) as an .xlsx workbook: a title line, the header, one row
+    per unit in the order given. Numbers stay numbers with native formats (rates 0.0%, changes
+    +0.0 percentage points or +0.0%); unit names are string cells, never formulas."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = t("sheet_compare", lang)
+    put_label(ws, 1, 1, title, font=font(12, bold=True))
+    headers = _headers(indicator, lang)
+    for col, key in enumerate(TABLE_COLUMNS, start=1):
+        put_label(ws, 2, col, headers[key], font=font(10, bold=True))
+    change_fmt = signed("0.0") if indicator.kind == "rate" else signed("0.0%")
+    small = t("small_count", lang)
+    for r, rec in enumerate(rows.itertuples(index=False), start=3):  # display: rows on screen
+        if pd.isna(rec.rank):
+            put_text(ws, r, 1, small)
+        else:
+            put_number(ws, r, 1, int(rec.rank), "0")
+        put_text(ws, r, 2, rec.unit_name)
+        put_number(ws, r, 3, rec.value, value_format(indicator))
+        put_number(ws, r, 4, rec.numerator, "#,##0.####")
+        put_number(ws, r, 5, rec.denominator, "#,##0.####")
+        change = None if pd.isna(rec.change) else change_for_excel(indicator, rec.change)
+        put_number(ws, r, 6, change, change_fmt)
+    set_column_widths(ws, {1: 10, 2: 28, 3: 14, 4: 14, 5: 14, 6: 16})
+    ws.freeze_panes = "A3"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def errors_csv(errors: pd.DataFrame, table_names: dict[str, str], lang: str = "zh") -> bytes:
+    """The problem rows of a load report (layouts.store.ERROR_COLUMNS) as CSV bytes (UTF-8 with
+    BOM) with translated headers; ``table_names`` maps table ids to display names. Text Excel
+    would run as a formula is defused (see :func:`defuse_text`)."""
+    out = errors.copy()
+    out["table"] = out["table"].map(lambda name: table_names.get(name, name))
+    for col in ("file", "sheet", "column", "value", "message"):
+        out[col] = defuse_text(out[col])
+    out = out.rename(columns={c: t(f"col_{c}", lang) for c in out.columns})
+    return out.to_csv(index=False, lineterminator="\r\n").encode(CSV_ENCODING)

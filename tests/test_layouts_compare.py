@@ -1,0 +1,160 @@
+"""Compare page without a browser: drill-down targets, breadcrumb, the units × indicators
+matrix, and the table downloads (CSV and Excel) of exactly the rows shown.
+
+Expected values are worked out by hand from the synthetic grids of tests/layouts_synthetic.py
+(grid i = 1…20; 2025 received 5 + i, closed received − (i mod 3); 2024 received 4 + i):
+办结率 2025 by street — 和平 S1 (grids 1–5) 34/40 = 85.0%, 光明 S2 (6–10) 61/65 = 93.8%,
+新华 S3 85/90, 胜利 S4 109/115 → ranks S4, S3, S2, S1. 2024: S1 29/35, S2 56/60, so the
+change is 34/40 − 29/35 = +2.1 pp for S1 and 61/65 − 56/60 = +0.5 pp for S2.
+"""
+from __future__ import annotations
+
+import io
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from openpyxl import load_workbook
+
+from indicators.catalog import CATALOG
+from layouts import create_app, downloads, ids, store
+from tests.layouts_synthetic import make_results
+
+
+@pytest.fixture(scope="module")
+def data() -> store.DashboardData:
+    create_app(make_results())  # registers the pages, sets the store
+    return store.get()
+
+
+@pytest.fixture(scope="module")
+def compare(data):
+    from layouts.pages import compare
+
+    return compare
+
+
+def _links(component) -> list[tuple[str, str | None]]:
+    """(text, href) of each breadcrumb item, href None for the active (current) one."""
+    out = []
+    for li in component.children.children:
+        child = li.children
+        out.append((child.children, child.href) if hasattr(child, "href") else (child, None))
+    return out
+
+
+def _query(href: str) -> dict[str, list[str]]:
+    return parse_qs(urlparse(href).query)
+
+
+def test_ancestors_and_level_below(data):
+    assert data.ancestors("community", "C4") == [("district", "D1"), ("street", "S2")]
+    assert data.ancestors("district", "D2") == []
+    assert data.ancestors("community", "nope") == []
+    assert data.level_below("street") == "community"
+    assert data.level_below("total") == "district"
+    assert data.level_below("grid") is None
+
+
+def test_scope_rows_keep_the_given_units_in_order(data):
+    rows = data.scope_rows("2025", "street", None, unit_ids=["S4", "S1"])
+    assert rows["unit_id"].unique().tolist() == ["S4", "S1"]
+    assert rows["indicator_id"].tolist()[:4] == data.indicator_ids
+    inside = data.scope_rows("2025", "community", "street:S3")
+    assert sorted(inside["unit_id"].unique()) == ["C5", "C6"]
+
+
+def test_clicked_unit_reads_each_kind_of_click(compare):
+    assert compare.clicked_unit(ids.CMP_GRAPH, {"points": [{"y": "S3"}]}, None, None, None) \
+        == "S3"
+    assert compare.clicked_unit(ids.CMP_MATRIX, None, {"points": [{"x": "S2"}]}, None, None) \
+        == "S2"
+    scatter = {"points": [{"customdata": ["S1", "<b>和平街道</b>"]}]}
+    assert compare.clicked_unit(ids.CMP_SCATTER, None, None, scatter, None) == "S1"
+    cell = {"colId": "unit_name", "rowId": "S4", "value": "胜利街道"}
+    assert compare.clicked_unit(ids.CMP_GRID, None, None, None, cell) == "S4"
+    # a click on a number in the table is not a drill-down
+    assert compare.clicked_unit(ids.CMP_GRID, None, None, None, {**cell, "colId": "value"}) \
+        is None
+    assert compare.clicked_unit(ids.CMP_GRAPH, None, None, None, None) is None
+
+
+def test_breadcrumb_goes_back_up_one_link_per_level(data, compare):
+    view = compare._valid(data, "resolution_rate", "grid", "2025", "community:C4", None, None)
+    crumbs = _links(compare.breadcrumb(data, view, "zh"))
+    assert [text for text, _ in crumbs] == ["全市", "东城区", "光明街道", "冬梅社区", "网格"]
+    assert crumbs[3][1] is None and crumbs[4][1] is None  # where we are: not links
+    whole, district, street = (_query(href) for _, href in crumbs[:3])
+    assert whole["level"] == ["district"] and "unit" not in whole
+    assert district["level"] == ["street"] and district["unit"] == ["district:D1"]
+    assert street["level"] == ["community"] and street["unit"] == ["street:S2"]
+    assert all(q["indicator"] == ["resolution_rate"] for q in (whole, district, street))
+    # streets of the whole dataset: 全市 is a link (to the districts), the level is text
+    top = compare._valid(data, "resolution_rate", "street", "2025", None, None, None)
+    assert [text for text, _ in _links(compare.breadcrumb(data, top, "zh"))] == ["全市", "街道"]
+
+
+def test_render_matrix_has_the_charts_units_in_order(data, compare):
+    view = compare._valid(data, "resolution_rate", "street", "2025", None, None, None)
+    out = compare.render(data, view, "zh")
+    assert list(out["figure"].data[0].y) == ["S4", "S3", "S2", "S1"]
+    cells = out["matrix"].data[0]
+    assert list(cells.x) == ["S4", "S3", "S2", "S1"]
+    assert list(cells.y) == data.indicator_ids
+    # 和平街道 (S1) 85.0% is below the 91.8% standard: ✗ in its cell
+    assert cells.text[0][3] == "✗ 85.0%"
+    assert out["scatter"] is None  # no second indicator chosen
+    # the unit column is a drill link at every level but the finest
+    unit_col = next(c for c in out["columns"] if c["field"] == "unit_name")
+    assert unit_col["cellClass"] == "drill-cell"
+    grids = compare.render(data, compare._valid(data, "resolution_rate", "grid", "2025", None,
+                                                None, None), "zh")
+    assert next(c for c in grids["columns"] if c["field"] == "unit_name")["cellClass"] == ""
+
+
+def _shown_by_user(compare, data) -> list[dict]:
+    """The grid's virtualRowData after a user filtered to 东城区's streets and sorted by value,
+    lowest first: 和平 (S1) then 光明 (S2)."""
+    view = compare._valid(data, "resolution_rate", "street", "2025", None, None, None)
+    rows = compare.render(data, view, "zh")["rows"]
+    return sorted((r for r in rows if r["unit_id"] in ("S1", "S2")), key=lambda r: r["value"])
+
+
+def test_table_csv_is_the_rows_shown_in_their_order(data, compare):
+    rows = downloads.shown_rows(_shown_by_user(compare, data))
+    raw = downloads.table_csv(rows, CATALOG["resolution_rate"], "zh")
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines == [
+        "排名,单位,数值（%）,分子,分母,较上年（百分点）",
+        "4,和平街道,85.0,34.0,40.0,2.1",
+        "3,光明街道,93.8,61.0,65.0,0.5",
+    ]
+
+
+def test_table_csv_unranked_and_formula_like_names(data):
+    rows = downloads.shown_rows([
+        {"unit_id": "X", "rank": None, "unit_name": "=HYPERLINK(1)", "value": 250.0,
+         "numerator": 250.0, "denominator": 1.0, "change": None}])
+    lines = downloads.table_csv(rows, CATALOG["households_per_grid"], "zh") \
+        .decode("utf-8-sig").splitlines()
+    assert lines == ["排名,单位,数值（户）,分子,分母,较上年（%）",
+                     "样本不足,'=HYPERLINK(1),250.0,250.0,1.0,"]
+
+
+def test_table_xlsx_numbers_with_native_formats(data, compare):
+    shown = _shown_by_user(compare, data)
+    shown.append({"unit_id": "Z", "rank": None, "unit_name": "=1+1", "value": 0.5,
+                  "numerator": 1.0, "denominator": 2.0, "change": None})
+    raw = downloads.table_xlsx(downloads.shown_rows(shown), CATALOG["resolution_rate"], "zh",
+                               title="办结率 · 街道 · 2025 年")
+    ws = load_workbook(io.BytesIO(raw)).active
+    assert ws["A1"].value == "办结率 · 街道 · 2025 年"
+    assert [c.value for c in ws[2]] == ["排名", "单位", "数值（%）", "分子", "分母",
+                                         "较上年（百分点）"]
+    assert [ws.cell(r, 2).value for r in (3, 4, 5)] == ["和平街道", "光明街道", "=1+1"]
+    assert ws["B5"].data_type == "s"  # a name, never a formula
+    assert ws["A3"].value == 4 and ws["A5"].value == "样本不足"
+    assert ws["C3"].value == pytest.approx(34 / 40) and ws["C3"].number_format == "0.0%"
+    assert ws["F3"].value == pytest.approx(2.1) and ws["F4"].value == pytest.approx(0.5)
+    assert ws["F3"].number_format.startswith("+0.0")
+    assert ws["F5"].value is None
+    assert ws.max_row == 5
