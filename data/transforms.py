@@ -22,7 +22,8 @@ import re
 
 import pandas as pd
 
-_FULLWIDTH = str.maketrans("０１２３４５６７８９．－＋，", "0123456789.-+,")
+#: full-width digits, point, signs and comma (typed with a Chinese input method) → ASCII
+FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．－＋，", "0123456789.-+,")
 ISO_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -62,7 +63,7 @@ def apply_transform(s: pd.Series, name: str, arg: object) -> pd.Series:
         ts = pd.to_datetime(s.where(_nonempty(s)), format=str(arg), errors="coerce")
         return ts.dt.strftime(ISO_FORMAT).where(ts.notna(), s).astype("str")
     if name == "number":
-        return (s.str.translate(_FULLWIDTH)
+        return (s.str.translate(FULLWIDTH_DIGITS)
                 .str.replace(r"[,\s\u3000\u2009]", "", regex=True))
     raise ValueError(f"unknown transform {name!r}")
 

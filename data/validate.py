@@ -29,6 +29,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from .transforms import FULLWIDTH_DIGITS
+
 from .model import SATISFACTION_VALUES
 
 KINDS: dict[str, str] = {
@@ -129,11 +131,23 @@ def combine_errors(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
+#: a number with thousands separators: 1,234 / 12,345,678.5 / -1,000 (groups of exactly three)
+_THOUSANDS = r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"
+
+
 def parse_numbers(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Text → float64 (NaN when empty); also returns the mask of non-empty text that is no number.
-    Thousands separators are *not* accepted here (use the ``number`` transform)."""
-    text = s.str.strip()
+
+    Accepts full-width digits (``１２３``), the full-width comma and point, and thousands
+    separators in groups of three (``1,234``, ``１２，３４５``); ``1,5`` or ``12,34`` stay bad
+    (they may be a decimal comma, which is not guessed).
+    """
+    text = s.str.strip().str.translate(FULLWIDTH_DIGITS)
+    grouped = text.str.match(_THOUSANDS).fillna(False).to_numpy(dtype=bool)
+    if grouped.any():
+        text = text.where(~grouped, text.str.replace(",", "", regex=False))
     values = pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
+    values = values.where(np.isfinite(values))  # "inf", "1e999" are no numbers a person typed
     bad = (text != "").to_numpy() & values.isna().to_numpy()
     return values, bad
 
@@ -145,9 +159,20 @@ def parse_dates(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     Accepts ISO text (what Excel datetime cells become on reading), ``2024/3/5``, ``2024年3月5日``
     (with optional time), ``2024.3.5``, ``20240305`` and Excel serial day numbers (``45356`` or
     ``45356.5``; epoch 1899-12-30). Impossible dates (2024-02-30) are bad, never silently NaT.
+    Real dates that nanoseconds cannot hold (before 1677-09-22 or after 2262-04-11, e.g.
+    9999-12-31) are also returned as bad here; :func:`validate_columns` reports them as
+    ``out_of_range`` instead (see :func:`parse_dates_wide`).
     """
+    wide, bad = parse_dates_wide(s)
+    lo, hi = pd.Timestamp.min.ceil("s"), pd.Timestamp.max.floor("s")
+    beyond = (wide.notna() & ((wide < lo) | (wide > hi))).to_numpy()
+    return wide.mask(beyond).astype("datetime64[ns]"), bad | beyond
+
+
+def parse_dates_wide(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """As :func:`parse_dates` but returns datetime64[us] (years 1–9999 all representable)."""
     text = s.str.strip()
-    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
     todo = (text != "").to_numpy().copy()
     for fmt in DATE_FORMATS:
         if not todo.any():
@@ -156,7 +181,7 @@ def parse_dates(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
         ok = got.notna().to_numpy()
         if ok.any():
             idx = np.flatnonzero(todo)[ok]
-            out.iloc[idx] = got[ok].astype("datetime64[ns]").to_numpy()
+            out.iloc[idx] = got[ok].astype("datetime64[us]").to_numpy()
             todo[idx] = False
     if todo.any():
         rest = text[todo]
@@ -165,7 +190,8 @@ def parse_dates(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
             idx = np.flatnonzero(todo)[serial]
             days = pd.to_numeric(rest[serial]).to_numpy(dtype="float64")
             good = days >= 1
-            out.iloc[idx[good]] = (EXCEL_EPOCH + pd.to_timedelta(days[good], unit="D")).round("s").to_numpy()
+            out.iloc[idx[good]] = ((EXCEL_EPOCH + pd.to_timedelta(days[good], unit="D")).round("s")
+                                   .astype("datetime64[us]").to_numpy())
             todo[idx[good]] = False
         rest = text[todo]
         eight = rest.str.match(_EIGHT_DIGITS.pattern).to_numpy()
@@ -173,7 +199,7 @@ def parse_dates(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
             idx = np.flatnonzero(todo)[eight]
             got = pd.to_datetime(rest[eight], format="%Y%m%d", errors="coerce")
             ok = got.notna().to_numpy()
-            out.iloc[idx[ok]] = got[ok].astype("datetime64[ns]").to_numpy()
+            out.iloc[idx[ok]] = got[ok].astype("datetime64[us]").to_numpy()
             todo[idx[ok]] = False
     return out, todo
 
@@ -253,12 +279,12 @@ def validate_columns(frame: pd.DataFrame, raw: pd.DataFrame, headers: dict[str, 
             else:
                 out[col] = values
         elif kind == "date":
-            values, bad = parse_dates(s)
+            values, bad = parse_dates_wide(s)
             add(bad, "bad_date", f"{label}不是有效日期（不存在的日期或无法识别的格式）")
             rng = (values.notna() & ((values < date_min)
                                      | (values >= date_max + pd.Timedelta(days=1)))).to_numpy()
             add(rng, "out_of_range", f"{label}不在 {date_min.date()} 至 {date_max.date()} 之间")
-            out[col] = values
+            out[col] = values.mask(rng).astype("datetime64[ns]")
         elif kind == "bool":
             values, bad = parse_booleans(s)
             add(bad, "bad_value", f"{label}应为 是/否")
