@@ -6,7 +6,7 @@ the component tree.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import dash
 import dash_bootstrap_components as dbc
@@ -22,11 +22,11 @@ STATUS_ICON = {"meets": "✓", "fails": "✗", "none": "–"}
 
 
 def page_href(path: str, query: dict[str, Any]) -> str:
-    """Relative link to ``path`` with ``query`` (empty values dropped), honouring the app's
-    url_base_pathname (dash.get_relative_path)."""
-    clean = {k: v for k, v in query.items() if v not in (None, "")}
+    """Relative link to ``path`` with ``query`` (empty values dropped; a list value is repeated,
+    ``unit=a&unit=b``), honouring the app's url_base_pathname (dash.get_relative_path)."""
+    clean = {k: v for k, v in query.items() if v not in (None, "", [])}
     href = dash.get_relative_path(path)
-    return f"{href}?{urlencode(clean)}" if clean else href
+    return f"{href}?{urlencode(clean, doseq=True)}" if clean else href
 
 
 def header(dataset_name: str, is_sample: bool, lang: str, current_path: str,
@@ -70,8 +70,43 @@ def header(dataset_name: str, is_sample: bool, lang: str, current_path: str,
     )
 
 
+SPARK_WIDTH, SPARK_HEIGHT = 120, 28
+
+
+def sparkline_svg(values: Any, colour: str = "#495057") -> str | None:
+    """A sparkline of ``values`` (floats in time order, NaN = no value) as an SVG data URI for an
+    ``<img>`` (no script, nothing fetched): one polyline per run of values, the last value
+    marked with a dot, scaled to the values' own min–max. None with fewer than two values."""
+    y = pd.to_numeric(pd.Series(values, dtype="float64"), errors="coerce").to_numpy()
+    present = ~pd.isna(y)
+    if present.sum() < 2:
+        return None
+    lo, hi = float(y[present].min()), float(y[present].max())
+    span = hi - lo if hi > lo else 1.0
+    pad = 3.0
+    xs = pad + (SPARK_WIDTH - 2 * pad) * pd.RangeIndex(len(y)).to_numpy() / max(len(y) - 1, 1)
+    ys = SPARK_HEIGHT - pad - (SPARK_HEIGHT - 2 * pad) * ((y - lo) / span if hi > lo else 0.5)
+    runs, current = [], []
+    for x, v, ok in zip(xs, ys, present, strict=True):  # ≤ 12 points: drawing, not data
+        if ok:
+            current.append(f"{x:.1f},{v:.1f}")
+        elif current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    lines = "".join(f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" '
+                    f'stroke-width="1.5" stroke-linejoin="round"/>' for run in runs)
+    last = int(present.nonzero()[0][-1])
+    dot = f'<circle cx="{xs[last]:.1f}" cy="{ys[last]:.1f}" r="2.5" fill="{colour}"/>'
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{SPARK_WIDTH}" '
+           f'height="{SPARK_HEIGHT}" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}">{lines}{dot}</svg>')
+    return "data:image/svg+xml;charset=utf-8," + quote(svg)
+
+
 def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
-             href: str | None = None) -> dbc.Card:
+             href: str | None = None, spark: str | None = None,
+             spark_title: str = "") -> dbc.Card:
     """One KPI card for an indicator's row of the indicator table.
 
     row: value (float; rates as fractions), small_count (bool), change (float, NaN when there
@@ -81,6 +116,7 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
     ✗ 未达标 orange, – 无标准 grey; class ``status-<meets|fails|none>``), the change on last year
     (class ``change-<good|bad|neutral>``). A small_count row is marked 样本不足.
     href: if given, the indicator's name links there (e.g. its ranking on the compare page).
+    spark: a sparkline image (``sparkline_svg``) of the months, described by ``spark_title``.
     """
     value = row["value"]
     st = status(indicator, value)
@@ -119,6 +155,8 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
                 html.Span(std_text, className="kpi-standard"),
             ]),
             html.Div(change_text, className=f"kpi-change change-{change_cls}"),
+            html.Img(src=spark, className="kpi-spark", alt=spark_title, title=spark_title)
+            if spark else None,
             html.Div(t("small_count", lang), className="kpi-small") if small else None,
         ]),
     )

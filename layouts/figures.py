@@ -216,44 +216,61 @@ def _vlabel(x: float, text: str, colour: str, y: float, data_max: float) -> dict
             "bgcolor": "rgba(255,255,255,0.85)"}
 
 
-#: Trend line colours by age: the newest year (thick, the header's dark red), last year (sky
-#: blue), then greys. Blue/orange are left to meets/fails.
-YEAR_COLOURS = ("#8b1a1a", "#56b4e9", "#8c8c8c", "#b3b3b3", "#cccccc")
+#: Trend line colours, one per unit (Okabe–Ito, colour-blind safe); last year is the same colour
+#: dashed and thinner, so colour names the unit and the dash names the year.
+UNIT_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9")
+#: At most this many units are drawn in one trend chart.
+MAX_TREND_UNITS = len(UNIT_COLOURS)
 
 
-def monthly_trend(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *,
+def monthly_trend(rows: pd.DataFrame, indicator: Any, year: str, lang: str = "zh", *,
                   title: str = "") -> go.Figure:
-    """Line chart of an indicator by month, one line per year (x = month 1–12), newest year
-    drawn last and thickest, with the standard as a horizontal line.
+    """Line chart of an indicator by month (x = month 1–12) for one or more units: for each
+    unit, ``year`` as a solid line and the year before as a dashed line of the same colour,
+    with the standard as a horizontal line.
 
-    rows: period (str ``"2025-03"``), value (float; rates as fractions), small_count (bool) for
-    one unit; months with small_count are drawn as hollow markers (样本不足 in the hover).
-    Returns a go.Figure with one Scatter trace per year, named by the year.
+    rows: unit_id, unit_name (str), period (str ``"2025-03"``), value (float; rates as
+    fractions), small_count (bool); months of other years are ignored. Units are drawn in the
+    order they first appear (at most MAX_TREND_UNITS); months with small_count are hollow
+    markers (样本不足 in the hover). Returns a go.Figure with one Scatter trace per unit and
+    year present, named ``"<unit_name> <year>"``.
     """
     period = rows["period"].astype(str)
+    previous = str(int(year) - 1)
     frame = pd.DataFrame({
-        "year": period.str.slice(0, 4),
-        "month": period.str.slice(5, 7).astype(int),
-        "value": rows["value"].astype("Float64").astype(float),
+        "unit_id": rows["unit_id"].astype(str).to_numpy(),
+        "unit_name": rows["unit_name"].astype(str).to_numpy(),
+        "year": period.str.slice(0, 4).to_numpy(),
+        "month": pd.to_numeric(period.str.slice(5, 7), errors="coerce").to_numpy(),
+        "value": rows["value"].astype("Float64").astype(float).to_numpy(),
         "small": rows["small_count"].astype("boolean").fillna(False).to_numpy(),
     })
-    years = sorted(frame["year"].unique())
+    frame = frame[frame["year"].isin([year, previous]) & frame["month"].notna()]
+    units = frame.drop_duplicates("unit_id")[["unit_id", "unit_name"]].head(MAX_TREND_UNITS)
     fig = go.Figure()
     small_text = t("small_count", lang)
-    for k, year in enumerate(years):
-        part = frame[frame["year"] == year].sort_values("month")
-        newest = k == len(years) - 1
-        colour = YEAR_COLOURS[min(len(years) - 1 - k, len(YEAR_COLOURS) - 1)]
-        labels = [(format_value(indicator, v, lang) if pd.notna(v) else "—")
-                  + (f" · {small_text}" if s else "")
-                  for v, s in zip(part["value"], part["small"], strict=True)]
-        fig.add_trace(go.Scatter(
-            x=part["month"].to_numpy(), y=part["value"].to_numpy(), name=year,
-            mode="lines+markers", line={"color": colour, "width": 3 if newest else 1.5},
-            marker={"size": 7, "color": ["white" if s else colour for s in part["small"]],
-                    "line": {"color": colour, "width": 1.5}},
-            text=labels, hovertemplate=f"{year}-%{{x:02d}}: %{{text}}<extra></extra>",
-        ))
+    for k, (unit_id, unit_name) in enumerate(units.itertuples(index=False)):
+        colour = UNIT_COLOURS[k]
+        for yr in (previous, year):  # last year first, so this year's line is drawn on top
+            part = frame[(frame["unit_id"] == unit_id) & (frame["year"] == yr)]
+            if part.empty:
+                continue
+            part = part.sort_values("month")
+            current = yr == year
+            labels = [(format_value(indicator, v, lang) if pd.notna(v) else "—")
+                      + (f" · {small_text}" if s else "")
+                      for v, s in zip(part["value"], part["small"], strict=True)]
+            fig.add_trace(go.Scatter(
+                x=part["month"].to_numpy(), y=part["value"].to_numpy(),
+                name=f"{unit_name} {yr}", legendgroup=unit_id, mode="lines+markers",
+                line={"color": colour, "width": 3 if current else 1.5,
+                      "dash": "solid" if current else "dash"},
+                marker={"size": 7 if current else 5,
+                        "color": ["white" if s else colour for s in part["small"]],
+                        "line": {"color": colour, "width": 1.5}},
+                opacity=1.0 if current else 0.8, text=labels,
+                hovertemplate=f"{unit_name} {yr}-%{{x:02d}}: %{{text}}<extra></extra>",
+            ))
     shapes, annotations = [], []
     std = getattr(indicator, "standard", None)
     if std is not None:
@@ -264,7 +281,7 @@ def monthly_trend(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *,
                 continue
             shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
                            "y0": y, "y1": y,
-                           "line": {"color": STANDARD_LINE, "width": 1.5, "dash": "dash"}})
+                           "line": {"color": STANDARD_LINE, "width": 1.5, "dash": "dot"}})
         annotations.append({"xref": "paper", "x": 1, "xanchor": "right", "yref": "y",
                             "y": levels[-1], "yanchor": "bottom", "text": label,
                             "showarrow": False, "font": {"size": 12, "color": STANDARD_LINE},
@@ -275,10 +292,10 @@ def monthly_trend(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *,
             if indicator.kind == "rate" else _axis_format(indicator))
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
-        height=420, margin={"l": 10, "r": 20, "t": 70, "b": 40},
+        height=460, margin={"l": 10, "r": 20, "t": 70, "b": 40},
         font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
         plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, annotations=annotations,
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "xanchor": "left"},
         hovermode="x unified",
         xaxis={"tickmode": "array", "tickvals": list(range(1, 13)), "ticktext": month_names,
                "range": [0.5, 12.5], "gridcolor": "#eeeeee"},

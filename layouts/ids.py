@@ -57,6 +57,7 @@ CMP_DOWNLOAD = "cmp-download"
 # Trends (趋势) ---------------------------------------------------------------------------
 TR_INDICATOR = "tr-indicator"
 TR_UNIT = "tr-unit"
+TR_YEAR = "tr-year"
 TR_GRAPH = "tr-graph"
 TR_NOTE = "tr-note"
 TR_URL = "tr-url"

@@ -86,6 +86,9 @@ class DashboardData:
             for (lv, ind), g in monthly.groupby(["level", "indicator_id"], sort=False,
                                                 observed=True)
         }
+        #: years with monthly rows, latest first
+        self.month_years: list[str] = sorted(
+            {str(p)[:4] for p in monthly["period"].unique()}, reverse=True)
         with_months = {ind for _, ind in self._monthly}
         #: indicator ids with monthly rows, in catalog order
         self.monthly_indicator_ids: list[str] = [i for i in self.catalog if i in with_months]

@@ -196,18 +196,24 @@ def test_select_chart_rows_all_top_bottom_and_search():
     assert found.rows["unit_name"].tolist() == ["第1网格", "第10网格"]
 
 
-def test_monthly_trend_one_line_per_year_with_standard():
+def test_monthly_trend_units_this_year_solid_last_year_dashed():
     ind = CATALOG["satisfaction_rate"]  # standard ≥ 90%
-    rows = pd.DataFrame({"period": ["2024-01", "2024-02", "2025-01"],
-                         "value": [0.88, 0.91, 0.95],
-                         "small_count": pd.array([False, False, True], dtype="boolean")})
-    fig = figures.monthly_trend(rows, ind, "zh", title="满意率")
-    assert [tr.name for tr in fig.data] == ["2024", "2025"]
-    assert list(fig.data[0].x) == [1, 2] and list(fig.data[0].y) == pytest.approx([0.88, 0.91])
-    assert list(fig.data[1].x) == [1]
-    assert list(fig.data[1].text) == ["95.0% · 样本不足"]
-    assert list(fig.data[1].marker.color) == ["white"]  # small_count: hollow marker
-    assert fig.data[1].line.width > fig.data[0].line.width  # newest year stands out
+    rows = pd.DataFrame({
+        "unit_id": ["A", "A", "A", "B", "A"],
+        "unit_name": ["甲", "甲", "甲", "乙", "甲"],
+        "period": ["2024-01", "2024-02", "2025-01", "2025-02", "2023-05"],
+        "value": [0.88, 0.91, 0.95, 0.80, 0.50],
+        "small_count": pd.array([False, False, True, False, False], dtype="boolean")})
+    fig = figures.monthly_trend(rows, ind, "2025", "zh", title="满意率")
+    # 2023 is neither the year nor the year before: not drawn
+    assert [tr.name for tr in fig.data] == ["甲 2024", "甲 2025", "乙 2025"]
+    last, this, other = fig.data
+    assert list(last.x) == [1, 2] and list(last.y) == pytest.approx([0.88, 0.91])
+    assert last.line.dash == "dash" and this.line.dash == "solid"
+    assert last.line.color == this.line.color != other.line.color  # colour names the unit
+    assert list(this.text) == ["95.0% · 样本不足"]
+    assert list(this.marker.color) == ["white"]  # small_count: hollow marker
+    assert list(other.x) == [2]
     assert [(s.y0, s.y1) for s in fig.layout.shapes] == [(0.9, 0.9)]
     assert list(fig.layout.xaxis.ticktext)[:3] == ["1月", "2月", "3月"]
 

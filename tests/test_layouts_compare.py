@@ -158,3 +158,54 @@ def test_table_xlsx_numbers_with_native_formats(data, compare):
     assert ws["F3"].number_format.startswith("+0.0")
     assert ws["F5"].value is None
     assert ws.max_row == 5
+
+
+def test_trends_several_units_from_a_repeated_query(data):
+    from layouts.pages import trends
+
+    indicator, units, year = trends._valid(
+        data, None, ["district:D1", "nope", "district:D1", "street:S3"], "1999")
+    assert (indicator, units, year) == ("resolution_rate", ["district:D1", "street:S3"], "2025")
+    assert trends._valid(data, None, "district:D2", None)[1] == ["district:D2"]
+    assert trends._valid(data, None, None, None)[1] == ["total"]
+    fig, note = trends.render(data, indicator, units, year, "zh")
+    # the synthetic months 2025-01…03 (values 0.6, 0.7, 0.8) for each unit; no 2024 months
+    assert [tr.name for tr in fig.data] == ["东城区 2025", "新华街道 2025"]
+    assert list(fig.data[1].y) == pytest.approx([0.6, 0.7, 0.8])
+    assert note == ""
+    query = trends._search(trends._query(indicator, units, year, "zh"))
+    assert parse_qs(query[1:])["unit"] == ["district:D1", "street:S3"]
+
+
+def test_sparkline_breaks_at_missing_months_and_marks_the_last():
+    from urllib.parse import unquote
+
+    from layouts.components import sparkline_svg
+
+    # width 120, height 28, padding 3: x = 3 + 114·k/3, y = 25 − 22·(v − 1)/3 for v in 1…4
+    svg = unquote(sparkline_svg([1.0, 2.0, float("nan"), 4.0]).split(",", 1)[1])
+    assert 'points="3.0,25.0 41.0,17.7"' in svg
+    assert 'points="117.0,3.0"' in svg  # after the gap: a run of its own
+    assert '<circle cx="117.0" cy="3.0"' in svg
+    assert sparkline_svg([float("nan")] * 11 + [0.5]) is None  # one value: no line
+
+
+def test_overview_card_carries_the_months_of_the_year(data):
+    from layouts.pages import overview
+
+    cards, _ = overview.cards_and_summary(data, "2025", "total", "zh")
+    images = [c for c in _walk(cards) if getattr(c, "className", None) == "kpi-spark"]
+    # only 办结率 has months in the synthetic table (2025-01…03)
+    assert len(images) == 1 and images[0].src.startswith("data:image/svg+xml")
+    months = overview._months_of(data, "total", "total", "resolution_rate", "2025")
+    assert len(months) == 12 and months[:3] == pytest.approx([0.6, 0.7, 0.8])
+    assert all(m != m for m in months[3:])  # NaN: no value for April…December
+
+
+def _walk(node):
+    if isinstance(node, (list, tuple)):
+        for child in node:
+            yield from _walk(child)
+    elif node is not None and not isinstance(node, str):
+        yield node
+        yield from _walk(getattr(node, "children", None))

@@ -10,12 +10,13 @@ from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from indicators.catalog import status
 from layouts import figures, ids, store
-from layouts.components import header, kpi_card, page_href
+from layouts.components import header, kpi_card, page_href, sparkline_svg
 from layouts.i18n import normalise_lang, t
 
 PATH = "/"
@@ -47,15 +48,28 @@ def cards_and_summary(data: store.DashboardData, year: str | None, unit: str,
     if rows.empty:
         return [html.P(t("no_cards", lang), className="text-muted")], ""
     cards, counts = [], {"meets": 0, "fails": 0, "none": 0}
+    spark_title = t("spark_title", lang, year=year)
     for _, row in rows.iterrows():  # one row per indicator (≤ ~20): display, not computation
         ind = data.catalog[row["indicator_id"]]
         counts[status(ind, row["value"])] += 1
         href = _compare_href(data, ind.id, year, unit, lang)
-        cards.append(dbc.Col(kpi_card(ind, row, lang, href=href),
+        spark = sparkline_svg(_months_of(data, level, unit_id, ind.id, year))
+        cards.append(dbc.Col(kpi_card(ind, row, lang, href=href, spark=spark,
+                                      spark_title=spark_title),
                              xs=12, sm=6, lg=4, xl=3, className="mb-3"))
     summary = t("overview_summary", lang, unit=data.unit_name(level, unit_id, lang), year=year,
                 n=len(rows), meets=counts["meets"], fails=counts["fails"])
     return [dbc.Row(cards, className="g-3")], summary
+
+
+def _months_of(data: store.DashboardData, level: str, unit_id: str, indicator_id: str,
+               year: str) -> list[float]:
+    """The 12 monthly values of ``year`` (NaN for a month without a value)."""
+    rows = data.month_rows(level, unit_id, indicator_id)
+    months = rows[rows["period"].astype(str).str.startswith(f"{year}-")]
+    by_month = pd.Series(months["value"].astype("float64").to_numpy(),
+                         index=months["period"].astype(str).str.slice(5, 7).astype(int))
+    return by_month.reindex(range(1, 13)).tolist()
 
 
 def matrix(data: store.DashboardData, year: str | None, unit: str, lang: str) -> list:

@@ -1,7 +1,8 @@
-"""Trends (趋势): one indicator for one unit, month by month, one line per year.
+"""Trends (趋势): one indicator month by month for one or more units, this year against last.
 
-URL: ``/trends?indicator=resolution_rate&unit=district:110101&lang=zh`` — ``indicator``
-defaults to the first indicator with monthly values, ``unit`` to the whole dataset.
+URL: ``/trends?indicator=resolution_rate&unit=district:110101&unit=district:110102&year=2025``
+— ``indicator`` defaults to the first indicator with monthly values, ``unit`` (repeatable, at
+most figures.MAX_TREND_UNITS) to the whole dataset, ``year`` to the latest year with months.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from layouts import figures, ids, store
@@ -22,63 +24,92 @@ dash.register_page(__name__, path=PATH, order=2, name="趋势", nav_key="nav_tre
                    title="趋势 · 党建引领基层治理指标看板")
 
 
-def _valid(data: store.DashboardData, indicator: str | None,
-           unit: str | None) -> tuple[str | None, str]:
+def _valid(data: store.DashboardData, indicator: str | None, units: Any,
+           year: str | None) -> tuple[str | None, list[str], str | None]:
+    """Known indicator, known units (a str or a list; duplicates and unknown keys dropped, at
+    most MAX_TREND_UNITS, the whole dataset when none is left) and a year with months."""
     choices = data.monthly_indicator_ids
     indicator = indicator if indicator in choices else (choices[0] if choices else None)
-    unit = unit if unit in {o.key for o in data.unit_options("zh")} else store.TOTAL
-    return indicator, unit
+    known = {o.key for o in data.unit_options("zh")}
+    asked = [units] if isinstance(units, str) else list(units or [])
+    kept = list(dict.fromkeys(u for u in asked if u in known))[: figures.MAX_TREND_UNITS]
+    year = year if year in data.month_years else (data.month_years[0] if data.month_years
+                                                  else None)
+    return indicator, kept or [store.TOTAL], year
 
 
-def _query(indicator: str | None, unit: str, lang: str) -> dict[str, Any]:
-    return {"indicator": indicator, "unit": None if unit == store.TOTAL else unit,
+def _query(indicator: str | None, units: list[str], year: str | None,
+           lang: str) -> dict[str, Any]:
+    return {"indicator": indicator,
+            "unit": None if units == [store.TOTAL] else units, "year": year,
             "lang": None if lang == "zh" else lang}
 
 
-def render(data: store.DashboardData, indicator: str | None, unit: str,
-           lang: str) -> tuple[Any, str]:
-    """The trend figure and a note for an (already validated) indicator and unit."""
-    if indicator is None:
+def _search(query: dict[str, Any]) -> str:
+    return "?" + urlencode({k: v for k, v in query.items() if v}, doseq=True)
+
+
+def render(data: store.DashboardData, indicator: str | None, units: list[str],
+           year: str | None, lang: str) -> tuple[Any, str]:
+    """The trend figure and a note for an (already validated) indicator, units and year."""
+    if indicator is None or year is None:
         return figures.go.Figure(), t("no_monthly", lang)
-    level, unit_id = store.parse_unit_key(unit)
-    rows = data.month_rows(level, unit_id, indicator)
+    parts = []
+    for key in units:  # ≤ MAX_TREND_UNITS slices of the precomputed monthly rows
+        level, unit_id = store.parse_unit_key(key)
+        part = data.month_rows(level, unit_id, indicator)
+        parts.append(part.assign(unit_id=key, unit_name=data.unit_name(level, unit_id, lang)))
+    rows = pd.concat(parts, ignore_index=True)
     ind = data.catalog[indicator]
-    title = t("trend_title", lang, indicator=ind.name(lang),
-              unit=data.unit_name(level, unit_id, lang))
+    names = "、".join(data.unit_name(*store.parse_unit_key(k), lang) for k in units) \
+        if lang == "zh" else ", ".join(data.unit_name(*store.parse_unit_key(k), lang)
+                                       for k in units)
+    title = t("trend_title", lang, indicator=ind.name(lang), unit=names, year=year,
+              previous=int(year) - 1)
     note = "" if not rows.empty else t("no_data", lang)
-    return figures.monthly_trend(rows, ind, lang, title=title), note
+    return figures.monthly_trend(rows, ind, year, lang, title=title), note
 
 
-def layout(indicator: str | None = None, unit: str | None = None, lang: str | None = None,
-           **_other: Any) -> html.Div:
-    """Page layout for the query string ``indicator``, ``unit``, ``lang``."""
+def layout(indicator: str | None = None, unit: Any = None, year: str | None = None,
+           lang: str | None = None, **_other: Any) -> html.Div:
+    """Page layout for the query string ``indicator``, ``unit`` (repeatable), ``year``,
+    ``lang``."""
     data = store.get()
     lang = normalise_lang(lang)
-    indicator, unit = _valid(data, indicator, unit)
-    fig, note = render(data, indicator, unit, lang)
+    indicator, units, year = _valid(data, indicator, unit, year)
+    fig, note = render(data, indicator, units, year, lang)
     options = [{"label": o.label, "value": o.key}
                for o in data.unit_options(lang, max_depth=len(data.levels) - 2)]
-    if not any(o["value"] == unit for o in options):
+    shown = {o["value"] for o in options}
+    if any(u not in shown for u in units):
         options = [{"label": o.label, "value": o.key} for o in data.unit_options(lang)]
     return html.Div([
         dcc.Location(id=ids.TR_URL, refresh=False),
         dcc.Store(id=ids.TR_LANG, data=lang),
         header(data.dataset_name(lang), bool(data.dataset.is_sample), lang, PATH,
-               _query(indicator, unit, lang), ids.TR_LANG_SWITCH),
+               _query(indicator, units, year, lang), ids.TR_LANG_SWITCH),
         dbc.Container(fluid=True, className="page", children=[
             dbc.Row(className="controls g-3 align-items-end", children=[
-                dbc.Col(xs=12, md=4, children=[
+                dbc.Col(xs=12, md=3, children=[
                     dbc.Label(t("label_indicator", lang), html_for=ids.TR_INDICATOR),
                     dcc.Dropdown(id=ids.TR_INDICATOR, value=indicator, clearable=False,
                                  options=[{"label": data.catalog[i].name(lang), "value": i}
                                           for i in data.monthly_indicator_ids]),
                 ]),
-                dbc.Col(xs=12, md=5, children=[
-                    dbc.Label(t("label_unit", lang), html_for=ids.TR_UNIT),
-                    dcc.Dropdown(id=ids.TR_UNIT, options=options, value=unit, clearable=False),
+                dbc.Col(xs=12, md=7, children=[
+                    dbc.Label(t("label_units", lang, n=figures.MAX_TREND_UNITS),
+                              html_for=ids.TR_UNIT),
+                    dcc.Dropdown(id=ids.TR_UNIT, options=options, value=units, multi=True,
+                                 clearable=False),
+                ]),
+                dbc.Col(xs=6, md=2, children=[
+                    dbc.Label(t("label_year", lang), html_for=ids.TR_YEAR),
+                    dcc.Dropdown(id=ids.TR_YEAR, options=data.month_years, value=year,
+                                 clearable=False, searchable=False),
                 ]),
             ]),
-            html.P(note, id=ids.TR_NOTE, className="summary"),
+            html.P([note, html.Span(t("trend_legend", lang), className="text-muted")],
+                   id=ids.TR_NOTE, className="summary"),
             dcc.Graph(id=ids.TR_GRAPH, figure=fig,
                       config={"locale": "zh-CN" if lang == "zh" else "en",
                               "displaylogo": False, "responsive": True}),
@@ -91,18 +122,22 @@ def layout(indicator: str | None = None, unit: str | None = None, lang: str | No
     Output(ids.TR_NOTE, "children"),
     Output(ids.TR_URL, "search"),
     Output(ids.TR_LANG_SWITCH, "href"),
+    Output(ids.TR_UNIT, "value"),
     Input(ids.TR_INDICATOR, "value"),
     Input(ids.TR_UNIT, "value"),
+    Input(ids.TR_YEAR, "value"),
     State(ids.TR_LANG, "data"),
     prevent_initial_call=True,
 )
-def update(indicator: str | None, unit: str | None, lang: str | None):
-    """Controls → figure, note and the query string."""
+def update(indicator: str | None, units: list[str] | None, year: str | None,
+           lang: str | None):
+    """Controls → figure, note, the query string and the unit list (trimmed to the maximum)."""
     data = store.get()
     lang = normalise_lang(lang)
-    indicator, unit = _valid(data, indicator, unit)
-    fig, note = render(data, indicator, unit, lang)
-    query = _query(indicator, unit, lang)
+    indicator, units, year = _valid(data, indicator, units, year)
+    fig, note = render(data, indicator, units, year, lang)
+    query = _query(indicator, units, year, lang)
     other = "en" if lang == "zh" else "zh"
-    return (fig, note, "?" + urlencode({k: v for k, v in query.items() if v}),
-            page_href(PATH, {**query, "lang": other if other != "zh" else None}))
+    return (fig, [note, html.Span(t("trend_legend", lang), className="text-muted")],
+            _search(query), page_href(PATH, {**query, "lang": other if other != "zh" else None}),
+            units)
