@@ -72,6 +72,10 @@ DQ_DOWNLOAD_BUTTON = "dq-download-button"
 DQ_DOWNLOAD = "dq-download"
 DQ_LANG = "dq-lang"
 DQ_LANG_SWITCH = "dq-lang-switch"
+DQ_URL = "dq-url"
+DQ_LEVEL = "dq-level"
+DQ_YEAR = "dq-year"
+DQ_UNITS = "dq-units"
 
 # Indicator catalog (指标说明) ------------------------------------------------------------
 CAT_TABLE = "cat-table"

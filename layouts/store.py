@@ -207,6 +207,39 @@ class DashboardData:
             ["_first", "unit_id", "_order"], kind="stable")
         return rows.drop(columns=["_first", "_order"]).reset_index(drop=True)
 
+    def unit_coverage(self, year: str, level: str) -> pd.DataFrame:
+        """Per unit of ``level`` in ``year``: how many catalog indicators it has a value for.
+
+        Returns one row per unit of the level (units with no indicator row at all included),
+        ordered by fewest values first then name: unit_id, unit_name (str), with_value (int64,
+        indicators with a non-NaN value), small_count (int64, of those, flagged too few cases),
+        missing (list[str], the catalog ids without a value, in catalog order). Read from the
+        indicator table only."""
+        frame = self._by_year_level.get((year, level))
+        ids_ = list(self.indicator_ids)
+        if frame is None or not ids_:
+            frame = _empty_like(self._any_frame())
+        rows = frame[frame["indicator_id"].isin(ids_)]
+        has = rows.assign(has=rows["value"].notna(),
+                          small=rows["small_count"].astype("boolean").fillna(False)
+                          & rows["value"].notna())
+        wide = has.pivot_table(index="unit_id", columns="indicator_id", values="has",
+                               aggfunc="any", fill_value=False, observed=True)
+        units = self.dataset.units
+        own = units.loc[units["level"] == level, ["unit_id", "unit_name"]].astype(
+            {"unit_id": "string", "unit_name": "string"})
+        wide = wide.reindex(index=own["unit_id"], columns=ids_, fill_value=False).astype(bool)
+        small = has.groupby("unit_id", observed=True)["small"].sum()
+        names = pd.Index(ids_)
+        out = pd.DataFrame({
+            "unit_id": own["unit_id"].to_numpy(),
+            "unit_name": own["unit_name"].to_numpy(),
+            "with_value": wide.sum(axis=1).to_numpy().astype("int64"),
+            "small_count": small.reindex(own["unit_id"]).fillna(0).to_numpy().astype("int64"),
+            "missing": [list(names[~row]) for row in wide.to_numpy()],
+        })
+        return out.sort_values(["with_value", "unit_name"], kind="stable").reset_index(drop=True)
+
     def ancestors(self, level: str, unit_id: str) -> list[tuple[str, str]]:
         """The chain of units above a unit, top level first, as ``(level, unit_id)`` pairs
         (empty for the whole dataset, a top-level unit or an unknown unit)."""

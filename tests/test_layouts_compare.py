@@ -209,3 +209,32 @@ def _walk(node):
     elif node is not None and not isinstance(node, str):
         yield node
         yield from _walk(getattr(node, "children", None))
+
+
+def test_unit_coverage_lists_what_each_unit_lacks():
+    results = make_results()
+    table = results.table
+    gone = ((table["period"] == "2025") & (table["level"] == "community")
+            & (((table["unit_id"] == "C1") & (table["indicator_id"] == "satisfaction_rate"))
+               | (table["unit_id"] == "C2")))
+    results.table = table[~gone.to_numpy()]
+    cov = store.DashboardData(results).unit_coverage("2025", "community")
+    assert len(cov) == 8  # 秋实社区 (C2) has no row at all and is still listed
+    assert cov.iloc[0][["unit_id", "with_value"]].tolist() == ["C2", 0]
+    assert cov.iloc[0]["missing"] == ["resolution_rate", "satisfaction_rate",
+                                      "households_per_grid", "volunteer_participations"]
+    assert cov.iloc[1][["unit_id", "with_value"]].tolist() == ["C1", 3]
+    assert cov.iloc[1]["missing"] == ["satisfaction_rate"]
+    assert (cov["with_value"].iloc[2:] == 4).all()
+    # grids 1–4 received 6…9 tickets in 2025, below 办结率's minimum of 10
+    grids = store.DashboardData(make_results()).unit_coverage("2025", "grid").set_index(
+        "unit_id")
+    assert grids.loc[["G01", "G04", "G05"], "small_count"].tolist() == [1, 1, 0]
+
+
+def test_quality_unit_rows_name_the_missing_indicators(data):
+    from layouts.pages import quality
+
+    rows = quality.unit_rows(data, "district", "2025", "zh")
+    assert [r["with_value"] for r in rows] == ["4 / 4", "4 / 4"]
+    assert all(r["missing"] == "" for r in rows)

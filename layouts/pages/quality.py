@@ -7,6 +7,7 @@ URL: ``/quality?lang=zh``.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import dash
 import dash_ag_grid as dag
@@ -15,7 +16,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from layouts import downloads, ids, store
-from layouts.components import grid_locale, header
+from layouts.components import grid_locale, header, page_href
 from layouts.i18n import normalise_lang, t
 
 PATH = "/quality"
@@ -42,10 +43,52 @@ def _columns(names: tuple[str, ...], lang: str) -> list[dict]:
                 else {"flex": _FLEX.get(c, 1), "minWidth": 90})} for c in names]
 
 
-def layout(lang: str | None = None, **_other: Any) -> html.Div:
-    """The load report of the dataset being shown."""
+def _valid_units_view(data: store.DashboardData, level: str | None,
+                      year: str | None) -> tuple[str | None, str | None]:
+    level = level if level in data.levels else (data.levels[0] if data.levels else None)
+    year = year if year in data.years else data.latest_year
+    return level, year
+
+
+def unit_rows(data: store.DashboardData, level: str | None, year: str | None,
+              lang: str) -> list[dict]:
+    """Per-unit completeness for the grid: unit, indicators with a value (``12 / 18``), of
+    them too few cases, and the names of the indicators without a value."""
+    if level is None or year is None:
+        return []
+    cov = data.unit_coverage(year, level)
+    total = len(data.indicator_ids)
+    sep = "、" if lang == "zh" else ", "
+    names = {i: data.catalog[i].name(lang) for i in data.indicator_ids}
+    return pd.DataFrame({
+        "unit_name": cov["unit_name"],
+        "with_value": cov["with_value"].astype(str) + f" / {total}",
+        "small_count": cov["small_count"],
+        "missing": [sep.join(names[i] for i in m) for m in cov["missing"]],
+    }).to_dict("records")
+
+
+_UNIT_COLUMNS = ("unit_name", "with_value", "small_count", "missing")
+
+
+def _unit_columns(lang: str) -> list[dict]:
+    return [{"field": "unit_name", "headerName": t("unit_name", lang), "filter": True,
+             "flex": 1, "minWidth": 140},
+            {"field": "with_value", "headerName": t("col_with_value", lang), "width": 150,
+             "type": "numericColumn"},
+            {"field": "small_count", "headerName": t("col_small_count", lang), "width": 130,
+             "type": "numericColumn", "filter": "agNumberColumnFilter"},
+            {"field": "missing", "headerName": t("col_missing", lang), "flex": 3,
+             "filter": True, "tooltipField": "missing", "wrapText": True, "autoHeight": True}]
+
+
+def layout(lang: str | None = None, level: str | None = None, year: str | None = None,
+           **_other: Any) -> html.Div:
+    """The load report of the dataset being shown, and how complete each unit's indicators are
+    (``level`` and ``year`` from the query string; defaults the top level, latest year)."""
     data = store.get()
     lang = normalise_lang(lang)
+    level, year = _valid_units_view(data, level, year)
     sources, errors, fatal = data.load_report()
     counts = sources[["rows_read", "accepted", "rejected", "blank"]].sum()
     summary = t("quality_summary", lang, sources=len(sources), rows=f"{counts['rows_read']:,}",
@@ -61,8 +104,9 @@ def layout(lang: str | None = None, **_other: Any) -> html.Div:
     shown_errors = errors.assign(table=errors["table"].map(lambda n: _table_name(n, lang)))
     return html.Div([
         dcc.Store(id=ids.DQ_LANG, data=lang),
+        dcc.Location(id=ids.DQ_URL, refresh=False),
         header(data.dataset_name(lang), bool(data.dataset.is_sample), lang, PATH,
-               {"lang": None if lang == "zh" else lang}, ids.DQ_LANG_SWITCH),
+               _query(level, year, lang), ids.DQ_LANG_SWITCH),
         dbc.Container(fluid=True, className="page", children=[
             html.P([summary, " ", html.Span(check, className=(
                 "text-success" if unreconciled == 0 else "text-danger fw-bold"))],
@@ -93,8 +137,57 @@ def layout(lang: str | None = None, **_other: Any) -> html.Div:
                 dashGridOptions={"domLayout": "autoHeight", "loadThemeGoogleFonts": False,
                                  "localeText": grid_locale(lang)},
                 className="ag-theme-quartz", style={"width": "100%"}),
+            html.H2(t("quality_units", lang), className="h6 mt-4"),
+            html.P(t("quality_units_hint", lang), className="text-muted small"),
+            dbc.Row(className="controls g-3 align-items-end mb-2", children=[
+                dbc.Col(xs=6, md=2, children=[
+                    dbc.Label(t("label_level", lang), html_for=ids.DQ_LEVEL),
+                    dcc.Dropdown(id=ids.DQ_LEVEL, value=level, clearable=False,
+                                 searchable=False,
+                                 options=[{"label": data.level_name(lv, lang), "value": lv}
+                                          for lv in data.levels]),
+                ]),
+                dbc.Col(xs=6, md=2, children=[
+                    dbc.Label(t("label_year", lang), html_for=ids.DQ_YEAR),
+                    dcc.Dropdown(id=ids.DQ_YEAR, options=data.years, value=year,
+                                 clearable=False, searchable=False),
+                ]),
+            ]),
+            dag.AgGrid(
+                id=ids.DQ_UNITS, rowData=unit_rows(data, level, year, lang),
+                columnDefs=_unit_columns(lang),
+                defaultColDef={"sortable": True, "resizable": True},
+                dashGridOptions={"domLayout": "autoHeight", "pagination": True,
+                                 "paginationPageSize": 20, "loadThemeGoogleFonts": False,
+                                 "localeText": grid_locale(lang)},
+                className="ag-theme-quartz", style={"width": "100%"}),
         ]),
     ])
+
+
+def _query(level: str | None, year: str | None, lang: str) -> dict[str, Any]:
+    return {"level": level, "year": year, "lang": None if lang == "zh" else lang}
+
+
+@callback(
+    Output(ids.DQ_UNITS, "rowData"),
+    Output(ids.DQ_URL, "search"),
+    Output(ids.DQ_LANG_SWITCH, "href"),
+    Input(ids.DQ_LEVEL, "value"),
+    Input(ids.DQ_YEAR, "value"),
+    State(ids.DQ_LANG, "data"),
+    prevent_initial_call=True,
+)
+def update_units(level: str | None, year: str | None, lang: str | None):
+    """Level or year → the per-unit completeness rows and the query string."""
+    data = store.get()
+    lang = normalise_lang(lang)
+    level, year = _valid_units_view(data, level, year)
+    query = _query(level, year, lang)
+    other = "en" if lang == "zh" else "zh"
+    return (unit_rows(data, level, year, lang), "?" + urlencode(
+        {k: v for k, v in query.items() if v}),
+        page_href(PATH, {**query, "lang": other if other != "zh" else None}))
 
 
 @callback(
