@@ -565,10 +565,12 @@ def compute_measures(dataset) -> Measures:
         out.stocks["stations"] = station_measures(tables["stations"],
                                                   station_area_minimums(dataset.config))
     if "population_covered" in available:
-        from indicators.coverage import coverage_measures, service_radius_m
+        from indicators.coverage import (coverage_measures, qualifying_station_types,
+                                         service_radius_m)
         out.stocks["coverage"] = coverage_measures(
             tables["grids"], tables["stations"], dataset.finest,
-            candidate_years(tables, dataset.cutoff), service_radius_m(dataset.config))
+            candidate_years(tables, dataset.cutoff), service_radius_m(dataset.config),
+            qualifying_station_types(dataset.config))
         out.derived.add("coverage")
     return out
 
