@@ -29,9 +29,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from .transforms import FULLWIDTH_DIGITS
-
 from .model import SATISFACTION_VALUES
+from .transforms import FULLWIDTH_DIGITS
 
 KINDS: dict[str, str] = {
     # grids
