@@ -77,12 +77,13 @@ def project_tm(lat, lon, lat0: float, lon0: float) -> np.ndarray:
     return np.column_stack([x, y])
 
 
-def nearest_station(grid_lat, grid_lon, station_lat, station_lon
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def nearest_station(grid_lat, grid_lon, station_lat, station_lon,
+                    upper_bound_m: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
     """Distance (m) from each grid to its nearest station, and that station's position.
 
     All inputs WGS-84 degrees; stations must be located (no NaN). Grids with NaN coordinates
-    get distance NaN and index −1; with no station every distance is inf and index −1.
+    get distance NaN and index −1; with no station — or none within ``upper_bound_m``, which
+    makes the search faster when only "within the radius" matters — distance inf and index −1.
     The projection is centred on the middle of the grids and stations (see module docstring).
     """
     g_lat = np.asarray(grid_lat, dtype="float64")
@@ -102,8 +103,9 @@ def nearest_station(grid_lat, grid_lon, station_lat, station_lon
     lat0 = float((lats.min() + lats.max()) / 2)
     lon0 = float((lons.min() + lons.max()) / 2)
     tree = cKDTree(project_tm(s_lat, s_lon, lat0, lon0))
-    d, i = tree.query(project_tm(g_lat[located], g_lon[located], lat0, lon0))
-    dist[located], index[located] = d, i
+    d, i = tree.query(project_tm(g_lat[located], g_lon[located], lat0, lon0),
+                      distance_upper_bound=upper_bound_m)
+    dist[located], index[located] = d, np.where(np.isinf(d), -1, i)
     return dist, index
 
 
@@ -201,7 +203,7 @@ def service_circle_coverage(grids: pd.DataFrame, stations: pd.DataFrame,
     by_type = []
     for kind in sorted(s_type[s_ok].dropna().unique()):
         sel = s_ok & (s_type == kind).fillna(False).to_numpy()
-        d, _ = nearest_station(g_lat, g_lon, s_lat[sel], s_lon[sel])
+        d, _ = nearest_station(g_lat, g_lon, s_lat[sel], s_lon[sel], upper_bound_m=reach)
         within = population[~np.isnan(d) & (d <= reach)].sum()
         by_type.append((kind, int(sel.sum()), float(within)))
     by_type_frame = pd.DataFrame(by_type, columns=["station_type", "stations",
