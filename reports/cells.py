@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from copy import copy
+from dataclasses import dataclass
 import unicodedata
 from numbers import Real
 from typing import Any, Iterable
@@ -23,6 +24,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 #: Excel's hard limit on the characters in one cell.
 EXCEL_MAX_CELL_CHARS = 32_767
+#: Excel's hard limit on the rows of one worksheet (Excel 2007+, .xlsx).
+EXCEL_MAX_ROWS = 1_048_576
 TRUNCATION_MARKER = "…【内容过长，已截断】"
 
 #: XML 1.0 forbids these; openpyxl raises IllegalCharacterError on them.
@@ -57,6 +60,23 @@ def font(size: float = 10, bold: bool = False, color: str | None = None,
                 color=color)
 
 
+def clean_text(value: Any) -> tuple[str, int, int]:
+    """:func:`safe_text` plus what it changed: ``(text, control characters removed, characters
+    cut)`` — the counts are 0 when the value was already safe (``chars cut`` counts characters of
+    the original text that were dropped, the marker aside)."""
+    if value is None or value is pd.NA or value is pd.NaT \
+            or (isinstance(value, float) and math.isnan(value)):
+        return "", 0, 0
+    raw = str(value)
+    text, removed = _CONTROL_CHARS.subn("", raw)
+    cut = 0
+    if len(text) > EXCEL_MAX_CELL_CHARS:
+        keep = EXCEL_MAX_CELL_CHARS - len(TRUNCATION_MARKER)
+        cut = len(text) - keep
+        text = text[:keep] + TRUNCATION_MARKER
+    return text, removed, cut
+
+
 def safe_text(value: Any) -> str:
     """Turn any value into text that is safe to store in a cell.
 
@@ -64,27 +84,52 @@ def safe_text(value: Any) -> str:
     XML); text longer than Excel's 32,767-character limit is cut and ends with
     :data:`TRUNCATION_MARKER`.  ``None`` and NaN become the empty string.
     """
-    if value is None or value is pd.NA or value is pd.NaT \
-            or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    text = _CONTROL_CHARS.sub("", str(value))
-    if len(text) > EXCEL_MAX_CELL_CHARS:
-        text = text[: EXCEL_MAX_CELL_CHARS - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
-    return text
+    return clean_text(value)[0]
+
+
+@dataclass(frozen=True)
+class CellNote:
+    """One change :func:`put_text` made to a piece of text so it could be stored.
+
+    sheet / cell: where (``"网格"``, ``"E7"``); kind: ``"control"`` (control characters removed;
+    ``count`` = how many) or ``"truncated"`` (cut to Excel's 32,767-character limit; ``count`` =
+    characters dropped).
+    """
+
+    sheet: str
+    cell: str
+    kind: str
+    count: int
+
+
+_NOTES_KEY = "_reports_cell_notes"
+
+
+def cell_notes(workbook: Any) -> list[CellNote]:
+    """Every :class:`CellNote` recorded while writing ``workbook`` (an openpyxl Workbook), in
+    writing order (the live list: notes recorded later appear in it too)."""
+    return workbook.__dict__.setdefault(_NOTES_KEY, [])
 
 
 def put_text(ws: Worksheet, row: int, column: int, value: Any, **style: Any) -> Cell:
     """Write ``value`` as a string cell — never a formula, never a number.
 
     Use this for every cell whose text is born from input data.  ``value`` is cleaned with
-    :func:`safe_text`; the cell's data type is forced to ``'s'`` after assignment (openpyxl would
+    :func:`safe_text`, and each removal of control characters or truncation is recorded as a
+    :class:`CellNote` (see :func:`cell_notes`) so the workbook can report it; the cell's data type is forced to ``'s'`` after assignment (openpyxl would
     otherwise turn ``=…`` into a formula), and text starting with ``=``, ``+``, ``-`` or ``@``
     also gets Excel's quote prefix so that editing the cell in Excel keeps it as text.  Long
     numeric ids (身份证号, 网格编号 ``0001``) stay text with every digit.  ``style`` keyword
     arguments (font, fill, alignment, border, number_format) are set on the cell.
     """
-    text = safe_text(value)
+    text, removed, cut = clean_text(value)
     cell = ws.cell(row=row, column=column)
+    if removed or cut:
+        notes = cell_notes(ws.parent)
+        if removed:
+            notes.append(CellNote(ws.title, cell.coordinate, "control", removed))
+        if cut:
+            notes.append(CellNote(ws.title, cell.coordinate, "truncated", cut))
     cell.value = text if text else None
     if text:
         cell.data_type = "s"

@@ -7,12 +7,18 @@ Sheets, in order (DESIGN.md §6):
   sample);
 - 汇总: every indicator × (the scope unit + the units one level below it): value, status against
   the standard, rank, last year's value and the year-on-year change;
-- one sheet per hierarchy level below the scope (区县, 街道, 社区, 网格 …): one row per unit, the
-  names of its parent units, one column per indicator and the number of standards it fails;
+- one sheet per hierarchy level below the scope (区县, 街道, 社区, 网格 …): two rows per unit (the
+  year's values, and below them the change on last year), the names of its parent units, one
+  column per indicator and the number of standards it fails;
 - 不达标清单: per indicator with a standard, the units failing it and by how much;
-- 月度趋势: the scope unit's monthly values in the year;
+- 月度趋势: the scope unit's monthly values in the year beside the year before, and a native
+  Excel line chart per indicator (this year solid dark blue, last year dashed grey);
+- 对标参考: every standard and reference value used, the scope's value against the standards, and
+  the published figure each comes from (place, figure, article, author);
 - 指标说明: definitions, formulas, direction, standards and their sources;
-- 数据质量: the load report per file and the rejected rows counted per rule.
+- 数据质量: the load report per file, the records each rate left out (and why), the rejected rows
+  counted per rule and listed, and 导出处理说明 — every control character removed, every text cut
+  at 32,767 characters (sheet and cell) and every level split across sheets.
 
 Numbers are real numbers with native number formats; pass/fail is native conditional formatting
 (blue / orange, always with text or a count beside it); every sheet prints on A4 landscape, one
@@ -23,25 +29,32 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.chart import LineChart, Reference
+from openpyxl.chart.axis import ChartLines
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import formats as fmt
-from reports.cells import (FAIL_FILL, FAIL_FONT_COLOR, GRID_BORDER, HEADER_FILL, LEFT_CENTER,
+from reports.benchmarks import benchmark_rows, published_figures
+from reports.cells import (EXCEL_MAX_CELL_CHARS, EXCEL_MAX_ROWS, TRUNCATION_MARKER, CellNote,
+                           FAIL_FILL, FAIL_FONT_COLOR, GRID_BORDER, HEADER_FILL, LEFT_CENTER,
                            MUTED_FONT_COLOR, PASS_FILL, PASS_FONT_COLOR, TOTAL_FILL, WRAP_CENTER,
                            WRAP_TOP, display_width, fit_row_heights, fit_width, font, put_label,
                            put_number,
-                           put_text, safe_text, set_column_widths, setup_print, sheet_title)
+                           put_text, safe_text, set_column_widths, setup_print, sheet_title,
+                           cell_notes)
 from reports.frames import (FAIL, NO_STANDARD, PASS, DIRECTION_ZH, Scope, evaluate,
                             resolve_scope, scoped_units, standard_of, wide_values, year_table)
 
@@ -56,6 +69,10 @@ RULE_NAMES_ZH = {
 }
 
 TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 3
+
+#: Rows one worksheet may hold (Excel's limit); a level sheet with more units continues on
+#: further sheets.  Tests patch it to a small number.
+MAX_SHEET_ROWS = EXCEL_MAX_ROWS
 
 #: Rows of problem details listed on 数据质量 (the dashboard offers the full download).
 MAX_ERROR_DETAILS = 500
@@ -78,6 +95,9 @@ _CENTER = Alignment(horizontal="center")
 _RIGHT = Alignment(horizontal="right")
 _TOP = Alignment(vertical="top")
 
+#: a unit's two rows on a level sheet read as one block: no rule between them
+_TOP_BORDER = Border(left=GRID_BORDER.left, right=GRID_BORDER.right, top=GRID_BORDER.top)
+_BOTTOM_BORDER = Border(left=GRID_BORDER.left, right=GRID_BORDER.right, bottom=GRID_BORDER.bottom)
 _BLOCK_END_BORDER = Border(left=GRID_BORDER.left, right=GRID_BORDER.right, top=GRID_BORDER.top,
                            bottom=Side(style="medium", color="808080"))
 
@@ -88,7 +108,8 @@ _MONTHS = [f"{m:02d}" for m in range(1, 13)]
 
 def write_workbook(results: Any, year: int, path: str | Path, scope: str | None = None, *,
                    generated_at: datetime | None = None,
-                   failing_levels: Sequence[str] | None = None) -> Path:
+                   failing_levels: Sequence[str] | None = None,
+                   progress: Callable[[int, int, str], None] | None = None) -> Path:
     """Write the annual review workbook for ``year`` to ``path`` (.xlsx) and return its path.
 
     results: an ``indicators.pipeline.Results`` — ``dataset`` (data.model.Dataset: name, levels,
@@ -98,13 +119,19 @@ def write_workbook(results: Any, year: int, path: str | Path, scope: str | None 
         of fractions) and ``catalog`` (``{indicator_id: Indicator}`` in display order, standards
         from indicators/catalog.yaml with their sources).
     year: the review year; the table's rows with ``period == str(year)`` are shown, and the
-        monthly rows ``YYYY-MM`` of that year on the trends sheet.
+        monthly rows ``YYYY-MM`` of that year and the year before on the trends sheet.
     scope: None for the whole dataset, or a unit_id (a district or street …): the workbook then
         covers only that unit and its descendants.
     generated_at: the time printed on the cover (default: now, local time).
     failing_levels: levels listed on 不达标清单 (default: every level below the scope except the
         finest — in the sample 600 grids give ~700 failing rows, 16 printed pages; the finest
         level's failures stay visible as orange cells on its own sheet).
+    progress: called as ``progress(done, total, sheet_name)`` after each sheet is written and
+        once more (``done == total``) when the file is saved — for a progress bar.
+
+    A level with more units than one sheet holds (:data:`MAX_SHEET_ROWS`) continues on sheets
+    ``网格（续2）`` …; every split, every removal of control characters and every truncated text
+    is listed on 数据质量 under 导出处理说明.
 
     Raises ValueError when the year has no rows, the scope id is unknown or at the finest level.
     Parent directories of ``path`` are created.
@@ -128,32 +155,62 @@ def write_workbook(results: Any, year: int, path: str | Path, scope: str | None 
     taken: set[str] = set()
     cover = wb.active
     cover.title = sheet_title("封面", taken)
-    sheets: list[tuple[str, str]] = []  # (sheet name, what it holds) for the contents
-    summary = wb.create_sheet(sheet_title("汇总", taken))
-    _write_summary(summary, ctx)
-    sheets.append((summary.title, "各指标本年值、达标情况、排名与同比变化"))
+    # (sheet, what it holds, writer): sheets are created in print order, written in this order,
+    # and 数据质量 last so that it can list what writing every other sheet had to change
+    plan: list[tuple[Worksheet, str, Callable[[Worksheet], None]]] = []
+
+    def add(name: str, what: str, writer: Callable[[Worksheet], None]) -> None:
+        plan.append((wb.create_sheet(sheet_title(name, taken)), what, writer))
+
+    add("汇总", "各指标本年值、达标情况、排名与同比变化", lambda ws: _write_summary(ws, ctx))
     for level in sc.levels:
-        ws = wb.create_sheet(sheet_title(level_names.get(level, level), taken))
-        _write_level(ws, ctx, level)
-        sheets.append((ws.title, f"各{level_names.get(level, level)}逐项指标值"))
-    failing = wb.create_sheet(sheet_title("不达标清单", taken))
-    _write_failing(failing, ctx, list(failing_levels) if failing_levels else
-                   (sc.levels[:-1] if len(sc.levels) > 1 else sc.levels))
-    sheets.append((failing.title, "未达到标准的单位及差距"))
-    trends = wb.create_sheet(sheet_title("月度趋势", taken))
-    _write_trends(trends, ctx)
-    sheets.append((trends.title, f"{sc.unit_name}逐月指标值"))
-    definitions = wb.create_sheet(sheet_title("指标说明", taken))
-    _write_definitions(definitions, ctx)
-    sheets.append((definitions.title, "指标口径、公式、方向、标准及来源"))
-    quality = wb.create_sheet(sheet_title("数据质量", taken))
-    _write_quality(quality, ctx)
-    sheets.append((quality.title, "各文件读取、接受、拒绝行数及问题统计"))
-    _write_cover(cover, ctx, sheets)
+        data = _level_data(ctx, level)
+        per_sheet = max(1, (MAX_SHEET_ROWS - _LEVEL_FIRST_ROW + 1) // 2)
+        chunks = [slice(i, i + per_sheet) for i in range(0, max(len(data.units), 1), per_sheet)]
+        name = level_names.get(level, level)
+        for k, rows in enumerate(chunks, start=1):
+            part = (k, len(chunks))
+            add(name if k == 1 else f"{name}（续{k}）",
+                f"各{name}逐项指标值及同比" + (f"（第 {k} 部分，共 {len(chunks)} 部分）"
+                                         if len(chunks) > 1 else ""),
+                lambda ws, data=data, rows=rows, part=part: _write_level(ws, ctx, data, rows, part))
+        if len(chunks) > 1:
+            ctx.split_notes.append(
+                (name, f"{len(data.units):,} 个{name}超出单个工作表可容纳的行数"
+                       f"（{MAX_SHEET_ROWS:,} 行，每个单位占 2 行），已依次分列在 {len(chunks)} 个工作表中"))
+    add("不达标清单", "未达到标准的单位及差距",
+        lambda ws: _write_failing(ws, ctx, list(failing_levels) if failing_levels else
+                                  (sc.levels[:-1] if len(sc.levels) > 1 else sc.levels)))
+    add("月度趋势", f"{sc.unit_name}逐月指标值（本年与上年）及折线图",
+        lambda ws: _write_trends(ws, ctx))
+    add("对标参考", "判定标准与公开案例参考值及其出处", lambda ws: _write_benchmarks(ws, ctx))
+    add("指标说明", "指标口径、公式、方向、标准及来源", lambda ws: _write_definitions(ws, ctx))
+    add("数据质量", "各文件读取、接受、拒绝行数，排除记录数与导出处理说明",
+        lambda ws: _write_quality(ws, ctx))
+
+    total = len(plan) + 2          # + cover + saving
+    done = 0
+
+    def tick(name: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total, name)
+
+    for ws, _, writer in plan[:-1]:
+        writer(ws)
+        tick(ws.title)
+    _write_cover(cover, ctx, [(ws.title, what) for ws, what, _ in plan])
+    tick(cover.title)
+    quality, _, write_quality = plan[-1]
+    write_quality(quality)
+    tick(quality.title)
 
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
+    if progress is not None:
+        progress(total, total, "")
     return out
 
 
@@ -171,6 +228,8 @@ class _Context:
         self.level_names, self.indicators = level_names, indicators
         self.ytab, self.table, self.units = ytab, table, units
         self.title, self.generated_at = title, generated_at
+        #: (sheet, explanation) for every level that had to continue on further sheets
+        self.split_notes: list[tuple[str, str]] = []
 
     def level_zh(self, level: str) -> str:
         return self.level_names.get(level, level)
@@ -247,10 +306,13 @@ def _finish(ws: Worksheet, ctx: _Context, title_rows: str, freeze: str | None) -
     setup_print(ws, title_rows, ctx.title)
 
 
-def _conditional_pass_fail(ws: Worksheet, rng: str, standard: Any) -> None:
+def _conditional_pass_fail(ws: Worksheet, rng: str, standard: Any,
+                           guard: str | None = None) -> None:
     """Native conditional formatting on a column range of values: blue when the standard is met,
     orange (bold) when not; blanks stay plain.  Values are rounded to 9 decimals first so that a
-    computed 0.99999999999 meets a 100% standard, as in :func:`reports.frames.evaluate`."""
+    computed 0.99999999999 meets a 100% standard, as in :func:`reports.frames.evaluate`.
+    ``guard``: an extra condition written for the range's first row (e.g. ``$E5="本年"``: only
+    the value rows of a level sheet)."""
     if standard is None:
         return
     first = rng.split(":")[0]
@@ -266,7 +328,7 @@ def _conditional_pass_fail(ws: Worksheet, rng: str, standard: Any) -> None:
     else:
         ok = f"AND({ref}>={num(standard.low)},{ref}<={num(standard.high)})"
         bad = f"OR({ref}<{num(standard.low)},{ref}>{num(standard.high)})"
-    guard = f"ISNUMBER({first})"
+    guard = f"ISNUMBER({first})" + (f",{guard}" if guard else "")
     ws.conditional_formatting.add(rng, FormulaRule(formula=[f"AND({guard},{bad})"],
                                                    stopIfTrue=True, fill=FAIL_FILL,
                                                    font=Font(color=FAIL_FONT_COLOR, bold=True)))
@@ -422,25 +484,81 @@ def _ancestor_levels(ctx: _Context, level: str) -> list[str]:
     return ctx.scope.levels[: ctx.scope.levels.index(level)]
 
 
-def _write_level(ws: Worksheet, ctx: _Context, level: str) -> None:
+#: First data row of a level sheet (title, note, header, standards above it).
+_LEVEL_FIRST_ROW = 5
+#: Text of the marker column on a level sheet: each unit has a value row and a change row.
+_ROW_VALUE, _ROW_CHANGE = "本年", "同比"
+
+_F_CHANGE = font(9, color=MUTED_FONT_COLOR)
+_F_CHANGE_GOOD = font(9, color=PASS_FONT_COLOR)
+_F_CHANGE_BAD = font(9, color=FAIL_FONT_COLOR)
+
+
+@dataclass
+class _LevelData:
+    """units × indicators of one level (rows aligned with ``units``): value, change as written
+    (percentage points for rates, fractions otherwise), change_good, small_count, failed count."""
+
+    level: str
+    units: pd.DataFrame
+    inds: list[Any]
+    values: pd.DataFrame
+    changes: pd.DataFrame
+    good: pd.DataFrame
+    small: pd.DataFrame
+    n_fail: pd.Series
+
+
+def _level_data(ctx: _Context, level: str) -> _LevelData:
     units = ctx.units[level]
     values = wide_values(ctx.ytab, level, units, [i.id for i in ctx.indicators])
     inds = [i for i in ctx.indicators if values[i.id].notna().any()]
-    small = wide_values(ctx.ytab, level, units, [i.id for i in inds], "small_count") \
-        if "small_count" in ctx.ytab.columns else pd.DataFrame(False, index=values.index,
-                                                                columns=[i.id for i in inds])
-    small = small.astype("boolean").fillna(False).astype(bool)
+    ids_ = [i.id for i in inds]
+    values = values[ids_]
+
+    def wide(column: str, default: Any) -> pd.DataFrame:
+        if column in ctx.ytab.columns:
+            return wide_values(ctx.ytab, level, units, ids_, column)
+        return pd.DataFrame(default, index=values.index, columns=ids_)
+
+    small = wide("small_count", False).astype("boolean").fillna(False).astype(bool)
+    change = wide("change", np.nan).astype("float64")
+    # as written: rates in percentage points, others as fractions, rounded to the decimal shown
+    changes = pd.DataFrame({i.id: (change[i.id] * 100).round(1) if fmt.is_rate(i)
+                            else change[i.id].round(3) for i in inds}, index=values.index) + 0.0
+    good = wide("change_good", pd.NA).astype("boolean")
     fails = pd.DataFrame({i.id: evaluate(values[i.id], standard_of(i))[0].eq(FAIL) & ~small[i.id]
                           for i in inds}, index=values.index)
     n_fail = fails.sum(axis=1) if inds else pd.Series(0, index=values.index)
+    return _LevelData(level, units, inds, values, changes, good, small, n_fail)
+
+
+def _level_change_format(ind: Any) -> str:
+    """Change under a value on a level sheet: bare percentage points for rates (the note says
+    so; “个百分点” would not fit a narrow column), ``+0.0%`` otherwise."""
+    return fmt.signed("0.0") if fmt.is_rate(ind) else fmt.signed("0.0%")
+
+
+def _write_level(ws: Worksheet, ctx: _Context, data: _LevelData, rows: slice,
+                 part: tuple[int, int] = (1, 1)) -> None:
+    """One level's units (``rows`` of ``data.units``): a value row and a 同比 row per unit."""
+    level, inds = data.level, data.inds
+    units = data.units.iloc[rows]
+    values, changes = data.values.iloc[rows], data.changes.iloc[rows]
+    good, small, n_fail = data.good.iloc[rows], data.small.iloc[rows], data.n_fail.iloc[rows]
     n_std = sum(standard_of(i) is not None for i in inds)
 
     anc = _ancestor_levels(ctx, level)
     name = ctx.level_zh(level)
+    k, parts = part
+    part_note = (f"第 {k} 部分，共 {parts} 部分（第 {rows.start + 1:,}–{rows.start + len(units):,} "
+                 f"个）；" if parts > 1 else "")
     _sheet_header(ws, ctx, f"{ctx.year} 年度各{name}指标",
-                  f"范围：{ctx.scope_zh}；共 {len(units):,} 个{name}。第二行表头为标准。"
-                  f"{_legend(n_std > 0)}")
-    fixed = [ctx.level_zh(a) for a in anc] + [f"{name}编号", f"{name}名称"]
+                  f"范围：{ctx.scope_zh}；共 {len(data.units):,} 个{name}，{part_note}"
+                  f"每个单位两行：本年值，其下为同比变化（比率类为百分点，其余为百分比；蓝色＝向好，"
+                  f"橙色＝变差）。第二行表头为标准。{_legend(n_std > 0)}")
+    fixed = [ctx.level_zh(a) for a in anc] + [f"{name}编号", f"{name}名称", "项目"]
+    first_ind = len(fixed) + 1
     headers = fixed + [fmt.header_label_stacked(i) for i in inds] + ["未达标项数"]
     _header_row(ws, HEADER_ROW, headers, height=_LEVEL_HEADER_HEIGHT)
     std_row = HEADER_ROW + 1
@@ -448,8 +566,8 @@ def _write_level(ws: Worksheet, ctx: _Context, level: str) -> None:
         put_label(ws, std_row, col, "", font=_F_SMALL, fill=HEADER_FILL, border=GRID_BORDER)
     put_label(ws, std_row, len(fixed), "标准 →", font=_F_SMALL, fill=HEADER_FILL,
               border=GRID_BORDER, alignment=_RIGHT)
-    for k, ind in enumerate(inds):
-        put_label(ws, std_row, len(fixed) + 1 + k, fmt.standard_short(ind, standard_of(ind)),
+    for j, ind in enumerate(inds):
+        put_label(ws, std_row, first_ind + j, fmt.standard_short(ind, standard_of(ind)),
                   font=_F_SMALL, fill=HEADER_FILL, border=GRID_BORDER, alignment=WRAP_CENTER)
     put_label(ws, std_row, len(headers), f"{n_std} 项有标准", font=_F_SMALL, fill=HEADER_FILL,
               border=GRID_BORDER, alignment=WRAP_CENTER)
@@ -458,31 +576,44 @@ def _write_level(ws: Worksheet, ctx: _Context, level: str) -> None:
     first = std_row + 1
     id_cols = [f"name__{a}" for a in anc] + ["unit_id", "unit_name"]
     text_block = units[id_cols].astype("string").fillna("")
-    for r, (texts, vals, smalls, nf) in enumerate(zip(text_block.itertuples(index=False),
-                                                      values[[i.id for i in inds]].itertuples(index=False),
-                                                      small.itertuples(index=False),
-                                                      n_fail.tolist())):
-        row = first + r
+    value_formats = [fmt.value_format(i) for i in inds]
+    change_formats = [_level_change_format(i) for i in inds]
+    for r, (texts, vals, chs, goods, smalls, nf) in enumerate(zip(
+            text_block.itertuples(index=False), values.itertuples(index=False),
+            changes.itertuples(index=False), good.itertuples(index=False),
+            small.itertuples(index=False), n_fail.tolist())):
+        row = first + 2 * r
         for c, text in enumerate(texts, start=1):
-            put_text(ws, row, c, text, font=_F_BODY, border=GRID_BORDER)
-        for k, (ind, v, s) in enumerate(zip(inds, vals, smalls)):
-            put_number(ws, row, len(fixed) + 1 + k, _num(v), fmt.value_format(ind),
-                       font=_F_SMALL if s else _F_BODY, border=GRID_BORDER)
+            put_text(ws, row, c, text, font=_F_BODY, border=_TOP_BORDER)
+            put_label(ws, row + 1, c, "", font=_F_BODY, border=_BOTTOM_BORDER)
+        put_label(ws, row, len(fixed), _ROW_VALUE, font=_F_MUTED, border=_TOP_BORDER)
+        put_label(ws, row + 1, len(fixed), _ROW_CHANGE, font=_F_CHANGE, border=_BOTTOM_BORDER)
+        for j, (v, ch, g, sm) in enumerate(zip(vals, chs, goods, smalls)):
+            put_number(ws, row, first_ind + j, _num(v), value_formats[j],
+                       font=_F_SMALL if sm else _F_BODY, border=_TOP_BORDER)
+            cfont = (_F_CHANGE if pd.isna(ch) or ch == 0 or g is pd.NA or pd.isna(g)
+                     else _F_CHANGE_GOOD if bool(g) else _F_CHANGE_BAD)
+            put_number(ws, row + 1, first_ind + j, _num(ch), change_formats[j], font=cfont,
+                       border=_BOTTOM_BORDER)
         put_number(ws, row, len(headers), int(nf), "0", font=_F_BOLD if nf else _F_BODY,
-                   border=GRID_BORDER, alignment=_CENTER)
-    last = first + len(units) - 1
+                   border=_TOP_BORDER, alignment=_CENTER)
+        put_label(ws, row + 1, len(headers), "", font=_F_BODY, border=_BOTTOM_BORDER)
+    last = first + 2 * len(units) - 1
     if len(units):
-        for k, ind in enumerate(inds):
-            letter = get_column_letter(len(fixed) + 1 + k)
-            _conditional_pass_fail(ws, f"{letter}{first}:{letter}{last}", standard_of(ind))
+        marker = f"${get_column_letter(len(fixed))}{first}=\"{_ROW_VALUE}\""
+        for j, ind in enumerate(inds):
+            letter = get_column_letter(first_ind + j)
+            _conditional_pass_fail(ws, f"{letter}{first}:{letter}{last}", standard_of(ind),
+                                   guard=marker)
 
     widths = {c: fit_width(text_block.iloc[:, c - 1].tolist() + [headers[c - 1]], 8, 24)
-              for c in range(1, len(fixed) + 1)}
-    for k, ind in enumerate(inds):
-        widths[len(fixed) + 1 + k] = _indicator_column_width(headers[len(fixed) + k])
+              for c in range(1, len(fixed))}
+    widths[len(fixed)] = 5.5
+    for j in range(len(inds)):
+        widths[first_ind + j] = _indicator_column_width(headers[first_ind - 1 + j])
     widths[len(headers)] = 7
     set_column_widths(ws, widths)
-    _finish(ws, ctx, f"{HEADER_ROW}:{std_row}", f"{get_column_letter(len(fixed) + 1)}{first}")
+    _finish(ws, ctx, f"{HEADER_ROW}:{std_row}", f"{get_column_letter(first_ind)}{first}")
 
 
 # --------------------------------------------------------------------------- 不达标清单
@@ -578,39 +709,181 @@ def _write_failing(ws: Worksheet, ctx: _Context, levels: Sequence[str]) -> None:
 
 # --------------------------------------------------------------------------- 月度趋势
 
-def _write_trends(ws: Worksheet, ctx: _Context) -> None:
+#: Line charts on 月度趋势: size (cm) and how many side by side.
+_CHART_W_CM, _CHART_H_CM, _CHARTS_PER_ROW = 15.0, 7.0, 2
+#: Colours of the two years' lines: this year dark blue, solid; last year grey, dashed (told
+#: apart without colour, and in grey print).
+_LINE_THIS, _LINE_LAST = "1F4E79", "8C8C8C"
+
+
+def _monthly_wide(ctx: _Context, year: int) -> pd.DataFrame:
+    """months (``"01"`` … ``"12"``) × indicator ids: the scope unit's monthly values of ``year``."""
     t = ctx.table
-    prefix = f"{ctx.year}-"
     rows = t.loc[(t["level"] == ctx.scope.level)
                  & (t["unit_id"].astype("string") == ctx.scope.unit_id)
-                 & t["period"].astype("string").str.startswith(prefix)]
-    wide = rows.pivot(index="period", columns="indicator_id", values="value") if len(rows) \
-        else pd.DataFrame()
-    inds = [i for i in ctx.indicators if i.id in wide.columns and wide[i.id].notna().any()]
-    _sheet_header(ws, ctx, f"{ctx.year} 年{ctx.scope.unit_name}月度趋势",
+                 & t["period"].astype("string").str.fullmatch(rf"{year}-\d\d").fillna(False)]
+    wide = rows.assign(month=rows["period"].astype("string").str.slice(5, 7)) \
+        .pivot(index="month", columns="indicator_id", values="value")
+    return wide.reindex(index=_MONTHS)
+
+
+def _write_trends(ws: Worksheet, ctx: _Context) -> None:
+    """The scope unit's monthly values, this year beside last year, and one native Excel line
+    chart per indicator (two series: the two years over the twelve months)."""
+    this, last = _monthly_wide(ctx, ctx.year), _monthly_wide(ctx, ctx.year - 1)
+    inds = [i for i in ctx.indicators if i.id in this.columns and this[i.id].notna().any()]
+    _sheet_header(ws, ctx, f"{ctx.year} 年{ctx.scope.unit_name}月度趋势（与 {ctx.year - 1} 年同月对照）",
                   "各月按当月受理或发生的记录计算；台账类指标（网格、阵地）无月度值时不列出。"
-                  "底色：蓝色＝达到标准，橙色加粗＝未达标准。")
-    headers = ["月份"] + [fmt.header_label_stacked(i) for i in inds]
-    _header_row(ws, HEADER_ROW, headers, height=_LEVEL_HEADER_HEIGHT)
+                  f"本年值底色：蓝色＝达到标准，橙色加粗＝未达标准。折线图：深蓝实线＝{ctx.year} 年，"
+                  f"灰色虚线＝{ctx.year - 1} 年。")
+    year_row = HEADER_ROW + 1
+    first = year_row + 1
+    put_label(ws, HEADER_ROW, 1, "月份", font=_F_HEADER, fill=HEADER_FILL, alignment=WRAP_CENTER,
+              border=GRID_BORDER)
+    put_label(ws, year_row, 1, "", fill=HEADER_FILL, border=GRID_BORDER)
+    ws.merge_cells(start_row=HEADER_ROW, start_column=1, end_row=year_row, end_column=1)
+    widths = {1: 8.0}
+    for k, ind in enumerate(inds):
+        col = 2 + 2 * k
+        label = fmt.header_label_stacked(ind)
+        put_label(ws, HEADER_ROW, col, label, font=_F_HEADER, fill=HEADER_FILL,
+                  alignment=WRAP_CENTER, border=GRID_BORDER)
+        put_label(ws, HEADER_ROW, col + 1, "", fill=HEADER_FILL, border=GRID_BORDER)
+        ws.merge_cells(start_row=HEADER_ROW, start_column=col, end_row=HEADER_ROW,
+                       end_column=col + 1)
+        for c, y in ((col, ctx.year), (col + 1, ctx.year - 1)):
+            put_label(ws, year_row, c, f"{y} 年", font=_F_HEADER if y == ctx.year else _F_MUTED,
+                      fill=HEADER_FILL, alignment=_CENTER, border=GRID_BORDER)
+        # two columns share the header: each needs half of its width (never under 9: 100.0%)
+        half = max(9.0, _indicator_column_width(label) * 0.62)
+        widths[col] = widths[col + 1] = half
+    ws.row_dimensions[HEADER_ROW].height = 44
     for r, month in enumerate(_MONTHS):
-        row = HEADER_ROW + 1 + r
-        period = f"{ctx.year}-{month}"
+        row = first + r
         put_label(ws, row, 1, f"{int(month)} 月", font=_F_BODY, border=GRID_BORDER,
                   alignment=_CENTER)
         for k, ind in enumerate(inds):
-            v = wide.at[period, ind.id] if period in wide.index else None
-            put_number(ws, row, 2 + k, _num(v), fmt.value_format(ind), font=_F_BODY,
+            vfmt = fmt.value_format(ind)
+            put_number(ws, row, 2 + 2 * k, _num(this.at[month, ind.id]), vfmt, font=_F_BODY,
                        border=GRID_BORDER)
+            before = last.at[month, ind.id] if ind.id in last.columns else None
+            put_number(ws, row, 3 + 2 * k, _num(before), vfmt, font=_F_MUTED,
+                       border=GRID_BORDER)
+    end = first + len(_MONTHS) - 1
     for k, ind in enumerate(inds):
-        letter = get_column_letter(2 + k)
-        _conditional_pass_fail(ws, f"{letter}{HEADER_ROW + 1}:{letter}{HEADER_ROW + 12}",
-                               standard_of(ind))
+        letter = get_column_letter(2 + 2 * k)
+        _conditional_pass_fail(ws, f"{letter}{first}:{letter}{end}", standard_of(ind))
     if not inds:
-        put_label(ws, HEADER_ROW + 1, 2, "本年无月度指标数据。", font=_F_MUTED)
-    widths = {1: 8.0}
-    for k, ind in enumerate(inds):
-        widths[2 + k] = _indicator_column_width(headers[1 + k])
+        put_label(ws, first, 2, "本年无月度指标数据。", font=_F_MUTED)
     set_column_widths(ws, widths)
+    _trend_charts(ws, ctx, inds, year_row, first, end, widths)
+    _finish(ws, ctx, f"{HEADER_ROW}:{year_row}", f"B{first}")
+
+
+def _trend_charts(ws: Worksheet, ctx: _Context, inds: list[Any], title_row: int, first: int,
+                  last: int, widths: dict[int, float]) -> None:
+    """One line chart per indicator below the table, ``_CHARTS_PER_ROW`` side by side."""
+    if not inds:
+        return
+    top = last + 3
+    # the charts start on a page of their own: a chart is never cut across two sheets of paper
+    ws.row_breaks.append(Break(id=top - 2))
+    put_label(ws, top - 1, 1, f"折线图（{ctx.year} 年与 {ctx.year - 1} 年逐月对照）", font=_F_SECTION)
+    # the column where the second chart of a row starts: the first one clear of the first chart
+    cm_per_unit = 0.19          # an Excel width unit is ≈ 7 px ≈ 0.19 cm at 100 %
+    offset, col = 0.0, 1
+    while offset < _CHART_W_CM + 0.5:
+        offset += widths.get(col, 8.43) * cm_per_unit
+        col += 1
+    anchors_col = [1, col]
+    rows_per_chart = int(_CHART_H_CM / 0.53) + 2      # default row height 15 pt ≈ 0.53 cm
+    for k, ind in enumerate(inds):
+        chart = LineChart()
+        chart.title = fmt.header_label(ind)
+        chart.style = 2
+        chart.height, chart.width = _CHART_H_CM, _CHART_W_CM
+        col = 2 + 2 * k
+        data = Reference(ws, min_col=col, max_col=col + 1, min_row=title_row, max_row=last)
+        chart.add_data(data, titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+        for series, colour, dash in zip(chart.series, (_LINE_THIS, _LINE_LAST), ("solid", "dash")):
+            series.graphicalProperties.line.solidFill = colour
+            series.graphicalProperties.line.width = 22_000 if dash == "solid" else 16_000
+            series.graphicalProperties.line.dashStyle = dash
+            series.smooth = False
+        chart.y_axis.number_format = fmt.value_format(ind)
+        chart.y_axis.majorGridlines = ChartLines()
+        chart.x_axis.delete = False         # openpyxl hides both axes by default in new Excel
+        chart.y_axis.delete = False
+        chart.legend.position = "b"
+        anchor_row = top + (k // _CHARTS_PER_ROW) * rows_per_chart
+        anchor_col = anchors_col[k % _CHARTS_PER_ROW]
+        ws.add_chart(chart, f"{get_column_letter(anchor_col)}{anchor_row}")
+
+
+# --------------------------------------------------------------------------- 对标参考
+
+_BENCH_HEADERS = ["指标", "用途", "对标值", "本年值", "对照", "出处（指标目录）", "公开地区",
+                  "公开口径", "公开数值", "计量单位", "原文标题", "发布单位"]
+_ROLE_ZH = {("standard", "peer"): "判定标准（取自公开案例）",
+            ("standard", "standard"): "判定标准（政策文件）",
+            ("reference", "peer"): "参考值（公开案例，不判定达标）",
+            ("reference", "standard"): "参考值（不判定达标）"}
+
+
+def _scope_values(ctx: _Context) -> dict[str, float]:
+    """indicator id → the scope unit's value in the review year."""
+    t = ctx.ytab
+    rows = t.loc[(t["level"] == ctx.scope.level)
+                 & (t["unit_id"].astype("string") == ctx.scope.unit_id)]
+    return dict(zip(rows["indicator_id"].astype(str), rows["value"].astype("float64")))
+
+
+def _write_benchmarks(ws: Worksheet, ctx: _Context) -> None:
+    """Every standard and reference value used, the scope unit's value against it, and the
+    published figure it comes from (place, figure, value, article, author)."""
+    figures = published_figures()
+    rows = benchmark_rows(ctx.indicators, figures)
+    by_id = {i.id: i for i in ctx.indicators}
+    values = _scope_values(ctx)
+    _sheet_header(ws, ctx, "对标参考：判定标准与公开案例",
+                  f"本工作簿判定达标所用的标准及图表中的参考值，逐项注明出处；“本年值”为{ctx.scope.unit_name}"
+                  f"{ctx.year} 年的值。公开案例数据为各地整体的公开数字（来源：peer_cases.csv），"
+                  "仅作对照；口径可能与本表指标不同（如工作日与自然日），请结合出处说明使用。")
+    _header_row(ws, HEADER_ROW, _BENCH_HEADERS)
+    row = HEADER_ROW + 1
+    if rows.empty:
+        put_label(ws, row, 1, "本工作簿的指标均未设标准或参考值。", font=_F_MUTED)
+    for rec in rows.itertuples(index=False):
+        ind = by_id[rec.indicator_id]
+        std = ind.standard if rec.role == "standard" else next(
+            r for r in ind.references if (r.label_zh or "") == rec.label)
+        value = values.get(ind.id, float("nan"))
+        if rec.role == "standard":
+            status, _ = evaluate(pd.Series([value]), std)
+            verdict = {PASS: "达到", FAIL: "未达到"}.get(status.iloc[0], "无数据")
+        else:   # a reference may be in another unit or definition (working days, one category)
+            verdict = "仅作参考"
+        texts = [fmt.header_label(ind), _ROLE_ZH.get((rec.role, rec.basis), rec.role),
+                 fmt.standard_label(std)]
+        for c, text in enumerate(texts, start=1):
+            put_text(ws, row, c, text, font=_F_BODY, alignment=WRAP_TOP, border=GRID_BORDER)
+        put_number(ws, row, 4, _num(value), fmt.value_format(ind), font=_F_BODY,
+                   alignment=_TOP, border=GRID_BORDER)
+        put_label(ws, row, 5, verdict, alignment=_TOP, border=GRID_BORDER,
+                  font=_F_FAIL if verdict == "未达到" else _F_PASS if verdict == "达到" else _F_MUTED)
+        for c, text in zip((6, 7, 8), (rec.source, rec.place, rec.figure)):
+            put_text(ws, row, c, text, font=_F_BODY, alignment=WRAP_TOP, border=GRID_BORDER)
+        unit = "" if pd.isna(rec.published_unit) else str(rec.published_unit)
+        ratio = unit.startswith("比例")
+        put_number(ws, row, 9, _num(rec.published_value), "0.0%" if ratio else "#,##0.###",
+                   font=_F_BODY, alignment=_TOP, border=GRID_BORDER)
+        for c, text in zip((10, 11, 12), (unit, rec.article, rec.author)):
+            put_text(ws, row, c, text, font=_F_BODY, alignment=WRAP_TOP, border=GRID_BORDER)
+        row += 1
+    set_column_widths(ws, {1: 16, 2: 14, 3: 14, 4: 10, 5: 7, 6: 40, 7: 12, 8: 16, 9: 9, 10: 9,
+                           11: 22, 12: 16})
+    fit_row_heights(ws, range(HEADER_ROW + 1, row))
     _finish(ws, ctx, f"{HEADER_ROW}:{HEADER_ROW}", f"B{HEADER_ROW + 1}")
 
 
@@ -676,6 +949,7 @@ def _write_quality(ws: Worksheet, ctx: _Context) -> None:
                           start=4):
         put_number(ws, row, c, n, "#,##0", font=_F_BOLD, fill=TOTAL_FILL, border=GRID_BORDER)
     row += 2
+    row = _write_excluded(ws, ctx, row) + 1
 
     # rejected rows counted per rule (file × sheet × rule), with one example
     counts: Counter[tuple[int, str]] = Counter()
@@ -748,10 +1022,114 @@ def _write_quality(ws: Worksheet, ctx: _Context) -> None:
             put_text(ws, row, 8, rule_names.get(e.rule) or e.message or e.rule, font=_F_BODY,
                      border=GRID_BORDER)
             row += 1
+    row = _write_export_notes(ws, ctx, row + 1)
     set_column_widths(ws, {1: 12, 2: fit_width(text_cols[2] + ["文件"], 12, 40),
                            3: fit_width(text_cols[3] + ["工作表"], 8, 20), 4: 11, 5: 11,
                            6: 11, 7: 14, 8: 18})
     _finish(ws, ctx, f"{HEADER_ROW}:{HEADER_ROW}", f"A{HEADER_ROW + 1}")
+
+
+def _excluded_reason(ind: Any, row: pd.Series) -> str:
+    """Why an indicator leaves records out: the table's ``excluded_reason`` when it has one,
+    else the catalog's reasons (``Indicator.excluded``: Exclusion objects with ``reason_zh``, or
+    the name of a measure described in indicators.measures.MEASURES)."""
+    given = row.get("excluded_reason")
+    if isinstance(given, str) and given.strip():
+        return given
+    excluded = getattr(ind, "excluded", "") or ""
+    if isinstance(excluded, str):
+        try:
+            from indicators.measures import MEASURES
+            return getattr(MEASURES.get(excluded), "description_zh", "") or excluded
+        except ImportError:  # pragma: no cover - indicators/ is part of the project
+            return excluded
+    return "；".join(getattr(e, "reason_zh", "") or str(getattr(e, "measure", e))
+                    for e in excluded)
+
+
+def _write_excluded(ws: Worksheet, ctx: _Context, row: int) -> int:
+    """Records each rate of the scope unit left out in the review year (the table's
+    ``excluded`` column: tickets without a due date, unrated tickets …), with the reason.
+    Returns the next free row."""
+    t = ctx.ytab
+    here = t.loc[(t["level"] == ctx.scope.level)
+                 & (t["unit_id"].astype("string") == ctx.scope.unit_id)]
+    if "excluded" not in here.columns:
+        return row
+    here = here.set_index(here["indicator_id"].astype(str))
+    put_label(ws, row, 1, f"计算中排除的记录（{ctx.scope.unit_name}，{ctx.year} 年）", font=_F_SECTION)
+    row += 1
+    _header_row(ws, row, ["指标", "排除原因", "", "计入记录数", "排除记录数", "排除占比", "", ""])
+    ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=3)
+    row += 1
+    shown = 0
+    for ind in ctx.indicators:
+        if not getattr(ind, "excluded", "") or ind.id not in here.index:
+            continue
+        rec = here.loc[ind.id]
+        excluded, counted = _num(rec["excluded"]), _num(rec["denominator"])
+        if excluded is None:
+            continue
+        put_text(ws, row, 1, ind.name_zh, font=_F_BODY, border=GRID_BORDER)
+        put_text(ws, row, 2, _excluded_reason(ind, rec), font=_F_BODY, border=GRID_BORDER)
+        ws.cell(row, 3).border = GRID_BORDER
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=3)
+        put_number(ws, row, 4, counted, "#,##0", font=_F_BODY, border=GRID_BORDER)
+        put_number(ws, row, 5, excluded, "#,##0", font=_F_FAIL if excluded else _F_BODY,
+                   border=GRID_BORDER)
+        whole = (counted or 0) + excluded
+        put_number(ws, row, 6, excluded / whole if whole else None, "0.0%", font=_F_BODY,
+                   border=GRID_BORDER)
+        row += 1
+        shown += 1
+    if not shown:
+        put_label(ws, row, 1, "各项指标均未排除记录。", font=_F_MUTED)
+        row += 1
+    return row
+
+
+#: Cells listed by address per sheet and kind on 导出处理说明 (the count is always complete).
+MAX_NOTE_CELLS = 20
+_NOTE_KIND_ZH = {"control": "删除控制字符", "truncated": "超长文本截断"}
+
+
+def _write_export_notes(ws: Worksheet, ctx: _Context, row: int) -> int:
+    """导出处理说明: every text the workbook had to change to store it (control characters
+    removed, text cut at 32,767 characters) by sheet with the cells' addresses, and every level
+    that continued on further sheets.  Returns the next free row."""
+    put_label(ws, row, 1, "导出处理说明", font=_F_SECTION)
+    row += 1
+    _header_row(ws, row, ["工作表", "处理", "说明", "", "", "", "", ""])
+    ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=8)
+    row += 1
+    notes: dict[tuple[str, str], list[CellNote]] = {}
+    for note in list(cell_notes(ws.parent)):
+        notes.setdefault((note.sheet, note.kind), []).append(note)
+    lines = []
+    for (sheet, kind), group in notes.items():
+        cells = "、".join(n.cell for n in group[:MAX_NOTE_CELLS])
+        more = f" 等（共 {len(group):,} 个单元格）" if len(group) > MAX_NOTE_CELLS else ""
+        chars = sum(n.count for n in group)
+        what = (f"删除了 {chars:,} 个无法写入 Excel 的控制字符（\\x00–\\x1f）" if kind == "control"
+                else f"文本超过单元格上限 {EXCEL_MAX_CELL_CHARS:,} 字符，共截去 {chars:,} 个字符，"
+                     f"截断处以“{TRUNCATION_MARKER.strip('…')}”标明")
+        lines.append((sheet, _NOTE_KIND_ZH.get(kind, kind),
+                      f"{len(group):,} 个单元格{what}：{cells}{more}"))
+    lines += [(sheet, "拆分工作表", text) for sheet, text in ctx.split_notes]
+    if not lines:
+        put_label(ws, row, 1, "无：所有文本均原样写入，没有拆分工作表。", font=_F_MUTED)
+        return row + 1
+    for sheet, kind, text in lines:
+        put_text(ws, row, 1, sheet, font=_F_BODY, border=GRID_BORDER, alignment=WRAP_TOP)
+        put_label(ws, row, 2, kind, font=_F_FAIL, border=GRID_BORDER, alignment=WRAP_TOP)
+        put_text(ws, row, 3, text, font=_F_BODY, border=GRID_BORDER, alignment=WRAP_TOP)
+        for col in range(4, 9):
+            ws.cell(row, col).border = GRID_BORDER
+        ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=8)
+        # merged wrapped text: Excel does not grow the row, so size it for ~70 characters a line
+        ws.row_dimensions[row].height = 14 * max(1, -(-display_width(text) // 140)) + 3
+        row += 1
+    return row
 
 
 def _merge_pairs(ws: Worksheet, row: int) -> None:

@@ -177,10 +177,11 @@ def make_table() -> pd.DataFrame:
                                      indicator_id=ind_id, numerator=num, denominator=den,
                                      value=val * (factor if period == "2024" else 1),
                                      small_count=small))
-    for m in range(1, 13):   # monthly values of the whole dataset
-        rows.append(dict(level="total", unit_id="total", unit_name="全市", period=f"2025-{m:02d}",
-                         indicator_id="resolution_rate", numerator=8, denominator=10,
-                         value=0.8 + m / 100, small_count=False))
+    for m in range(1, 13):   # monthly values of the whole dataset: 2025 0.81 … 0.92
+        for year, base in ((2025, 0.8), (2024, 0.7)):        # 2024 0.71 … 0.82
+            rows.append(dict(level="total", unit_id="total", unit_name="全市",
+                             period=f"{year}-{m:02d}", indicator_id="resolution_rate",
+                             numerator=8, denominator=10, value=base + m / 100, small_count=False))
     t = pd.DataFrame(rows)
     t["excluded"] = float("nan")
     # the indicators.compare columns: YoY and rank within level (small counts unranked)
@@ -272,7 +273,7 @@ def summary_block(ws, label: str) -> tuple[int, int]:
 
 def test_sheet_names(wb):
     assert wb.sheetnames == ["封面", "汇总", "区县", "街道", "社区", "网格", "不达标清单", "月度趋势",
-                             "指标说明", "数据质量"]
+                             "对标参考", "指标说明", "数据质量"]
 
 
 def test_cover_title_scope_cutoff_sources(wb):
@@ -354,9 +355,9 @@ def test_level_sheet_values_and_formats(wb):
 
 def test_grid_sheet_parents_and_text_ids(wb):
     ws = wb["网格"]
-    assert [ws.cell(3, c).value for c in range(1, 6)] == ["区县", "街道", "社区", "网格编号",
-                                                          "网格名称"]
-    assert ws.max_row - 4 == 20                                   # 20 grids below 2 header rows
+    assert [ws.cell(3, c).value for c in range(1, 7)] == ["区县", "街道", "社区", "网格编号",
+                                                          "网格名称", "项目"]
+    assert ws.max_row - 4 == 2 * 20                       # 20 grids × (value + 同比) below 2 header rows
     row = find_row(ws, 4, LONG_ID)
     assert ws.cell(row, 4).data_type == "s"                       # every digit kept, as text
     assert [ws.cell(row, c).value for c in (1, 2, 3, 5)] == ["东城区", "和平街道", "+1", "响铃网格"]
@@ -401,12 +402,31 @@ def test_small_count_flagged_not_ranked(wb):
     assert st.cell(s22, col).font.i is True                      # grey italic = small count
 
 
-def test_trends_months(wb):
+def test_trends_months(wb, workbook_path):
     ws = wb["月度趋势"]
     assert ws.cell(3, 2).value == "办结率\n（%）"
-    assert ws.cell(4, 1).value == "1 月" and ws.cell(15, 1).value == "12 月"
-    assert ws.cell(4, 2).value == pytest.approx(0.81)
-    assert ws.cell(15, 2).value == pytest.approx(0.92)
+    assert "B3:C3" in {str(r) for r in ws.merged_cells.ranges}     # the name spans both years
+    assert (ws.cell(4, 2).value, ws.cell(4, 3).value) == ("2025 年", "2024 年")
+    assert ws.cell(5, 1).value == "1 月" and ws.cell(16, 1).value == "12 月"
+    assert ws.cell(5, 2).value == pytest.approx(0.81) and ws.cell(16, 2).value == pytest.approx(0.92)
+    assert ws.cell(5, 3).value == pytest.approx(0.71) and ws.cell(16, 3).value == pytest.approx(0.82)
+    assert ws.cell(5, 3).number_format == "0.0%"
+    # 2025's months are judged against ≥ 90%; last year's column is not coloured
+    ranges = {str(cf.sqref) for cf in ws.conditional_formatting}
+    assert "B5:B16" in ranges and not any(r.startswith("C") for r in ranges)
+    # one native line chart per monthly indicator: two series (2025, 2024) over the 12 months
+    charts = ws._charts
+    assert len(charts) == 1
+    chart = charts[0]
+    assert chart.tagname == "lineChart"
+    refs = [s.val.numRef.f for s in chart.series]
+    assert refs == ["'月度趋势'!$B$5:$B$16", "'月度趋势'!$C$5:$C$16"]
+    assert [s.tx.strRef.f for s in chart.series] == ["'月度趋势'!B4", "'月度趋势'!C4"]
+    assert chart.series[0].cat.numRef is None or chart.series[0].cat.numRef.f.endswith("$A$5:$A$16")
+    with zipfile.ZipFile(workbook_path) as z:
+        xml = z.read("xl/charts/chart1.xml").decode("utf-8")
+    assert "<lineChart>" in xml
+    assert 'prstDash val="dash"' in xml                       # last year dashed, not only grey
 
 
 def test_definitions_and_quality(wb):
@@ -426,7 +446,8 @@ def test_definitions_and_quality(wb):
     assert find_row(q, 2, "stations.xlsx")
     # problem details: 2 + 5 rows, raw values as text, Excel row numbers as numbers
     first = find_row(q, 4, "Excel 行号") + 1
-    detail = [[q.cell(r, c).value for c in (2, 4, 5, 7, 8)] for r in range(first, q.max_row + 1)]
+    end = find_row(q, 1, "导出处理说明") - 1
+    detail = [[q.cell(r, c).value for c in (2, 4, 5, 7, 8)] for r in range(first, end)]
     assert len(detail) == 7
     assert detail[1] == ["grids_2025.xlsx", 9, "户数", "-3", "超出合理范围"]
     assert q.cell(first + 1, 7).data_type == "s"
@@ -457,8 +478,9 @@ def test_print_setup_and_frozen_panes(wb):
     assert wb["汇总"].print_title_rows == "$3:$3"
     assert wb["网格"].print_title_rows == "$3:$4"
     assert wb["汇总"].freeze_panes == "D4"
-    assert wb["网格"].freeze_panes == "F5"                       # after 区县 街道 社区 编号 名称
-    assert wb["区县"].freeze_panes == "C5"
+    assert wb["网格"].freeze_panes == "G5"                  # after 区县 街道 社区 编号 名称 项目
+    assert wb["区县"].freeze_panes == "D5"
+    assert wb["月度趋势"].print_title_rows == "$3:$4"
 
 
 def test_every_cell_uses_the_cjk_font(wb):
@@ -482,7 +504,7 @@ def test_formula_like_names_are_text_never_formulas(workbook_path, wb):
         assert cell.data_type == "s" and cell.quotePrefix      # stays text when edited in Excel
     with zipfile.ZipFile(workbook_path) as z:
         sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
-        assert len(sheets) == 10
+        assert len(sheets) == 11
         for name in sheets:
             xml = z.read(name).decode("utf-8")
             assert "<f>" not in xml and "<f " not in xml, name
@@ -519,14 +541,14 @@ def test_scope_district_covers_only_its_units(tmp_path):
     path = write_workbook(make_results(), 2025, tmp_path / "d1.xlsx", scope="D1")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["封面", "汇总", "街道", "社区", "网格", "不达标清单", "月度趋势",
-                             "指标说明", "数据质量"]
+                             "对标参考", "指标说明", "数据质量"]
     assert wb["封面"]["A1"].value == "示例市 东城区 2025 年度党建引领基层治理指标评议"
     ws = wb["汇总"]
     start, end = summary_block(ws, "办结率（%）")
     assert [ws.cell(r, 3).value for r in range(start, end + 1)][0] == "东城区"
     assert {ws.cell(r, 3).value for r in range(start + 1, end + 1)} == {"和平街道", "安定街道"}
     assert ws.cell(start, 4).value == pytest.approx(0.90)
-    assert wb["网格"].max_row - 4 == 10                      # communities C111..C122: 3+3+2+2
+    assert wb["网格"].max_row - 4 == 2 * 10                  # communities C111..C122: 3+3+2+2
     assert [wb["网格"].cell(3, c).value for c in (1, 2)] == ["街道", "社区"]
     failing = wb["不达标清单"]
     names = {failing.cell(r, 6).value for r in range(4, failing.max_row + 1)}
@@ -561,8 +583,9 @@ SAMPLE_MANIFEST = REPO / "data" / "sample" / "dataset.yaml"
                     reason="needs LibreOffice calc and poppler (apt-get install -y "
                            "libreoffice-calc-nogui poppler-utils)")
 def test_renders_to_pdf_without_hash_marks(workbook_path, tmp_path):
-    """LibreOffice prints every sheet: one page each here, page numbers in the footer, no
-    ``###`` (a number too wide for its column), Chinese text present (not boxes)."""
+    """LibreOffice prints every sheet, page numbers in the footer, no ``###`` (a number too
+    wide for its column), Chinese text present (not boxes).  Here every sheet fits one page
+    except 网格 (20 grids × 2 rows), 月度趋势 (its chart starts a page of its own) and 数据质量."""
     subprocess.run(["libreoffice", "--headless", "--convert-to", "pdf", "--outdir",
                     str(tmp_path), str(workbook_path)], check=True, capture_output=True,
                    timeout=180)
@@ -570,8 +593,11 @@ def test_renders_to_pdf_without_hash_marks(workbook_path, tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
                           capture_output=True, text=True).stdout
     pages = text.split("\f")[:-1]
-    assert len(pages) == 10                                   # one page per sheet
-    assert "第 1 页，共 10 页" in pages[0] and "第 10 页，共 10 页" in pages[-1]
+    sheet_of_page = [p.strip().splitlines()[0].split()[-1] for p in pages]   # header: &A
+    assert sheet_of_page == ["封面", "汇总", "区县", "街道", "社区", "网格", "网格", "不达标清单",
+                             "月度趋势", "月度趋势", "对标参考", "指标说明", "数据质量", "数据质量"]
+    assert "第 1 页，共 14 页" in pages[0] and "第 14 页，共 14 页" in pages[-1]
+    assert "折线图" in pages[9] and "1 月" in pages[9]                 # the chart's own page
     assert "###" not in text
     assert "示例市 2025 年度党建引领基层治理指标评议" in pages[0]
     assert "低于标准 10.0 个百分点" in text
@@ -600,12 +626,12 @@ def test_sample_dataset_workbook(sample_results, tmp_path):
                      & (t["indicator_id"] == "resolution_rate")].set_index("unit_id")["value"]
     ws = wb[levels[0]]
     col = [ws.cell(3, c).value for c in range(1, ws.max_column + 1)].index("办结率\n（%）") + 1
-    seen = {ws.cell(r, 1).value: ws.cell(r, col).value for r in range(5, ws.max_row + 1)}
+    seen = {ws.cell(r, 1).value: ws.cell(r, col).value for r in range(5, ws.max_row + 1, 2)}
     assert seen.keys() == set(expected.index)
     for unit_id, value in seen.items():
         assert value == pytest.approx(expected[unit_id])
     grid_ws = wb[levels[-1]]
-    assert grid_ws.max_row - 4 == (res.dataset.units["level"] == res.dataset.levels[-1]).sum()
+    assert grid_ws.max_row - 4 == 2 * (res.dataset.units["level"] == res.dataset.levels[-1]).sum()
     # a district-scoped workbook holds only that district's streets
     district = str(expected.index[0])
     scoped = openpyxl.load_workbook(write_workbook(res, 2025, tmp_path / "d.xlsx", scope=district))
@@ -613,7 +639,7 @@ def test_sample_dataset_workbook(sample_results, tmp_path):
     streets = units.loc[(units["level"] == res.dataset.levels[1])
                         & (units["parent_id"] == district), "unit_id"]
     st = scoped[levels[1]]
-    assert {st.cell(r, 1).value for r in range(5, st.max_row + 1)} == set(streets)
+    assert {st.cell(r, 1).value for r in range(5, st.max_row + 1, 2)} == set(streets)
 
 
 def test_small_count_note_in_scoped_summary(tmp_path):
@@ -682,7 +708,153 @@ def test_scope_street(tmp_path):
     assert wb["封面"]["A1"].value == "示例市 东城区和平街道 2025 年度党建引领基层治理指标评议"
     grids = wb["网格"]
     assert [grids.cell(3, c).value for c in (1, 2, 3)] == ["社区", "网格编号", "网格名称"]
-    assert grids.max_row - 4 == 6                               # C111 and C112: 3 + 3 grids
+    assert grids.max_row - 4 == 2 * 6                           # C111 and C112: 3 + 3 grids
     # the finest level is the only one left out of 不达标清单 by default
     failing = wb["不达标清单"]
     assert {failing.cell(r, 3).value for r in range(4, failing.max_row + 1)} == {"社区"}
+
+
+# ---------------------------------------------------------------- issue 6 additions
+
+def test_level_sheet_change_rows(wb):
+    """Each unit has a value row and a 同比 row below it: rates in percentage points (bare),
+    counts as a fraction with a % format, coloured by direction; conditional formats judge the
+    value rows only."""
+    ws = wb["区县"]
+    headers = [ws.cell(3, c).value for c in range(1, ws.max_column + 1)]
+    col = {h: i + 1 for i, h in enumerate(headers)}
+    d1 = find_row(ws, 2, "东城区")
+    assert ws.cell(d1, col["项目"]).value == "本年" and ws.cell(d1 + 1, col["项目"]).value == "同比"
+    rate, count = col["办结率\n（%）"], col["志愿服务人次\n（人次）"]
+    assert ws.cell(d1 + 1, rate).value == pytest.approx(2.0)          # 0.90 − 0.88 = +2.0 pp
+    assert ws.cell(d1 + 1, rate).number_format == "+0.0;-0.0;0.0"
+    assert ws.cell(d1 + 1, rate).font.color.rgb.endswith("1F4E79")    # better: blue
+    d2 = find_row(ws, 2, "西城区")
+    assert ws.cell(d2 + 1, rate).value == pytest.approx(-2.0)
+    assert ws.cell(d2 + 1, rate).font.color.rgb.endswith("B4470B")    # worse: orange
+    assert ws.cell(d1 + 1, count).value == pytest.approx(0.234)       # 12,340 / 10,000 − 1
+    assert ws.cell(d1 + 1, count).number_format == "+0.0%;-0.0%;0.0%"
+    assert ws.cell(d2 + 1, col["未达标项数"]).value is None           # counted once, on the value row
+    letter = openpyxl.utils.get_column_letter(rate)
+    rules = {str(cf.sqref): [r.formula[0] for r in cf.rules] for cf in ws.conditional_formatting}
+    formulas = rules[f"{letter}5:{letter}8"]
+    assert all('$C5="本年"' in f for f in formulas)                  # 同比 rows never coloured
+
+
+def test_level_split_across_sheets(tmp_path, monkeypatch):
+    """More units than a sheet holds continue on further sheets, nothing lost, and the split is
+    reported.  Limit patched to 4 header rows + 6 rows = 3 grids (2 rows each) per sheet."""
+    import reports.workbook as workbook
+    monkeypatch.setattr(workbook, "MAX_SHEET_ROWS", 10)
+    wb = openpyxl.load_workbook(write_workbook(make_results(), 2025, tmp_path / "split.xlsx"))
+    grid_sheets = [n for n in wb.sheetnames if n.startswith("网格")]
+    assert grid_sheets == ["网格"] + [f"网格（续{k}）" for k in range(2, 8)]   # ⌈20 / 3⌉ = 7
+    seen = [wb[n].cell(r, 4).value for n in grid_sheets for r in range(5, wb[n].max_row + 1, 2)]
+    assert seen == [g[0] for g in GRIDS]                                   # every grid, in order
+    assert all(wb[n].max_row <= 10 for n in grid_sheets)
+    assert "第 7 部分，共 7 部分（第 19–20 个）" in wb["网格（续7）"]["A2"].value
+    q = wb["数据质量"]
+    splits = {q.cell(r, 1).value: q.cell(r, 3).value for r in range(1, q.max_row + 1)
+              if q.cell(r, 2).value == "拆分工作表"}
+    assert splits.keys() == {"街道", "社区", "网格"}          # 4, 8, 20 units; 区县 (2) fits
+    assert splits["网格"].startswith("20 个网格超出") and "7 个工作表" in splits["网格"]
+    assert "社区（续3）" in wb.sheetnames and "区县（续2）" not in wb.sheetnames
+    assert wb["封面"].cell(find_row(wb["封面"], 1, "网格（续7）"), 1).hyperlink is not None
+
+
+def test_control_characters_and_truncation_are_reported(tmp_path):
+    """A grid name with a bell character loses it and says where; a 40,000-character raw value
+    is cut at 32,767 characters with the marker, and that too is listed."""
+    res = make_results()
+    res.dataset.report.sources[0].errors.append(
+        RowError(12, "备注", "长" * 40_000, "bad_value", "过长"))
+    wb = openpyxl.load_workbook(write_workbook(res, 2025, tmp_path / "notes.xlsx"))
+    grid_ws = wb["网格"]
+    cell = grid_ws.cell(find_row(grid_ws, 5, "响铃网格"), 5)
+    q = wb["数据质量"]
+    notes = {(q.cell(r, 1).value, q.cell(r, 2).value): q.cell(r, 3).value
+             for r in range(find_row(q, 1, "导出处理说明") + 2, q.max_row + 1)}
+    control = notes[("网格", "删除控制字符")]
+    assert control.startswith("1 个单元格删除了 1 个") and control.endswith(cell.coordinate)
+    long_cell = next(c for row in q.iter_rows() for c in row
+                     if isinstance(c.value, str) and c.value.endswith(TRUNCATION_MARKER))
+    assert len(long_cell.value) == EXCEL_MAX_CELL_CHARS
+    # the value shows twice (example of its rule, and the problem details): both cells listed
+    truncated = notes[("数据质量", "超长文本截断")]
+    assert truncated.startswith("2 个单元格") and long_cell.coordinate in truncated
+    cut = 40_000 - (EXCEL_MAX_CELL_CHARS - len(TRUNCATION_MARKER))     # the detail cell alone
+    prefix = len("第 12 行 / 备注 / ")                                 # the example's own text
+    assert f"共截去 {2 * cut + prefix:,} 个字符" in truncated
+
+
+def test_no_notes_when_nothing_changed(tmp_path):
+    res = make_results()
+    res.dataset.units["unit_name"] = res.dataset.units["unit_name"].str.replace("\x07", "")
+    q = openpyxl.load_workbook(write_workbook(res, 2025, tmp_path / "clean.xlsx"))["数据质量"]
+    assert q.cell(find_row(q, 1, "导出处理说明") + 2, 1).value.startswith("无：")
+
+
+def test_benchmarks_sheet_cites_sources(wb):
+    """Every standard and reference on its own row with the catalog's citation; the scope's
+    value is judged against standards only (a reference may use another definition)."""
+    ws = wb["对标参考"]
+    rows = {(ws.cell(r, 1).value, ws.cell(r, 2).value): r for r in range(4, ws.max_row + 1)}
+    assert len(rows) == 3                     # the fixture's three standards, no references
+    r = rows[("办结率（%）", "判定标准（政策文件）")]
+    assert ws.cell(r, 3).value == "≥ 90%" and ws.cell(r, 6).value == "测试来源甲"
+    assert ws.cell(r, 4).value == pytest.approx(0.85) and ws.cell(r, 5).value == "未达到"
+    r = rows[("网格平均户数（户）", "判定标准（政策文件）")]
+    assert ws.cell(r, 4).value == pytest.approx(475.0) and ws.cell(r, 5).value == "达到"
+
+
+def test_benchmark_rows_join_published_figures():
+    """A standard naming its published figure gets the article and author; a reference found by
+    place and value as well; a ratio of two figures is computed; no match leaves them empty."""
+    from reports.benchmarks import PEER_COLUMNS, benchmark_rows
+    figures = pd.DataFrame([
+        ["奉新县", "江西省", "县", "resolution_rate", "办结率", 0.918, "比例", "文章甲", "记者报道"],
+        ["华阴市", "陕西省", "县级市", "grid_workers", "网格员总数", 4149.0, "人", "文章乙", "华阴组织部"],
+        ["华阴市", "陕西省", "县级市", "grids", "网格数", 519.0, "个", "文章乙", "华阴组织部"],
+    ], columns=PEER_COLUMNS)
+    by_figure = Indicator(**{**CATALOG["resolution_rate"].__dict__,
+                             "standard": Standard(comparison=">=", value=0.918, label_zh="≥ 91.8%",
+                                                  source_zh="奉新县公开数据", basis="peer")})
+    ratio = Indicator(**{**CATALOG["complaint_rate_per_1k"].__dict__, "id": "workers",
+                         "standard": None,
+                         "references": (Standard(comparison=">=", value=8.0, label_zh="华阴",
+                                                 source_zh="华阴市",
+                                                 **({"figure": ("华阴市:grid_workers / 华阴市:grids",)}
+                                                    if "figure" in Standard.__dataclass_fields__
+                                                    else {})),)})
+    out = benchmark_rows([by_figure, ratio, CATALOG["households_per_grid"]], figures)
+    assert list(out["role"]) == ["standard", "reference", "standard"]
+    assert out.loc[0, "article"] == "文章甲" and out.loc[0, "published_value"] == 0.918
+    if "figure" in Standard.__dataclass_fields__:
+        assert out.loc[1, "published_value"] == pytest.approx(4149 / 519)
+        assert out.loc[1, "figure"] == "网格员总数 ÷ 网格数"
+    assert pd.isna(out.loc[2, "article"])                     # 测试来源乙 names no place
+
+
+def test_excluded_records_on_quality_sheet(tmp_path):
+    """The scope unit's excluded records per indicator, with the reason and the share."""
+    res = make_results()
+    t = res.table
+    at = (t["level"] == "total") & (t["period"] == "2025") & (t["indicator_id"] == "resolution_rate")
+    t.loc[at, "excluded"] = 25.0
+    t["excluded_reason"] = pd.Series(pd.NA, index=t.index, dtype="string")
+    t.loc[at, "excluded_reason"] = "无受理时间"
+    res.catalog["resolution_rate"] = Indicator(**{**CATALOG["resolution_rate"].__dict__,
+                                                  "excluded": "untimed"})
+    q = openpyxl.load_workbook(write_workbook(res, 2025, tmp_path / "ex.xlsx"))["数据质量"]
+    row = find_row(q, 1, "办结率", find_row(q, 1, "计算中排除的记录（示例市，2025 年）"))
+    assert [q.cell(row, c).value for c in (2, 4, 5)] == ["无受理时间", 100, 25]
+    assert q.cell(row, 6).value == pytest.approx(25 / 125) and q.cell(row, 6).number_format == "0.0%"
+
+
+def test_progress_reports_every_sheet(tmp_path):
+    calls = []
+    write_workbook(make_results(), 2025, tmp_path / "p.xlsx",
+                   progress=lambda done, total, name: calls.append((done, total, name)))
+    total = calls[0][1]                     # 11 sheets + saving the file
+    assert total == 12 and [c[0] for c in calls] == list(range(1, 13)) and calls[-1][2] == ""
+    assert {c[2] for c in calls[:-1]} == set(openpyxl.load_workbook(tmp_path / "p.xlsx").sheetnames)
