@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -331,7 +332,9 @@ def status_matrix(rows: pd.DataFrame, catalog: dict[str, Any], lang: str = "zh",
     # indicators with at least one value (a row of dashes says nothing)
     indicators = [i for i in catalog if i in set(rows.loc[rows["value"].notna(), "indicator_id"])]
     units = rows.drop_duplicates("unit_id")[["unit_id", "unit_name"]]
-    keyed = rows.set_index(["indicator_id", "unit_id"])
+    # (indicator, unit) → (value, small_count): one dict built once, looked up per cell
+    keyed = dict(zip(zip(rows["indicator_id"], rows["unit_id"], strict=True),
+                     zip(rows["value"], rows["small_count"], strict=True), strict=True))
     z, text, hover = [], [], []
     small_text = t("small_count", lang)
     # many units: numbers without units in the cells (the unit is in the hover and the row name)
@@ -340,14 +343,13 @@ def status_matrix(rows: pd.DataFrame, catalog: dict[str, Any], lang: str = "zh",
         ind = catalog[ind_id]
         z_row, text_row, hover_row = [], [], []
         for unit_id, unit_name in units.itertuples(index=False):
-            if (ind_id, unit_id) not in keyed.index:
+            if (ind_id, unit_id) not in keyed:
                 z_row.append(None)
                 text_row.append("")
                 hover_row.append(f"{unit_name} · {ind.name(lang)}: —")
                 continue
-            cell = keyed.loc[(ind_id, unit_id)]
-            value = cell["value"]
-            small = bool(cell["small_count"]) if pd.notna(cell["small_count"]) else False
+            value, small_count = keyed[(ind_id, unit_id)]
+            small = bool(small_count) if pd.notna(small_count) else False
             st = "small" if small else status(ind, value)
             shown = format_value(ind, value, lang)
             cell_text = (f"{value:,.{ind.decimals}f}" if compact and ind.kind != "rate"
@@ -397,8 +399,9 @@ def two_indicator_scatter(x_rows: pd.DataFrame, y_rows: pd.DataFrame, x_ind: Any
     x_rows, y_rows: unit_id, unit_name, value (rates as fractions), small_count (bool) of one
     level and year (DashboardData.level_rows). Each indicator's standard is a dashed line on its
     axis (both bounds of a band). Units with small_count in either indicator are hollow grey
-    points. Returns a go.Figure with one Scatter trace (x, y, text = unit names, customdata =
-    ``[unit_id, hover text]`` per point, so a click names its unit).
+    points. Returns a go.Figure with a Scatter trace of the units with enough cases and, if
+    any, a second one of the others (x, y, text = unit names, customdata = ``[unit_id, hover
+    text]`` per point, so a click names its unit).
     """
     both = x_rows[["unit_id", "unit_name", "value", "small_count"]].merge(
         y_rows[["unit_id", "value", "small_count"]], on="unit_id", suffixes=("_x", "_y"))
@@ -410,15 +413,27 @@ def two_indicator_scatter(x_rows: pd.DataFrame, y_rows: pd.DataFrame, x_ind: Any
              + (f"<br>{t('small_count', lang)}" if s else "")
              for name, xv, yv, s in zip(both["unit_name"], both["value_x"], both["value_y"],
                                         small, strict=True)]
-    fig = go.Figure(go.Scatter(
-        x=both["value_x"].to_numpy(float), y=both["value_y"].to_numpy(float), mode="markers",
-        text=both["unit_name"].tolist(),
-        customdata=list(zip(both["unit_id"].astype(str), hover, strict=True)),
-        hovertemplate="%{customdata[1]}<extra></extra>",
-        marker={"size": 10, "color": [LIGHT_GREY if s else "#34495e" for s in small],
-                "line": {"color": ["#7f8c9a" if s else "#34495e" for s in small], "width": 1.5},
-                "opacity": 0.85},
-    ))
+    # numpy arrays pass plotly's validation without a per-element walk
+    customdata = np.column_stack([both["unit_id"].astype(str).to_numpy(object),
+                                  np.asarray(hover, dtype=object)])
+    fig = go.Figure()
+    # two traces with one colour each (per-point colour lists are slow to validate at 5,000
+    # units): units with enough cases dark and filled, the others hollow grey
+    for few in (False, True):
+        keep = (small == few).nonzero()[0]
+        if len(keep) == 0:
+            continue
+        part = both.iloc[keep]
+        fig.add_trace(go.Scatter(
+            x=part["value_x"].to_numpy(float), y=part["value_y"].to_numpy(float),
+            mode="markers", text=part["unit_name"].astype(str).to_numpy(object),
+            customdata=customdata[keep],
+            hovertemplate="%{customdata[1]}<extra></extra>",
+            name=t("small_count", lang) if few else "",
+            marker={"size": 10, "color": LIGHT_GREY if few else "#34495e",
+                    "line": {"color": "#7f8c9a" if few else "#34495e", "width": 1.5},
+                    "opacity": 0.85},
+        ))
     shapes = []
     for ind, axis in ((x_ind, "x"), (y_ind, "y")):
         std = getattr(ind, "standard", None)

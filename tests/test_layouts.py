@@ -171,11 +171,12 @@ def test_two_indicator_scatter_pairs_units_and_draws_both_standards():
                       "small_count": pd.array([False, False, False], dtype="boolean")})
     fig = figures.two_indicator_scatter(x, y, CATALOG["resolution_rate"],
                                         CATALOG["satisfaction_rate"], "zh")
-    points = fig.data[0]
-    assert list(points.text) == ["甲", "乙"]  # only units with both values
-    assert list(points.x) == pytest.approx([0.95, 0.80])
-    assert list(points.y) == pytest.approx([0.92, 0.85])
-    assert points.marker.color[1] == figures.LIGHT_GREY  # 乙: too few cases in x
+    points, few = fig.data  # only units with both values; 乙 has too few cases in x
+    assert list(points.text) == ["甲"] and list(few.text) == ["乙"]
+    assert list(points.x) == pytest.approx([0.95]) and list(points.y) == pytest.approx([0.92])
+    assert list(few.x) == pytest.approx([0.80]) and list(few.y) == pytest.approx([0.85])
+    assert few.marker.color == figures.LIGHT_GREY
+    assert [list(c) for c in few.customdata][0][0] == "B"  # a click names the unit
     assert [(s.x0, s.y0) for s in fig.layout.shapes] == [(0.918, 0), (0, 0.9)]
     assert fig.layout.xaxis.title.text == "办结率"
 
