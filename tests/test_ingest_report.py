@@ -69,3 +69,21 @@ def test_end_to_end_from_a_loaded_dataset(tmp_path: Path):
     assert row[:5] == [3, "01", "0102", "abc", "-1"]
     assert "not_a_number" in row[5] and "out_of_range" in row[5]
     assert ws.max_row == 2
+
+
+def test_quality_page_download_is_the_rejected_rows_workbook():
+    import base64
+
+    from layouts import create_app, store
+    from tests.layouts_synthetic import make_results
+
+    create_app(make_results())
+    from layouts.pages import quality
+
+    sent = quality.download_rejected(1)
+    assert sent["filename"] == "被拒收的行.xlsx"
+    wb = openpyxl.load_workbook(io.BytesIO(base64.b64decode(sent["content"])))
+    report = store.get().dataset.report
+    with_rows = [s for s in report.sources if s.rejected_rows is not None and len(s.rejected_rows)]
+    assert len(wb.sheetnames) == 1 + len(with_rows)
+    assert wb["说明"].max_row >= 4 + len(report.sources)

@@ -120,6 +120,10 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
                        color="secondary", outline=True, className="mb-2",
                        disabled=errors.empty),
             dcc.Download(id=ids.DQ_DOWNLOAD),
+            dbc.Button(t("download_rejected", lang), id=ids.DQ_REJECTED_BUTTON, size="sm",
+                       color="secondary", outline=True, className="mb-2 ms-2",
+                       disabled=errors.empty),
+            dcc.Download(id=ids.DQ_REJECTED_DOWNLOAD),
             dag.AgGrid(
                 id=ids.DQ_ERRORS, rowData=shown_errors.to_dict("records"),
                 columnDefs=_columns(store.ERROR_COLUMNS, lang),
@@ -203,3 +207,16 @@ def download(_clicks: int | None, lang: str | None):
     names = {name: _table_name(name, lang) for name in errors["table"].unique()}
     return dcc.send_bytes(downloads.errors_csv(errors, names, lang),
                           filename="问题清单.csv" if lang == "zh" else "problems.csv")
+
+
+@callback(
+    Output(ids.DQ_REJECTED_DOWNLOAD, "data"),
+    Input(ids.DQ_REJECTED_BUTTON, "n_clicks"),
+    prevent_initial_call=True,
+)
+def download_rejected(_clicks: int | None):
+    """The rejected rows (original columns, row number, reasons) as an .xlsx to send back."""
+    from data.report import rejected_rows_workbook
+
+    return dcc.send_bytes(rejected_rows_workbook(store.get().dataset.report),
+                          filename="被拒收的行.xlsx")
