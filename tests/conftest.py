@@ -13,14 +13,21 @@ import shutil
 os.environ.setdefault("DASH_TEST_CHROMEPATH", shutil.which("chromium") or "/usr/bin/chromium")
 
 
+#: A proxy address nothing listens on (port 9, "discard"): the browser tests' internet.
+DEAD_PROXY = "http://127.0.0.1:9"
+
+
 def pytest_setup_options():
     """Extra Chromium flags for dash[testing] (it already adds --no-sandbox, --disable-gpu and
-    --disable-dev-shm-usage): no background connections (the tests must pass offline), a
-    1366×768 window (the smallest screen the dashboard is designed for)."""
+    --disable-dev-shm-usage): no background connections and no internet (the tests must pass
+    offline), a 1366×768 window (the smallest screen the dashboard is designed for)."""
     from selenium.webdriver.chrome.options import Options
 
     options = Options()
     options.add_argument("--disable-background-networking")
+    # No internet: every request that is not to the app on localhost goes to a dead proxy
+    # (loopback addresses bypass proxies), so anything fetched from a CDN fails loudly.
+    options.add_argument(f"--proxy-server={DEAD_PROXY}")
     options.add_argument("--window-size=1366,768")
     options.add_argument("--lang=zh-CN")
     return options

@@ -224,3 +224,117 @@ def test_matrix_cell_opens_the_ranking(dash_duo, app):
     # 满意率 2025 by street: S4 138/140, S2 88/90, S3 112/115, S1 62/65 → within 西城区: 1 and 3
     _wait_for_bars(dash_duo, ["1. 胜利街道", "3. 新华街道"])
     assert dash_duo.get_logs() == []
+
+
+def _page_paths() -> list[str]:
+    """Every registered page but the 404 page (pages added by other modules included)."""
+    import dash
+
+    return sorted(p["path"] for p in dash.page_registry.values()
+                  if p["module"].split(".")[-1] != "not_found_404")
+
+
+def test_every_page_works_with_the_internet_off(dash_duo, app):
+    _open(dash_duo, app)
+    dash_duo.wait_for_element(".kpi-card", timeout=TIMEOUT)
+    # the internet really is off: a CDN fetch fails (conftest routes it to a dead proxy)
+    outside = dash_duo.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch('https://cdn.jsdelivr.net/npm/bootstrap@5.3.3/dist/css/bootstrap.min.css')"
+        ".then(() => done('loaded'), () => done('failed'));")
+    assert outside == "failed"
+    dash_duo.driver.get_log("browser")  # forget the console line of that failed fetch
+    paths = _page_paths()
+    assert {"/", "/compare", "/trends", "/quality", "/catalog"} <= set(paths)
+    for path in paths:
+        dash_duo.wait_for_page(url=f"{dash_duo.server_url}{path}")
+        dash_duo.wait_for_element(f"#{ids.HEADER}", timeout=TIMEOUT)
+        WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda d: d.execute_script(
+            "return document.readyState === 'complete'"
+            " && !document.querySelector('[data-dash-is-loading=\"true\"]')"))
+        entries = dash_duo.driver.execute_script(
+            "return performance.getEntriesByType('resource')"
+            ".map(e => [e.name, e.responseStatus || 0, e.transferSize, e.decodedBodySize])")
+        assert all(url.startswith(dash_duo.server_url) for url, *_ in entries), entries
+        # a failed request has neither a status nor a body
+        failed = [url for url, status, _size, body in entries if status >= 400
+                  or (status == 0 and body == 0 and "_dash-update-component" not in url)]
+        assert failed == [], (path, failed)
+        assert dash_duo.get_logs() == [], path
+
+
+def _breadcrumb(dash_duo) -> list[str]:
+    return [e.text for e in dash_duo.find_elements(f"#{ids.CMP_BREADCRUMB} .breadcrumb-item")]
+
+
+def _click_top_bar(dash_duo) -> None:
+    bars = dash_duo.find_elements(f"#{ids.CMP_GRAPH} .bars .point path")
+    top = min(bars, key=lambda e: e.location["y"])
+    ActionChains(dash_duo.driver).move_to_element(top).click().perform()
+
+
+def _wait_for_breadcrumb(dash_duo, expected: list[str]) -> None:
+    try:
+        WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda _d: _breadcrumb(dash_duo) == expected)
+    except (TimeoutException, StaleElementReferenceException):
+        assert _breadcrumb(dash_duo) == expected
+
+
+def test_drill_down_from_district_to_grid_and_back(dash_duo, app):
+    _open(dash_duo, app, "/compare?level=district")
+    _wait_for_bars(dash_duo, ["1. 西城区", "2. 东城区"])
+    _wait_for_breadcrumb(dash_duo, ["全市", "区县"])
+    _click_top_bar(dash_duo)  # 西城区 → its streets: 胜利 (109/115) and 新华 (85/90)
+    _wait_for_breadcrumb(dash_duo, ["全市", "西城区", "街道"])
+    _wait_for_bars(dash_duo, ["1. 胜利街道", "2. 新华街道"])
+    _click_top_bar(dash_duo)  # 胜利街道 (grids 16–20) → 南湖 C7 (grids 16–18) and 北辰 C8
+    _wait_for_breadcrumb(dash_duo, ["全市", "西城区", "胜利街道", "社区"])
+    # communities ranked among all 8: 南湖 63/66 second, 北辰 46/49 fifth
+    _wait_for_bars(dash_duo, ["2. 南湖社区", "5. 北辰社区"])
+    # from the table this time: the unit name 北辰社区 → its grids 19 and 20
+    cell = f'#{ids.CMP_GRID} .ag-row[row-id="C8"] [col-id="unit_name"]'
+    dash_duo.wait_for_text_to_equal(cell, "北辰社区", timeout=TIMEOUT)
+    dash_duo.find_element(cell).click()
+    _wait_for_breadcrumb(dash_duo, ["全市", "西城区", "胜利街道", "北辰社区", "网格"])
+    # grid 19: 23/24 = 95.8%, ranked 6th of the 16 grids with enough tickets (after the five
+    # grids i ≡ 0 mod 3 at 100%); grid 20: 23/25 = 92.0%, 10th (below the five, and 10, 13,
+    # 16, 19 whose (4 + i)/(5 + i) exceeds 92%)
+    _wait_for_bars(dash_duo, ["6. 第19网格", "10. 第20网格"])
+    query = parse_qs(urlparse(dash_duo.driver.current_url).query)
+    assert query["unit"] == ["community:C8"] and query["level"] == ["grid"]
+
+    # back up by the breadcrumb: 西城区 shows its streets again
+    dash_duo.find_element(f"#{ids.CMP_BREADCRUMB} a[href*='district%3AD2']").click()
+    _wait_for_breadcrumb(dash_duo, ["全市", "西城区", "街道"])
+    _wait_for_bars(dash_duo, ["1. 胜利街道", "2. 新华街道"])
+    # and the browser's back button returns to the grids of 北辰社区, forward to the streets
+    dash_duo.driver.back()
+    _wait_for_breadcrumb(dash_duo, ["全市", "西城区", "胜利街道", "北辰社区", "网格"])
+    dash_duo.driver.forward()
+    _wait_for_breadcrumb(dash_duo, ["全市", "西城区", "街道"])
+    assert dash_duo.get_logs() == []
+
+
+def test_table_download_is_the_rows_shown(dash_duo, app):
+    _open(dash_duo, app, "/compare?level=community")
+    first = f'#{ids.CMP_GRID} .ag-row[row-index="0"] [col-id="unit_name"]'
+    dash_duo.wait_for_text_to_equal(first, "冬梅社区", timeout=TIMEOUT)
+    # the user sorts by value, lowest first (one click on the header)
+    dash_duo.find_element(f'#{ids.CMP_GRID} .ag-header-cell[col-id="value"]'
+                          ' .ag-header-cell-label').click()
+    dash_duo.wait_for_text_to_equal(first, "秋实社区", timeout=TIMEOUT)
+    dash_duo.find_element(f"#{ids.CMP_DOWNLOAD_CSV}").click()
+    target = Path(dash_duo.download_path) / "办结率_社区_2025.csv"
+    WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda _d: target.exists()
+                                                  and target.stat().st_size > 0)
+    lines = target.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "排名,单位,数值（%）,分子,分母,较上年（百分点）"
+    # 办结率 2025 by community, lowest first: 秋实 16/19, 春晖 18/21, 夏荷 33/36, 北辰 46/49,
+    # 东风 48/51, 西岭 37/39, 南湖 63/66, 冬梅 28/29
+    assert [line.split(",")[:3] for line in lines[1:]] == [
+        ["8", "秋实社区", "84.2"], ["7", "春晖社区", "85.7"], ["6", "夏荷社区", "91.7"],
+        ["5", "北辰社区", "93.9"], ["4", "东风社区", "94.1"], ["3", "西岭社区", "94.9"],
+        ["2", "南湖社区", "95.5"], ["1", "冬梅社区", "96.6"]]
+    # 秋实 (grids 4–5): 2024 14/17 → 2025 16/19 is +1.9 percentage points
+    assert lines[1] == "8,秋实社区,84.2,16.0,19.0,1.9"
+    assert dash_duo.get_logs() == []
