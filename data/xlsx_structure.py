@@ -26,6 +26,8 @@ _CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _FORMULA = re.compile(rb"<(?:\w+:)?f\b")
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]+)</(?:\w+:)?v>")
+_VALUE_TAG = re.compile(rb"<(?:\w+:)?v\b")
+_TEXT_RESULT = re.compile(rb'\bt="str"')
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 _ROW_END = rb"</row>"
 CHUNK = 1 << 20
@@ -69,7 +71,10 @@ def _scan(done: bytes, out: SheetStructure) -> None:
     if _FORMULA.search(done):
         for m in _CELL.finditer(done):
             body = m.group(2) or b""
-            if _FORMULA.search(body) and not _VALUE.search(body):
+            # an empty <v></v> is a saved empty-text result only in a text-typed cell (Excel
+            # writes t="str" for =IF(…,"",…)); openpyxl writes it untyped for "not computed"
+            if _FORMULA.search(body) and not _VALUE.search(body) and (
+                    not _VALUE_TAG.search(body) or not _TEXT_RESULT.search(m.group(1))):
                 ref = _REF.search(m.group(1))
                 if ref:
                     out.formulas_without_value.append((int(ref.group(2)), column_index(ref.group(1))))

@@ -309,3 +309,19 @@ def test_validate_writes_the_json_report(cases, tmp_path):
     assert sorted((e["row"], e["column"], e["rule"]) for e in stations["errors"]) == [
         (2, "建成日期", "out_of_range"), (2, "面积", "not_a_number")]
     assert {e["value"] for e in stations["errors"]} == {"十二", "1900-01-01"}
+
+
+def test_formula_cells_with_and_without_a_saved_result():
+    from data.xlsx_structure import SheetStructure, _scan
+
+    xml = (b'<row r="2"><c r="A2"><f>1+1</f><v>2</v></c>'              # computed: 2
+           b'<c r="B2" t="str"><f>IF(1,"","")</f><v></v></c>'          # computed: empty text
+           b'<c r="C2"><f>X()</f><v></v></c>'                          # openpyxl: not computed
+           b'<c r="D2" t="str"><f>Y()</f></c>'                         # no <v> at all
+           b'<c r="E2"><f t="shared" si="0"/><v>3</v></c>'             # shared formula, computed
+           b'<c r="AA2"><f>Z()</f></c></row>'
+           b'<mergeCells count="1"><mergeCell ref="B5:C7"/></mergeCells>')
+    found = SheetStructure()
+    _scan(xml, found)
+    assert found.formulas_without_value == [(2, 2), (2, 3), (2, 26)]
+    assert found.merged == [(5, 1, 7, 2, "B5:C7")]
