@@ -162,6 +162,15 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
     )
 
 
+def dropdown_labels(lang: str) -> dict[str, str]:
+    """``labels`` of a dcc.Dropdown in ``lang``: the search box, select-all, the selected count
+    (``{num_selected}`` is filled in by the browser) and the empty-result text, which Dash
+    otherwise shows in English."""
+    keys = ("select_all", "deselect_all", "selected_count", "search", "clear_search",
+            "clear_selection", "no_options_found")
+    return {k: t(f"dd_{k}", lang) for k in keys}
+
+
 def grid_locale(lang: str) -> dict[str, str]:
     """AG Grid ``localeText`` for the pager and overlays (English is AG Grid's default)."""
     if lang == "en":

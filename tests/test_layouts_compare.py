@@ -238,3 +238,18 @@ def test_quality_unit_rows_name_the_missing_indicators(data):
     rows = quality.unit_rows(data, "district", "2025", "zh")
     assert [r["with_value"] for r in rows] == ["4 / 4", "4 / 4"]
     assert all(r["missing"] == "" for r in rows)
+
+
+@pytest.mark.parametrize("page", ["overview", "compare", "trends"])
+def test_every_dropdown_speaks_the_page_language(data, page):
+    import importlib
+
+    from dash import dcc
+
+    module = importlib.import_module(f"layouts.pages.{page}")
+    for lang, search, count in (("zh", "搜索", "已选 {num_selected} 项"),
+                                ("en", "Search", "{num_selected} selected")):
+        dropdowns = [c for c in _walk(module.layout(lang=lang)) if isinstance(c, dcc.Dropdown)]
+        assert dropdowns
+        assert all(d.labels["search"] == search and d.labels["selected_count"] == count
+                   for d in dropdowns), page

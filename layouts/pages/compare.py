@@ -18,7 +18,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from layouts import downloads, figures, ids, store
-from layouts.components import grid_locale, header, page_href
+from layouts.components import dropdown_labels, grid_locale, header, page_href
 from layouts.i18n import normalise_lang, t
 
 PATH = "/compare"
@@ -233,6 +233,7 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
     two), latest year."""
     data = store.get()
     lang = normalise_lang(lang)
+    texts = dropdown_labels(lang)
     view = _valid(data, indicator, level, year, unit, n, q, vs)
     out = render(data, view, lang)
     ind_options = [{"label": data.catalog[i].name(lang), "value": i} for i in data.indicator_ids]
@@ -250,19 +251,19 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
                _query(view, lang), ids.CMP_LANG_SWITCH),
         dbc.Container(fluid=True, className="page", children=[
             dbc.Row(className="controls g-3 align-items-end", children=[
-                control("label_indicator", dcc.Dropdown(
+                control("label_indicator", dcc.Dropdown(labels=texts, 
                     id=ids.CMP_INDICATOR, options=ind_options, value=view["indicator"],
                     clearable=False), xs=12, md=3),
-                control("label_level", dcc.Dropdown(
+                control("label_level", dcc.Dropdown(labels=texts, 
                     id=ids.CMP_LEVEL, options=level_options, value=view["level"],
                     clearable=False, searchable=False), xs=6, md=2),
-                control("label_year", dcc.Dropdown(
+                control("label_year", dcc.Dropdown(labels=texts, 
                     id=ids.CMP_YEAR, options=data.years, value=view["year"], clearable=False,
                     searchable=False), xs=6, md=1),
-                control("label_scope", dcc.Dropdown(
+                control("label_scope", dcc.Dropdown(labels=texts, 
                     id=ids.CMP_SCOPE, options=scope_options, value=view["unit"],
                     clearable=False), xs=12, md=3),
-                control("label_top_n", dcc.Dropdown(
+                control("label_top_n", dcc.Dropdown(labels=texts, 
                     id=ids.CMP_TOP_N, options=list(TOP_N_CHOICES), value=view["n"],
                     clearable=False, searchable=False), xs=4, md=1),
                 control("label_search", dbc.Input(
@@ -297,8 +298,9 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
             dbc.Row(className="controls g-2 align-items-center mt-4", children=[
                 dbc.Col(dbc.Label(t("label_vs", lang), html_for=ids.CMP_VS, className="mb-0"),
                         width="auto"),
-                dbc.Col(dcc.Dropdown(id=ids.CMP_VS, options=ind_options, value=view["vs"],
-                                     placeholder=t("vs_placeholder", lang)), xs=12, md=3),
+                dbc.Col(dcc.Dropdown(labels=texts, id=ids.CMP_VS, options=ind_options,
+                                     value=view["vs"], placeholder=t("vs_placeholder", lang)),
+                        xs=12, md=3),
             ]),
             html.Div(_graph(ids.CMP_SCATTER, out["scatter"], lang), id=ids.CMP_SCATTER_BOX,
                      style=_shown(out["scatter"])),

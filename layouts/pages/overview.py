@@ -16,7 +16,7 @@ from dash.exceptions import PreventUpdate
 
 from indicators.catalog import status
 from layouts import figures, ids, store
-from layouts.components import header, kpi_card, page_href, sparkline_svg
+from layouts.components import dropdown_labels, header, kpi_card, page_href, sparkline_svg
 from layouts.i18n import normalise_lang, t
 
 PATH = "/"
@@ -107,6 +107,7 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
     to the defaults; other parameters are ignored)."""
     data = store.get()
     lang = normalise_lang(lang)
+    texts = dropdown_labels(lang)
     year, unit = _valid(data, year, unit)
     cards, summary = cards_and_summary(data, year, unit, lang)
     unit_options = [{"label": o.label, "value": o.key}
@@ -123,12 +124,12 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
             dbc.Row(className="controls g-3 align-items-end", children=[
                 dbc.Col(xs=6, md=2, children=[
                     dbc.Label(t("label_year", lang), html_for=ids.OV_YEAR),
-                    dcc.Dropdown(id=ids.OV_YEAR, options=data.years, value=year,
+                    dcc.Dropdown(labels=texts, id=ids.OV_YEAR, options=data.years, value=year,
                                  clearable=False),
                 ]),
                 dbc.Col(xs=12, md=5, children=[
                     dbc.Label(t("label_unit", lang), html_for=ids.OV_UNIT),
-                    dcc.Dropdown(id=ids.OV_UNIT, options=unit_options, value=unit,
+                    dcc.Dropdown(labels=texts, id=ids.OV_UNIT, options=unit_options, value=unit,
                                  clearable=False, searchable=True),
                 ]),
             ]),

@@ -15,7 +15,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from layouts import figures, ids, store
-from layouts.components import header, page_href
+from layouts.components import dropdown_labels, header, page_href
 from layouts.i18n import normalise_lang, t
 
 PATH = "/trends"
@@ -76,6 +76,7 @@ def layout(indicator: str | None = None, unit: Any = None, year: str | None = No
     ``lang``."""
     data = store.get()
     lang = normalise_lang(lang)
+    texts = dropdown_labels(lang)
     indicator, units, year = _valid(data, indicator, unit, year)
     fig, note = render(data, indicator, units, year, lang)
     options = [{"label": o.label, "value": o.key}
@@ -92,19 +93,20 @@ def layout(indicator: str | None = None, unit: Any = None, year: str | None = No
             dbc.Row(className="controls g-3 align-items-end", children=[
                 dbc.Col(xs=12, md=3, children=[
                     dbc.Label(t("label_indicator", lang), html_for=ids.TR_INDICATOR),
-                    dcc.Dropdown(id=ids.TR_INDICATOR, value=indicator, clearable=False,
+                    dcc.Dropdown(labels=texts, id=ids.TR_INDICATOR, value=indicator,
+                                 clearable=False,
                                  options=[{"label": data.catalog[i].name(lang), "value": i}
                                           for i in data.monthly_indicator_ids]),
                 ]),
                 dbc.Col(xs=12, md=7, children=[
                     dbc.Label(t("label_units", lang, n=figures.MAX_TREND_UNITS),
                               html_for=ids.TR_UNIT),
-                    dcc.Dropdown(id=ids.TR_UNIT, options=options, value=units, multi=True,
-                                 clearable=False),
+                    dcc.Dropdown(labels=texts, id=ids.TR_UNIT, options=options, value=units,
+                                 multi=True, clearable=False),
                 ]),
                 dbc.Col(xs=6, md=2, children=[
                     dbc.Label(t("label_year", lang), html_for=ids.TR_YEAR),
-                    dcc.Dropdown(id=ids.TR_YEAR, options=data.month_years, value=year,
+                    dcc.Dropdown(labels=texts, id=ids.TR_YEAR, options=data.month_years, value=year,
                                  clearable=False, searchable=False),
                 ]),
             ]),
