@@ -240,7 +240,7 @@ def test_quality_unit_rows_name_the_missing_indicators(data):
     assert all(r["missing"] == "" for r in rows)
 
 
-@pytest.mark.parametrize("page", ["overview", "compare", "trends"])
+@pytest.mark.parametrize("page", ["overview", "compare", "trends", "quality"])
 def test_every_dropdown_speaks_the_page_language(data, page):
     import importlib
 

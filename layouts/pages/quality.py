@@ -16,7 +16,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from layouts import downloads, ids, store
-from layouts.components import grid_locale, header, page_href
+from layouts.components import dropdown_labels, grid_locale, header, page_href
 from layouts.i18n import normalise_lang, t
 
 PATH = "/quality"
@@ -89,6 +89,7 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
     data = store.get()
     lang = normalise_lang(lang)
     level, year = _valid_units_view(data, level, year)
+    texts = dropdown_labels(lang)
     sources, errors, fatal = data.load_report()
     counts = sources[["rows_read", "accepted", "rejected", "blank"]].sum()
     summary = t("quality_summary", lang, sources=len(sources), rows=f"{counts['rows_read']:,}",
@@ -146,14 +147,14 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
             dbc.Row(className="controls g-3 align-items-end mb-2", children=[
                 dbc.Col(xs=6, md=2, children=[
                     dbc.Label(t("label_level", lang), html_for=ids.DQ_LEVEL),
-                    dcc.Dropdown(id=ids.DQ_LEVEL, value=level, clearable=False,
+                    dcc.Dropdown(labels=texts, id=ids.DQ_LEVEL, value=level, clearable=False,
                                  searchable=False,
                                  options=[{"label": data.level_name(lv, lang), "value": lv}
                                           for lv in data.levels]),
                 ]),
                 dbc.Col(xs=6, md=2, children=[
                     dbc.Label(t("label_year", lang), html_for=ids.DQ_YEAR),
-                    dcc.Dropdown(id=ids.DQ_YEAR, options=data.years, value=year,
+                    dcc.Dropdown(labels=texts, id=ids.DQ_YEAR, options=data.years, value=year,
                                  clearable=False, searchable=False),
                 ]),
             ]),
