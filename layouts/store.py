@@ -346,13 +346,24 @@ def report_frames(report: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
 
 
 _current: DashboardData | None = None
+_results: Any = None
 
 
 def set_results(results: Any) -> DashboardData:
     """Make ``results`` (an indicators.pipeline.Results) the data every page reads."""
-    global _current
+    global _current, _results
     _current = DashboardData(results)
+    _results = results
     return _current
+
+
+def results() -> Any:
+    """The whole Results bundle set by :func:`set_results` — only for the workbook export
+    (``reports.write_workbook`` reads the full table, register years and load report); pages
+    read slices through :func:`get`. Raises RuntimeError before create_app has run."""
+    if _results is None:
+        raise RuntimeError("layouts.store.set_results() has not been called (use create_app)")
+    return _results
 
 
 def get() -> DashboardData:
