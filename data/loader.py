@@ -400,14 +400,17 @@ def _table_errors(table: str, results: list[SourceResult], manifest: Manifest,
             copies = main.duplicated(keys, keep=False).to_numpy() & present
             where = (main.loc[copies, "_src"].map({i: r.file for i, r in enumerate(results)}).astype("str")
                      + " 第 " + main.loc[copies, "excel_row"].astype("int64").astype("str") + " 行")
-            group = main.loc[copies, keys].astype("str").agg("\x1f".join, axis=1)
+            of_row = main[keys[0]].astype("str")
+            for k in keys[1:]:
+                of_row = of_row + "\x1f" + main[k].astype("str")
+            group = of_row[copies]
             listed = where.groupby(group, sort=False).agg("、".join)
             count = where.groupby(group, sort=False).size()
             kept = where.groupby(group, sort=False).first()
-            of_row = main[keys].astype("str").agg("\x1f".join, axis=1)
-            message = ("编号重复，共 " + of_row.map(count).astype("Int64").astype("str") + " 处："
-                       + of_row.map(listed).astype("str") + "；保留首次出现的 "
-                       + of_row.map(kept).astype("str"))
+            message = pd.Series("", index=main.index, dtype="str")
+            of_dup = of_row[dup]
+            message[dup] = ("编号重复，共 " + of_dup.map(count).astype("str") + " 处："
+                            + of_dup.map(listed) + "；保留首次出现的 " + of_dup.map(kept))
             add(main_src, dup, lambda i: results[i].headers.get(keys[0], keys[0]),
                 main[keys[0]].astype("str"), "duplicate_key", message.to_numpy(dtype=object))
             n_keys = len(count)
