@@ -1,4 +1,5 @@
-"""Comparisons on the indicator table: year-on-year change, rank, failing units (不达标清单).
+"""Comparisons on the indicator table: year-on-year change, rank, peer-group rank, failing units
+(不达标清单).
 
 All functions take the tidy table of ``indicators.table.compute_indicators`` and return a new
 DataFrame (the input is never modified).
@@ -10,7 +11,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from indicators.catalog import CATALOG, Indicator
+from indicators.catalog import CATALOG, Indicator, standard_gap
 
 _KEYS = ["level", "unit_id", "indicator_id"]
 
@@ -35,7 +36,11 @@ def add_yoy(table: pd.DataFrame, catalog: Mapping[str, Indicator] | None = None
     kind 'rate' — the difference of fractions, 0.013 = 1.3 percentage points; for everything else
     the relative change value / prev_value − 1, NaN when prev_value is 0), change_unit
     ('pp' | 'pct'), change_good (boolean: True when the change goes in the indicator's direction,
-    False against it, <NA> for no change, NaN, or direction 'band').
+    False against it, <NA> for no change, NaN, or direction 'band'), comparable (bool: False when
+    the indicator's definition changed in the row's year — ``Indicator.definition_changes``,
+    manifest ``settings.definition_changes`` — so the two years measure different things: change
+    is then NaN and change_good <NA> rather than a computed difference; prev_value stays for
+    reference).
     ``catalog`` defaults to ``CATALOG``; indicators not in it get change_unit 'pct' and
     change_good <NA>.
     """
@@ -53,7 +58,14 @@ def add_yoy(table: pd.DataFrame, catalog: Mapping[str, Indicator] | None = None
     before = out["prev_value"].to_numpy(dtype="float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         relative = np.where(before != 0, value / np.where(before != 0, before, 1.0) - 1.0, np.nan)
-    change = np.where(is_rate, value - before, relative)
+    changes = {i: set(ind.definition_changes) for i, ind in cat.items() if ind.definition_changes}
+    comparable = np.ones(len(out), dtype=bool)
+    if changes:
+        year = pd.to_numeric(out["period"].astype(str).str.slice(0, 4), errors="coerce")
+        pairs = pd.MultiIndex.from_arrays([out["indicator_id"].astype(str), year])
+        broken = pd.MultiIndex.from_tuples([(i, y) for i, ys in changes.items() for y in ys])
+        comparable = ~pairs.isin(broken)
+    change = np.where(comparable, np.where(is_rate, value - before, relative), np.nan)
     out["change"] = change
     out["change_unit"] = np.where(is_rate, "pp", "pct")
     direction = _meta(out, cat, "direction").to_numpy(dtype=object)
@@ -64,27 +76,33 @@ def add_yoy(table: pd.DataFrame, catalog: Mapping[str, Indicator] | None = None
     good[(direction == "lower") & (sign < 0)] = True
     good[(direction == "lower") & (sign > 0)] = False
     out["change_good"] = good
+    out["comparable"] = comparable
     return out
 
 
 def _gap(table: pd.DataFrame, catalog: Mapping[str, Indicator]) -> np.ndarray:
-    """Signed gap to each row's standard (0 = met, negative = short; NaN without standard)."""
-    def field(name: str) -> np.ndarray:
-        lookup = {i: getattr(ind.standard, name) for i, ind in catalog.items()
-                  if ind.standard is not None}
-        mapped = table["indicator_id"].map(lookup)
-        return mapped.to_numpy(dtype=object if name == "comparison" else "float64",
-                               na_value=None if name == "comparison" else np.nan)
+    """Signed gap to each row's standard (0 = met, negative = short; NaN without standard or
+    before the standard's effective year)."""
+    return standard_gap(table["indicator_id"], table["period"],
+                        table["value"].to_numpy(dtype="float64"), catalog)
 
-    comparison, target, low, high = (field(n) for n in ("comparison", "value", "low", "high"))
-    v = table["value"].to_numpy(dtype="float64")
-    gap = np.full(len(table), np.nan)
-    ge, le, bt = comparison == ">=", comparison == "<=", comparison == "between"
-    gap[ge] = np.minimum(0.0, v[ge] - target[ge])
-    gap[le] = np.minimum(0.0, target[le] - v[le])
-    gap[bt] = np.minimum(0.0, np.minimum(v[bt] - low[bt], high[bt] - v[bt]))
-    gap[np.isnan(v)] = np.nan
-    return gap
+
+def _rank(table: pd.DataFrame, cat: Mapping[str, Indicator], by: list[str],
+          rank_col: str, of_col: str) -> pd.DataFrame:
+    """``table`` + ``rank_col`` / ``of_col`` (Int64) within groups ``by`` (see ``add_rank``);
+    rows whose ``by`` values include a missing one are not ranked."""
+    out = table.copy()
+    direction = _meta(out, cat, "direction").to_numpy(dtype=object)
+    value = out["value"].to_numpy(dtype="float64")
+    key = np.where(direction == "higher", -value,
+                   np.where(direction == "lower", value, -_gap(out, cat)))
+    key[~np.isin(direction, ["higher", "lower", "band"])] = np.nan
+    key[out["small_count"].to_numpy(dtype=bool) | (out["level"] == "total").to_numpy()] = np.nan
+    out["_key"] = key
+    groups = out.groupby(by, sort=False, observed=True, dropna=True)["_key"]
+    out[rank_col] = groups.rank(method="min").astype("Int64")
+    out[of_col] = groups.transform("count").astype("Int64").where(out[rank_col].notna())
+    return out.drop(columns="_key")
 
 
 def add_rank(table: pd.DataFrame, catalog: Mapping[str, Indicator] | None = None
@@ -98,18 +116,32 @@ def add_rank(table: pd.DataFrame, catalog: Mapping[str, Indicator] | None = None
     small_count, NaN values, or level 'total' get rank <NA> and are not counted in rank_of.
     """
     cat = CATALOG if catalog is None else catalog
+    return _rank(table, cat, ["level", "period", "indicator_id"], "rank", "rank_of")
+
+
+def add_peer_rank(table: pd.DataFrame, groups: pd.DataFrame | None,
+                  catalog: Mapping[str, Indicator] | None = None) -> pd.DataFrame:
+    """Add ``peer_group`` (string: the unit's peer group, <NA> when it has none), ``peer_rank``
+    and ``peer_rank_of`` (Int64): the rank among units of the same level, period, indicator and
+    peer group (rules as ``add_rank``: direction, ties 'min', small counts and NaN not ranked).
+
+    groups: ``indicators.peer.peer_groups`` output — level, unit_id, peer_group, and optionally
+    period (groups that change with the year, such as population bands). None or empty: the
+    three columns are added empty (no peer grouping configured).
+    """
+    cat = CATALOG if catalog is None else catalog
     out = table.copy()
-    direction = _meta(out, cat, "direction").to_numpy(dtype=object)
-    value = out["value"].to_numpy(dtype="float64")
-    key = np.where(direction == "higher", -value,
-                   np.where(direction == "lower", value, -_gap(out, cat)))
-    key[~np.isin(direction, ["higher", "lower", "band"])] = np.nan
-    key[out["small_count"].to_numpy(dtype=bool) | (out["level"] == "total").to_numpy()] = np.nan
-    out["_key"] = key
-    groups = out.groupby(["level", "period", "indicator_id"], sort=False, observed=True)["_key"]
-    out["rank"] = groups.rank(method="min").astype("Int64")
-    out["rank_of"] = groups.transform("count").astype("Int64").where(out["rank"].notna())
-    return out.drop(columns="_key")
+    if groups is None or groups.empty:
+        out["peer_group"] = pd.array([pd.NA] * len(out), dtype="string")
+        out["peer_rank"] = pd.array([pd.NA] * len(out), dtype="Int64")
+        out["peer_rank_of"] = pd.array([pd.NA] * len(out), dtype="Int64")
+        return out
+    on = [c for c in ("level", "unit_id", "period") if c in groups.columns]
+    g = groups[on + ["peer_group"]].drop_duplicates(on)
+    merged = out[on].astype(str).merge(g.astype({c: str for c in on}), on=on, how="left")
+    out["peer_group"] = pd.array(merged["peer_group"].to_numpy(dtype=object), dtype="string")
+    return _rank(out, cat, ["level", "period", "indicator_id", "peer_group"], "peer_rank",
+                 "peer_rank_of")
 
 
 def failing_units(table: pd.DataFrame, period: str, level: str,

@@ -8,7 +8,8 @@ Flow measures — one row per (unit_level, unit_id, month), ``month`` = 'YYYY-MM
 - complaints (a ticket belongs to the month of its ``received_at``): ``received``; ``closed``
   (closed by the data cut-off: ``closed_at`` ≤ cut-off, or ``status == 'closed'`` without a
   ``closed_at``); ``open_at_cutoff`` (received − closed); ``closed_timed`` (closed with a
-  ``closed_at``, the tickets of the handling-time histogram); ``untimed`` (received − closed_timed);
+  ``closed_at``, the tickets of the handling-time histogram); ``untimed`` (received − closed_timed) = ``open_at_cutoff`` + ``closed_untimed`` (closed, but
+  without a ``closed_at``: a status-only closure);
   ``closed_with_due`` (closed_timed with a ``due_at``); ``closed_on_time`` (of those,
   ``closed_at ≤ due_at``); ``closed_without_due`` (closed − closed_with_due); ``rated``
   (a satisfaction value); ``satisfied`` (满意 + 基本满意); ``unrated`` (received − rated);
@@ -78,6 +79,7 @@ MEASURES: dict[str, Measure] = {m.name: m for m in [
     _m("open_at_cutoff", "complaints", "flow", _C + ("closed_at|status",), "截止日仍未办结工单数"),
     _m("closed_timed", "complaints", "flow", _C + ("closed_at",), "有办结时间的已办结工单数"),
     _m("untimed", "complaints", "flow", _C + ("closed_at",), "未办结或无办结时间的工单数"),
+    _m("closed_untimed", "complaints", "flow", _C + ("closed_at",), "已办结但无办结时间的工单数"),
     _m("closed_with_due", "complaints", "flow", _C + ("closed_at", "due_at"), "有办理时限的已办结工单数"),
     _m("closed_on_time", "complaints", "flow", _C + ("closed_at", "due_at"), "按时办结工单数"),
     _m("closed_without_due", "complaints", "flow", _C + ("closed_at", "due_at"), "无办理时限的已办结工单数"),
@@ -195,7 +197,8 @@ def complaint_measures(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = N
     rejects them). ``cutoff``: data cut-off; a ticket closed after it counts as open. Default:
     no cut-off (every closed_at counts).
     Output: unit_level, unit_id (str), month ('YYYY-MM'), and float64 columns for each available
-    measure among received, closed, open_at_cutoff, closed_timed, untimed, closed_with_due,
+    measure among received, closed, open_at_cutoff, closed_timed, untimed, closed_untimed,
+    closed_with_due,
     closed_on_time, closed_without_due, rated, satisfied, unrated, repeat.
     """
     df = complaints
@@ -219,6 +222,7 @@ def complaint_measures(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = N
     if "closed_timed" in present:
         cols["closed_timed"] = timed
         cols["untimed"] = ~timed
+        cols["closed_untimed"] = cols["closed"] & ~timed
     if "closed_with_due" in present:
         with_due = timed & df["due_at"].notna().to_numpy()
         cols["closed_with_due"] = with_due
@@ -268,6 +272,7 @@ def aggregated_complaint_measures(rows: pd.DataFrame, wanted: set[str] | None = 
     if "closed_timed" in wanted:
         cols["closed_timed"] = zero
         cols["untimed"] = received
+        cols["closed_untimed"] = resolved
     if "closed_with_due" in wanted:
         has = "closed_with_due" in present
         cols["closed_with_due"] = resolved if has else zero

@@ -1,7 +1,8 @@
 """From a dataset manifest to the results every view and the workbook read.
 
 ``build(manifest_path)`` = ``data.load_dataset`` → ``compute_indicators`` → ``add_yoy`` →
-``add_rank``, with the indicator table cached as Parquet. The cache key is a SHA-256 over the
+``add_rank`` → ``add_peer_rank`` (peer groups from the manifest's ``settings.peer_group``), with
+the indicator table cached as Parquet. The cache key is a SHA-256 over the
 manifest file's bytes, the dataset's source hashes (``dataset.report.sources[*].sha256``), the
 standard overrides (``dataset.config['standards']``), the cut-off and the code version (a hash of the ``.py`` and ``.yaml`` files of ``indicators/``
 and ``data/``), so editing data, manifest, standards, ingest or indicator code all invalidate it.
@@ -21,7 +22,8 @@ from typing import Any
 import pandas as pd
 
 from indicators.catalog import Indicator, catalog_for
-from indicators.compare import add_rank, add_yoy
+from indicators.compare import add_peer_rank, add_rank, add_yoy, failing_units
+from indicators.peer import peer_groups
 from indicators.table import compute_with_registers
 
 log = logging.getLogger(__name__)
@@ -35,10 +37,15 @@ class Results:
     """What the Dash app (layouts/) and the workbook (reports/) read.
 
     dataset: the ``data.model.Dataset``; table: the tidy indicator table (compute_indicators
-    columns + add_yoy's prev_value, change, change_unit, change_good + add_rank's rank,
-    rank_of); catalog: ``{id: Indicator}`` in display order with the dataset's standard
-    overrides; register_years: which register each year used (period, table, register_year,
-    fallback); from_cache: whether the table came from the Parquet cache.
+    columns + add_yoy's prev_value, change, change_unit, change_good, comparable + add_rank's
+    rank, rank_of + add_peer_rank's peer_group, peer_rank, peer_rank_of); catalog:
+    ``{id: Indicator}`` in display order with the dataset's standard overrides, score weights
+    and definition changes; register_years: which register each year used (period, table,
+    register_year, fallback); from_cache: whether the table came from the Parquet cache.
+
+    The methods below are cheap (they read the table, the catalog or the small station
+    register) and are what views and the workbook call for the standards library, failing
+    lists, published benchmarks and the narrative.
     """
 
     dataset: Any
@@ -46,6 +53,35 @@ class Results:
     catalog: dict[str, Indicator]
     register_years: pd.DataFrame = field(default_factory=pd.DataFrame)
     from_cache: bool = False
+
+    def standards_library(self) -> pd.DataFrame:
+        """``indicators.standards.standards_library`` for this dataset."""
+        from indicators.standards import standards_library
+        return standards_library(self.dataset.config, self.catalog)
+
+    def failing_units(self, period: str | int, level: str) -> pd.DataFrame:
+        """``indicators.compare.failing_units`` of this table and catalog."""
+        return failing_units(self.table, str(period), level, self.catalog)
+
+    def failing_stations(self, year: int | None = None) -> pd.DataFrame:
+        """``indicators.standards.failing_stations`` of this dataset's station register."""
+        from indicators.standards import failing_stations
+        return failing_stations(self.dataset.tables.get("stations"), self.dataset.config, year)
+
+    def benchmarks(self) -> pd.DataFrame:
+        """``indicators.benchmarks.benchmarks`` of this catalog (published figures matched)."""
+        from indicators.benchmarks import benchmarks
+        return benchmarks(self.catalog)
+
+    def narrate(self, unit_id: str, year: int | str, lang: str = "zh",
+                level: str | None = None) -> dict[str, str]:
+        """``indicators.narrative.narrate`` with this dataset's catalog and level names."""
+        from indicators.narrative import narrate
+        names = getattr(self.dataset, "level_names_en" if lang == "en" else "level_names", None)
+        if names:
+            from data.model import LEVEL_NAMES_EN, LEVEL_NAMES_ZH
+            names = {**(LEVEL_NAMES_EN if lang == "en" else LEVEL_NAMES_ZH), **names}
+        return narrate(self.table, unit_id, year, self.catalog, lang, level, names or None)
 
 
 #: packages whose code decides the indicator table: ingest (what is accepted, where records
@@ -111,7 +147,7 @@ def build(manifest_path: str | Path, cache_dir: str | Path | None = None,
     use_cache=False disables both caches. periods: see ``compute_indicators``.
     Raises whatever ``data.load_dataset`` raises for an unreadable manifest
     (``data.manifest.ManifestError``), and ``ValueError`` for invalid standard overrides or
-    settings in the manifest.
+    settings in the manifest (score weights, peer group, definition changes, radius).
     """
     from data import load_dataset  # imported here: ingest is a separate stage
 
@@ -137,6 +173,7 @@ def build(manifest_path: str | Path, cache_dir: str | Path | None = None,
                 log.warning("ignoring unreadable indicator cache %s: %s", table_path, exc)
     table, registers = compute_with_registers(dataset, periods, catalog)
     table = add_rank(add_yoy(table, catalog), catalog)
+    table = add_peer_rank(table, peer_groups(dataset, table, catalog), catalog)
     if use_cache:
         _prune(base)
         _write_parquet(table, table_path)

@@ -14,9 +14,10 @@ import pandas as pd
 from indicators.catalog import Indicator, catalog_for
 from indicators.measures import compute_measures, histogram_median
 from indicators.rollup import TOTAL_LEVEL, Cube, rollup
+from indicators.score import COMPOSITE_ID, composite_rows
 
 COLUMNS = ["level", "unit_id", "unit_name", "period", "indicator_id", "numerator",
-           "denominator", "value", "small_count", "excluded"]
+           "denominator", "value", "small_count", "excluded", "excluded_reason"]
 
 #: Derived denominators that are not stored measures.
 PREV_YEAR = "received_prev_year"
@@ -26,12 +27,15 @@ HISTOGRAM = "handling_hours_histogram"
 def _empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("numerator", "denominator",
                                                                 "value", "excluded")
-                                      else "bool" if c == "small_count" else "str")
+                                      else "bool" if c == "small_count" else "object")
                          for c in COLUMNS})
 
 
 def computable(ind: Indicator, available: set[str]) -> bool:
-    """True when every measure ``ind`` needs is available (its table and columns are present)."""
+    """True when every measure ``ind`` needs is available (its table and columns are present).
+    The composite score (kind 'score') is derived from other rows, never from measures."""
+    if ind.kind == "score":
+        return False
     needed = {ind.numerator} | ({ind.denominator} - {"", PREV_YEAR})
     return needed <= available
 
@@ -73,15 +77,33 @@ def _indicator_rows(ind: Indicator, cube: Cube, rows: pd.DataFrame,
         num = m[ind.numerator].to_numpy(dtype="float64")
         den = m[ind.denominator].to_numpy(dtype="float64")
         value = _ratio(num, den, ind.scale)
-    excluded = (m[ind.excluded].to_numpy(dtype="float64")
-                if ind.excluded and ind.excluded in m.columns else np.full(len(m), np.nan))
+    excluded, reason = _exclusions(ind, m)
     small = (np.nan_to_num(den, nan=np.inf) < ind.min_count) if ind.min_count else \
         np.zeros(len(m), dtype=bool)
     return pd.DataFrame({"level": m["level"].to_numpy(), "unit_id": m["unit_id"].to_numpy(),
                          "unit_name": m["unit_name"].to_numpy(),
                          "period": m["period"].to_numpy(), "indicator_id": ind.id,
                          "numerator": num, "denominator": den, "value": value,
-                         "small_count": small, "excluded": excluded})
+                         "small_count": small, "excluded": excluded,
+                         "excluded_reason": reason})
+
+
+def _exclusions(ind: Indicator, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Records ``ind`` leaves out on each cube row: their total (float64; NaN when the indicator
+    excludes nothing or none of its exclusion measures is available) and the reason in Chinese
+    with a count per reason (``'截至数据截止日未办结 2 件；已办结但无办理时限 1 件'``, ``''`` when
+    nothing was left out)."""
+    present = [e for e in ind.excluded if e.measure in rows.columns]
+    total = np.full(len(rows), np.nan)
+    reason = np.full(len(rows), "", dtype=object)
+    for e in present:
+        count = rows[e.measure].to_numpy(dtype="float64")
+        total = np.where(np.isnan(total), np.nan_to_num(count), total + np.nan_to_num(count))
+        text = pd.Series(np.nan_to_num(count)).round().astype("int64").map("{:,}".format) \
+            .to_numpy(dtype=object)
+        part = np.where(count > 0, f"{e.reason_zh} " + text + f" {e.unit_zh}", "")
+        reason = np.where((reason != "") & (part != ""), reason + "；" + part, reason + part)
+    return total, reason.astype(object)
 
 
 def indicators_from_cube(cube: Cube, catalog: Mapping[str, Indicator]) -> pd.DataFrame:
@@ -104,13 +126,17 @@ def indicators_from_cube(cube: Cube, catalog: Mapping[str, Indicator]) -> pd.Dat
     if not parts:
         return _empty()
     table = pd.concat(parts, ignore_index=True)
+    if COMPOSITE_ID in catalog:
+        composite = composite_rows(table, catalog)
+        if len(composite):
+            table = pd.concat([table, composite], ignore_index=True)
     order = {lv: i for i, lv in enumerate([TOTAL_LEVEL, *cube.levels])}
     ind_order = {ind_id: i for i, ind_id in enumerate(catalog)}
     table = table.assign(_i=table["indicator_id"].map(ind_order),
                          _l=table["level"].map(order)) \
         .sort_values(["_i", "_l", "period", "unit_id"], kind="stable") \
         .drop(columns=["_i", "_l"]).reset_index(drop=True)
-    for col in ("level", "unit_id", "unit_name", "period", "indicator_id"):
+    for col in ("level", "unit_id", "unit_name", "period", "indicator_id", "excluded_reason"):
         table[col] = table[col].astype("str")
     table["small_count"] = table["small_count"].astype(bool)
     return table[COLUMNS]
@@ -132,9 +158,14 @@ def compute_indicators(dataset, periods: tuple[str, ...] = ("year", "month"),
     days and the number of closed tickets; for counts the denominator is NaN; for complaints_yoy
     this and last year's tickets), value (float64: rates as fractions, days, counts, per-capita
     values already × scale; NaN when the denominator is 0 or unknown), small_count (bool:
-    denominator < the indicator's min_count), excluded (float64: records left out — closed
-    without due date for on_time_rate, unrated for satisfaction_rate, open or without closing
-    time for median_handling_days, grids without households, centres without area; NaN if n/a).
+    denominator < the indicator's min_count), excluded (float64: records left out, the sum over
+    the indicator's ``Indicator.excluded`` — for on_time_rate closed tickets without due date and
+    tickets open at the cut-off, for median_handling_days open tickets and closed ones without a
+    closing time, unrated tickets for satisfaction_rate, grids without households, centres
+    without area, grids without a centroid; NaN when the indicator excludes nothing),
+    excluded_reason (str: why, with a count per reason, e.g. ``'截至数据截止日未办结 2 件；已办结但
+    无办理时限 1 件'``; ``''`` when nothing was left out).
+    composite_score rows (years only) come from the other rows: see ``indicators.score``.
     Rows are ordered by catalog order, level (total first), period, unit_id.
     Which register each year used: ``compute_with_registers``. Raises ``ValueError`` for an
     unknown period kind or an invalid standard override.

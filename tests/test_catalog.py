@@ -40,18 +40,30 @@ def test_entry_is_complete(ind_id):
     assert 0 <= ind.decimals <= 3 and ind.min_count >= 0
 
 
-@pytest.mark.parametrize("ind_id", list(CATALOG))
+@pytest.mark.parametrize("ind_id", [i for i, ind in CATALOG.items() if ind.kind != "score"])
 def test_measures_exist_and_come_from_the_indicator_table(ind_id):
     ind = CATALOG[ind_id]
     assert ind.numerator in MEASURES
     if ind.kind == "median":
         assert ind.numerator == HISTOGRAM
-    for name in (ind.denominator, ind.excluded):
-        if name and name != PREV_YEAR:
-            assert name in MEASURES
+    if ind.denominator and ind.denominator != PREV_YEAR:
+        assert ind.denominator in MEASURES
+    for exclusion in ind.excluded:
+        assert MEASURES[exclusion.measure].table == ind.table
+        assert exclusion.reason_zh and exclusion.reason_en and exclusion.unit_zh
     assert MEASURES[ind.numerator].table == ind.table
     if ind.kind == "count":
         assert ind.denominator == ""
+
+
+def test_composite_score_is_derived_from_scored_indicators():
+    composite = [ind for ind in CATALOG.values() if ind.kind == "score"]
+    assert [ind.id for ind in composite] == ["composite_score"]
+    assert list(CATALOG)[-1] == "composite_score"        # computed from the rows above it
+    scored = {i for i, ind in CATALOG.items() if ind.score_weight > 0}
+    assert scored == {i for i, ind in CATALOG.items()
+                      if ind.standard is not None and i != "composite_score"}
+    assert composite[0].periods == ("year",)
 
 
 @pytest.mark.parametrize("ind_id", list(CATALOG))

@@ -199,13 +199,31 @@ def test_street_level_record_counts_at_street_and_above_only(table):
     assert row(table, "repeat_complaint_rate", "S2", level="street")["numerator"] == 1
 
 
-def test_on_time_rate_excludes_closed_tickets_without_due_date(table):
+def test_on_time_rate_excludes_closed_tickets_without_due_date_and_open_ones(table):
     r = row(table, "on_time_rate")
-    # closed with a due date: a1 ✓ a2 ✗ b1 ✓ c1 ✗ c2 ✓ s1 ✓ d1 ✓; a4 closed without one
-    assert (r["numerator"], r["denominator"], r["excluded"]) == (5, 7, 1)
+    # closed with a due date: a1 ✓ a2 ✗ b1 ✓ c1 ✗ c2 ✓ s1 ✓ d1 ✓; left out: a4 closed without
+    # one, and a3 d2 d3 open at the cut-off
+    assert (r["numerator"], r["denominator"], r["excluded"]) == (5, 7, 1 + 3)
     assert r["value"] == pytest.approx(5 / 7)
+    assert r["excluded_reason"] == "已办结但无办理时限 1 件；截至数据截止日未办结 3 件"
     g1 = row(table, "on_time_rate", "G1", level="grid")
-    assert (g1["numerator"], g1["denominator"], g1["excluded"]) == (1, 2, 1)
+    assert (g1["numerator"], g1["denominator"], g1["excluded"]) == (1, 2, 1 + 1)   # a4; a3
+    g2 = row(table, "on_time_rate", "G2", level="grid")
+    assert (g2["excluded"], g2["excluded_reason"]) == (0, "")                     # b1 only
+
+
+def test_every_rate_says_what_it_left_out_and_why(table):
+    # satisfaction: a3 c1 d2 d3 unrated; households: G4 reports none; centres: st5 has no area
+    assert row(table, "satisfaction_rate")["excluded_reason"] == "未评价 4 件"
+    assert row(table, "households_per_grid")["excluded_reason"] == "未填报户数的网格 1 个"
+    assert row(table, "station_area_compliance")["excluded_reason"] == \
+        "面积未填报的党群服务中心 1 个"
+    # the resolution rate leaves nothing out (open tickets count as not resolved)
+    r = row(table, "resolution_rate")
+    assert np.isnan(r["excluded"]) and r["excluded_reason"] == ""
+    for ind in CATALOG.values():
+        for e in ind.excluded:
+            assert e.reason_zh and e.reason_en and e.unit_zh
 
 
 def test_satisfaction_rate_excludes_unrated(table):
@@ -228,6 +246,7 @@ def test_median_handling_days_from_histogram(table):
     assert r["numerator"] == r["value"]
     assert r["denominator"] == 8
     assert r["excluded"] == 3                        # a3 d2 d3 still open at the cut-off
+    assert r["excluded_reason"] == "截至数据截止日未办结 3 件"
 
 
 def test_month_periods(table):

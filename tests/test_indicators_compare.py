@@ -18,6 +18,7 @@ def tidy(rows: list[tuple]) -> pd.DataFrame:
     df["numerator"] = np.nan
     df["denominator"] = np.nan
     df["excluded"] = np.nan
+    df["excluded_reason"] = ""
     df["value"] = df["value"].astype("float64")
     df["small_count"] = df["small_count"].astype(bool)
     return df[COLUMNS]
@@ -144,3 +145,20 @@ def test_failing_units_lists_gap_to_standard():
                                         CATALOG["households_per_grid"].standard.label_zh]
     assert out["indicator"].iloc[0] == "办结率"
     assert "奉新" in out["standard_source"].iloc[0]
+
+
+def test_change_across_a_definition_change_is_not_comparable():
+    from indicators.catalog import catalog_for
+
+    cat = catalog_for({"settings": {"definition_changes": {"resolution_rate": [2025]}}})
+    out = add_yoy(YOY, cat)
+    r = get(out, "D1", "2025", "resolution_rate")
+    assert not bool(r["comparable"])
+    assert r["prev_value"] == pytest.approx(0.80)          # shown for reference
+    assert np.isnan(r["change"]) and r["change_good"] is pd.NA
+    assert not bool(get(out, "D1", "2025-03", "resolution_rate")["comparable"])   # month too
+    other = get(out, "D1", "2025", "complaint_rate_per_1k")
+    assert bool(other["comparable"]) and other["change"] == pytest.approx(3.0 / 4.0 - 1)
+    assert add_yoy(YOY)["comparable"].all()
+    with pytest.raises(ValueError, match="whole numbers"):
+        catalog_for({"settings": {"definition_changes": {"resolution_rate": ["next year"]}}})
