@@ -275,7 +275,8 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
             html.P(out["note"], id=ids.CMP_NOTE, className="summary"),
             _graph(ids.CMP_GRAPH, out["figure"], lang),
             html.Div(out["definition"], id=ids.CMP_DEFINITION),
-            html.Div(className="d-flex flex-wrap align-items-center gap-2 mt-2", children=[
+            html.Div(className="d-flex flex-wrap align-items-center gap-2 mt-2 no-print",
+                     children=[
                 html.Span(t("drill_hint", lang), className="text-muted small me-auto"),
                 dbc.Button(t("download_csv", lang), id=ids.CMP_DOWNLOAD_CSV, size="sm",
                            color="secondary", outline=True),

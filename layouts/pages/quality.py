@@ -34,13 +34,22 @@ def _table_name(name: str, lang: str) -> str:
 #: Relative column widths (AG Grid flex); numbers are right-aligned.
 _FLEX = {"message": 3, "file": 2, "warnings": 2}
 _NUMERIC = ("row", "rows_read", "accepted", "rejected", "blank")
+#: Counts get thousands separators (16,838); an Excel row number is shown as Excel shows it.
+_COUNT_FORMAT = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
+
+
+#: A file is shown by its name; the path the manifest gave is in the tooltip.
+_FILE_NAME = {"function": "params.value == null ? ''"
+                          " : String(params.value).split(/[\\/\\\\]/).pop()"}
 
 
 def _columns(names: tuple[str, ...], lang: str) -> list[dict]:
     return [{"field": c, "headerName": t(f"col_{c}", lang), "filter": True,
-             "tooltipField": c,
-             **({"type": "numericColumn", "width": 120} if c in _NUMERIC
-                else {"flex": _FLEX.get(c, 1), "minWidth": 90})} for c in names]
+             "tooltipField": c, **({"valueFormatter": _FILE_NAME} if c == "file" else {}),
+             **({"type": "numericColumn", "width": 120,
+                 **({"valueFormatter": _COUNT_FORMAT} if c != "row" else {})}
+                if c in _NUMERIC else {"flex": _FLEX.get(c, 1), "minWidth": 90})}
+            for c in names]
 
 
 def _valid_units_view(data: store.DashboardData, level: str | None,
@@ -76,10 +85,10 @@ def _unit_columns(lang: str) -> list[dict]:
              "flex": 1, "minWidth": 140},
             {"field": "with_value", "headerName": t("col_with_value", lang), "width": 150,
              "type": "numericColumn"},
-            {"field": "small_count", "headerName": t("col_small_count", lang), "width": 130,
+            {"field": "small_count", "headerName": t("col_small_count", lang), "width": 160,
              "type": "numericColumn", "filter": "agNumberColumnFilter"},
             {"field": "missing", "headerName": t("col_missing", lang), "flex": 3,
-             "filter": True, "tooltipField": "missing", "wrapText": True, "autoHeight": True}]
+             "filter": True, "tooltipField": "missing"}]
 
 
 def layout(lang: str | None = None, level: str | None = None, year: str | None = None,
