@@ -137,7 +137,8 @@ class Indicator:
     ``'lower'`` is better, or ``'band'`` (inside the standard's range is good). table: the
     canonical source table (``'indicators'`` for the composite score, derived from other rows).
     numerator / denominator: additive measures (indicators.measures.MEASURES) the indicator is
-    computed from; value = Σnumerator / Σdenominator × scale. excluded: the records the rate
+    computed from; value = Σnumerator / Σdenominator × scale (a count: Σnumerator × scale, its
+    denominator the records summed, shown for reference). excluded: the records the rate
     leaves out, each an ``Exclusion`` (measure and reason). periods: the period kinds it is
     computed for. min_count: denominators below it are flagged ``small_count``.
     references: published peer figures for reference lines (never used by ``status``).

@@ -68,6 +68,13 @@ class Results:
         from indicators.standards import failing_stations
         return failing_stations(self.dataset.tables.get("stations"), self.dataset.config, year)
 
+    def uncovered_grids(self, year: int) -> pd.DataFrame:
+        """``indicators.standards.uncovered_grids`` of this dataset in ``year``."""
+        from indicators.standards import uncovered_grids
+        tables = self.dataset.tables
+        return uncovered_grids(tables.get("grids"), tables.get("stations"), year,
+                               self.dataset.config)
+
     def benchmarks(self) -> pd.DataFrame:
         """``indicators.benchmarks.benchmarks`` of this catalog (published figures matched)."""
         from indicators.benchmarks import benchmarks

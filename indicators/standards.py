@@ -10,7 +10,8 @@ effective year; a dataset overrides them in its manifest (``standards:`` for ind
 
 Units failing an indicator standard are listed by ``indicators.compare.failing_units`` (level and
 year, with the gap); stations below their type's minimum area by ``failing_stations`` (the list of
-``indicators.stations.station_standards`` for the stations counting in a year).
+``indicators.stations.station_standards`` for the stations counting in a year); grids beyond the
+walking radius of every qualifying station by ``uncovered_grids`` (``indicators.coverage``).
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ import pandas as pd
 
 from indicators.catalog import (CATALOG, DEFAULT_STATION_AREA_MIN_M2, STATION_AREA_KEY,
                                 Indicator, catalog_for, station_area_minimums)
-from indicators.coverage import service_radius_m
+from indicators.coverage import (qualifying_station_types, select_year, service_circle_coverage,
+                                 service_radius_m)
 from indicators.measures import _register_year, select_registers
 
 LIBRARY_COLUMNS = ["standard_id", "indicator_id", "name_zh", "name_en", "comparison", "value",
@@ -137,3 +139,44 @@ def failing_stations(stations: pd.DataFrame | None, config: Mapping[str, Any] | 
     if rows is None:
         rows = pd.DataFrame({"station_type": pd.Series(dtype="string")})
     return station_standards(rows, float("nan"), station_area_minimums(config)).failing
+
+
+UNCOVERED_COLUMNS = ["unit_id", "unit_name", "population", "distance_m", "station_id",
+                     "station_name", "radius_m", "gap_m"]
+
+
+def uncovered_grids(grids: pd.DataFrame | None, stations: pd.DataFrame | None, year: int,
+                    config: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Grids whose centroid lies beyond the walking radius of every qualifying station in
+    ``year`` (不达标清单 of the 15-minute life circle), farthest first.
+
+    grids / stations: the canonical tables (grids with unit_id, population, lat, lon, year;
+    stations with lat, lon, station_type, opened, year); the register and open stations of
+    ``year`` are chosen by ``coverage.select_year``; radius and qualifying station types come
+    from ``config`` (``settings.service_radius_m``, ``settings.service_station_types``).
+    Returns ``UNCOVERED_COLUMNS``: unit_id, unit_name (<NA> when the register has none),
+    population (人), distance_m (to the nearest qualifying station, m; inf when there is none),
+    station_id, station_name (that station), radius_m, gap_m (distance − radius, m, > 0).
+    Grids without a centroid are not listed (they are excluded from the indicator). Empty when
+    either table or the year's register is missing. Raises ``ValueError`` like
+    ``service_radius_m``.
+    """
+    empty = pd.DataFrame({c: pd.Series(dtype="float64" if c in ("population", "distance_m",
+                                                                "radius_m", "gap_m")
+                                       else "string") for c in UNCOVERED_COLUMNS})
+    if grids is None or stations is None or grids.empty or stations.empty \
+            or not {"lat", "lon"} <= set(grids.columns) & set(stations.columns):
+        return empty
+    chosen = select_year(grids, stations, int(year))
+    if chosen is None:
+        return empty
+    radius = service_radius_m(config)
+    cov = service_circle_coverage(chosen[0], chosen[1], radius, qualifying_station_types(config))
+    g = cov.grids
+    out = g.loc[~g["covered"] & g["distance_m"].notna()].copy()
+    if "unit_name" not in out.columns:
+        out["unit_name"] = pd.array([pd.NA] * len(out), dtype="string")
+    out["radius_m"] = radius
+    out["gap_m"] = out["distance_m"] - radius
+    return out.sort_values(["gap_m", "unit_id"], ascending=[False, True], kind="stable") \
+        [UNCOVERED_COLUMNS].reset_index(drop=True)

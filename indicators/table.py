@@ -67,10 +67,11 @@ def _indicator_rows(ind: Indicator, cube: Cube, rows: pd.DataFrame,
         num = m[ind.numerator].to_numpy(dtype="float64")
         den = np.where(ok, m[PREV_YEAR].to_numpy(dtype="float64"), np.nan)
         value = _ratio(num, den, 1.0) - 1.0
-    elif not ind.denominator:
+    elif ind.kind == "count":    # value = the sum; the denominator, if any, is for reference
         m = m.loc[m[ind.numerator].notna()]
         num = m[ind.numerator].to_numpy(dtype="float64")
-        den = np.full(len(m), np.nan)
+        den = (m[ind.denominator].to_numpy(dtype="float64") if ind.denominator in m.columns
+               else np.full(len(m), np.nan))
         value = num * ind.scale
     else:
         m = m.loc[m[ind.numerator].notna()]
@@ -155,8 +156,8 @@ def compute_indicators(dataset, periods: tuple[str, ...] = ("year", "month"),
     level (str: 'total' or a level of dataset.levels), unit_id (str, 'total' for the whole),
     unit_name (str; total = dataset.name or '全部'), period (str 'YYYY' or 'YYYY-MM'),
     indicator_id (str), numerator, denominator (float64: Σ measures; for medians the median in
-    days and the number of closed tickets; for counts the denominator is NaN; for complaints_yoy
-    this and last year's tickets), value (float64: rates as fractions, days, counts, per-capita
+    days and the number of closed tickets; for counts the records summed (volunteer_participations:
+    activity records), for reference only; for complaints_yoy this and last year's tickets), value (float64: rates as fractions, days, counts, per-capita
     values already × scale; NaN when the denominator is 0 or unknown), small_count (bool:
     denominator < the indicator's min_count), excluded (float64: records left out, the sum over
     the indicator's ``Indicator.excluded`` — for on_time_rate closed tickets without due date and

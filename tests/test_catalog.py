@@ -19,7 +19,8 @@ REQUIRED = {"resolution_rate", "on_time_rate", "median_handling_days", "satisfac
             "repeat_complaint_rate", "complaint_rate_per_1k", "complaints_yoy",
             "households_per_grid", "grid_full_time_staffed_rate", "grid_workers_per_grid",
             "party_branch_coverage", "community_workers_per_10k", "station_area_compliance",
-            "stations_per_10k", "volunteer_hours_per_capita", "volunteer_participations"}
+            "stations_per_10k", "volunteer_hours_per_capita", "volunteer_participations",
+            "composite_score"}
 
 
 def test_every_required_indicator_is_registered():
@@ -52,8 +53,8 @@ def test_measures_exist_and_come_from_the_indicator_table(ind_id):
         assert MEASURES[exclusion.measure].table == ind.table
         assert exclusion.reason_zh and exclusion.reason_en and exclusion.unit_zh
     assert MEASURES[ind.numerator].table == ind.table
-    if ind.kind == "count":
-        assert ind.denominator == ""
+    if ind.kind == "count":      # a count's denominator is the records it sums (for reference)
+        assert MEASURES[ind.denominator].table == ind.table
 
 
 def test_composite_score_is_derived_from_scored_indicators():

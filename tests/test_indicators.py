@@ -313,7 +313,10 @@ def test_station_area_minimum_is_configurable():
 
 
 def test_volunteer_indicators(table):
-    assert row(table, "volunteer_participations")["value"] == 5 + 3 + 2
+    total = row(table, "volunteer_participations")
+    assert (total["value"], total["numerator"], total["denominator"]) == (5 + 3 + 2, 10, 3)
+    g1 = row(table, "volunteer_participations", "G1", level="grid")   # one activity, 5 人次
+    assert (g1["value"], g1["denominator"]) == (5, 1)
     assert row(table, "volunteer_hours_per_capita")["value"] == pytest.approx(20 / 4000)
     d2 = row(table, "volunteer_hours_per_capita", "D2", level="district")
     assert d2["value"] == pytest.approx(6 / 600)                    # street-level record on S3

@@ -14,7 +14,8 @@ from data.model import Dataset, LoadReport
 from indicators.benchmarks import PEER_CASES_PATH, benchmarks, figure_value, peer_cases
 from indicators.catalog import CATALOG, catalog_for, format_value, status
 from indicators.compare import failing_units
-from indicators.standards import failing_stations, stations_of_year, standards_library
+from indicators.standards import (failing_stations, stations_of_year, standards_library,
+                                  uncovered_grids)
 from indicators.table import compute_indicators
 from tests.test_indicators import make_dataset, make_stations, row
 
@@ -238,3 +239,18 @@ def test_fengxin_resolution_rate_reproduced_from_tickets():
     assert format_value(CATALOG["resolution_rate"], r["value"]) == \
         format_value(CATALOG["resolution_rate"], published) == "91.8%"
     assert abs(r["value"] - published) < 0.0005            # within the published rounding
+
+
+def test_uncovered_grids_list_the_distance_beyond_the_radius():
+    # centroid → nearest station (test_indicators.make_stations): G1 → st1 556 m, G3 → st2 778 m
+    # (covered); G2 → st5 1,000.75 m (0.75 m beyond 1 km); G4 → st3 1,668 m (668 m beyond)
+    ds = make_dataset()
+    out = uncovered_grids(ds.tables["grids"], ds.tables["stations"], 2025)
+    assert out["unit_id"].tolist() == ["G4", "G2"]                       # farthest first
+    assert out["gap_m"].tolist() == pytest.approx([0.015 * 111_194.9 - 1000,
+                                                   0.009 * 111_194.9 - 1000], abs=1.0)
+    assert out["station_id"].tolist() == ["st3", "st5"]
+    wider = uncovered_grids(ds.tables["grids"], ds.tables["stations"], 2025,
+                            {"settings": {"service_radius_m": 1100}})
+    assert wider["unit_id"].tolist() == ["G4"] and wider["radius_m"].iloc[0] == 1100
+    assert uncovered_grids(None, ds.tables["stations"], 2025).empty
