@@ -113,13 +113,15 @@ def nearest_station(grid_lat, grid_lon, station_lat, station_lon,
 class Coverage:
     """Result of :func:`service_circle_coverage`.
 
-    grids: one row per grid — unit_id (str), population (float, 人), lat, lon (WGS-84°),
+    grids: one row per grid — unit_id (str), unit_name (when the input has it), population
+    (float, 人), lat, lon (WGS-84°),
     distance_m (float, metres to the nearest qualifying station; NaN = grid not located, inf =
     no station), station_id, station_name, station_type (of that station; <NA> if none),
     covered (bool: distance_m ≤ radius_m).
-    by_type: one row per station type (qualifying or not) — station_type, stations (int),
-    population_covered (people within the radius of a station of that type), share (of
-    population_located).
+    by_type: one row per station type (qualifying or not) — station_type, stations (int:
+    stations of that type within the radius of at least one located grid, i.e. serving these
+    grids), population_covered (people within the radius of a station of that type), share
+    (of population_located).
     radius_m: the radius; station_types: the qualifying types (None = all);
     population_located, population_covered (float, 人); grids_unlocated (int).
     """
@@ -200,12 +202,16 @@ def service_circle_coverage(grids: pd.DataFrame, stations: pd.DataFrame,
         "population": population, "lat": g_lat, "lon": g_lon, "distance_m": dist,
         "station_id": of_nearest("station_id"), "station_name": of_nearest("station_name"),
         "station_type": of_nearest("station_type"), "covered": covered})
+    if "unit_name" in grids.columns:          # carried for display (the map's hover)
+        per_grid.insert(1, "unit_name", grids["unit_name"].astype("string").to_numpy())
     by_type = []
     for kind in sorted(s_type[s_ok].dropna().unique()):
         sel = s_ok & (s_type == kind).fillna(False).to_numpy()
         d, _ = nearest_station(g_lat, g_lon, s_lat[sel], s_lon[sel], upper_bound_m=reach)
         within = population[~np.isnan(d) & (d <= reach)].sum()
-        by_type.append((kind, int(sel.sum()), float(within)))
+        serving, _ = nearest_station(s_lat[sel], s_lon[sel], g_lat[located], g_lon[located],
+                                     upper_bound_m=reach)
+        by_type.append((kind, int(np.isfinite(serving).sum()), float(within)))
     by_type_frame = pd.DataFrame(by_type, columns=["station_type", "stations",
                                                    "population_covered"])
     pop_located = float(population[located].sum())
