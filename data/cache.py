@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-CODE_VERSION = "ingest-2026-11-21.4"
+CODE_VERSION = "ingest-2026-11-21.5"
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[1] / ".cache"
 PARTS = ("data", "errors", "raw")
 

@@ -15,7 +15,8 @@ RULE_EN = {
     "missing_required": "required value missing", "not_a_number": "not a number",
     "bad_date": "invalid date", "out_of_range": "out of range", "duplicate_key": "duplicate id",
     "unknown_unit": "unknown unit", "closed_before_received": "closed before received",
-    "bad_value": "value not allowed",
+    "bad_value": "value not allowed", "id_stored_as_number": "long id stored as a number",
+    "formula_no_value": "formula without a saved result", "merged_cell": "merged cell",
 }
 _TEXT = {
     "zh": {"title": "数据载入报告", "read": "读取", "accepted": "接收", "rejected": "拒收",

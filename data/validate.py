@@ -86,7 +86,12 @@ RULE_ZH = {
     "missing_required": "必填项为空", "not_a_number": "不是数字", "bad_date": "不是有效日期",
     "out_of_range": "超出合理范围", "duplicate_key": "编号重复", "unknown_unit": "所属单位不存在",
     "closed_before_received": "办结时间早于受理时间", "bad_value": "取值不在允许范围",
+    "id_stored_as_number": "长编号以数字保存、末位已丢失", "formula_no_value": "公式没有保存结果",
+    "merged_cell": "合并单元格",
 }
+#: how a number cell of 16+ digits reads (data.readers.cells_to_text): Excel keeps 15 significant
+#: digits, so such an id (身份证号 110101199003074518) has already lost its last digits
+_LONG_NUMBER = r"^\d(?:\.\d+)?e\+\d+$|^\d{16,}\.0$"
 
 
 def kind_of(column: str, levels: list[str]) -> str:
@@ -257,6 +262,10 @@ def validate_columns(frame: pd.DataFrame, raw: pd.DataFrame, headers: dict[str, 
             errors.add(np.asarray(mask, dtype=bool) & ~already, head, raw[col], rule, message)
 
         if kind in ("id", "text"):
+            if kind == "id":
+                add(s.str.match(_LONG_NUMBER).fillna(False).to_numpy(dtype=bool), "id_stored_as_number",
+                    f"{label}是以数字格式保存的长编号，Excel 只保留 15 位有效数字，末位已丢失："
+                    "请把该列设为「文本」格式后重新录入")
             out[col] = s.str.strip().astype("string")
         elif kind in ("count", "number", "lat", "lon", "year"):
             values, bad = parse_numbers(s)

@@ -170,6 +170,14 @@ def test_identifiers_stay_text_and_text_numbers_are_read(cases):
     assert list(st["opened"]) == [pd.Timestamp("2024-03-05")] * 3 + [pd.Timestamp("2024-03-05 08:00")]
 
 
+def test_long_id_stored_as_a_number_is_rejected(cases):
+    d = load(cases, "id_stored_as_number")
+    src = source(d, "stations")
+    assert errors(src) == [(3, "阵地编号", "id_stored_as_number")]
+    assert src.errors[0].value.startswith("1.10101199") and src.errors[0].value.endswith("e+17")
+    assert list(d.tables["stations"]["station_id"]) == ["110101199003074518"]
+
+
 # ---------------------------------------------------------------- encodings and formats
 
 def test_the_same_table_in_five_encodings_loads_identically(cases):

@@ -208,6 +208,15 @@ def text_values(folder: Path) -> dict:
     return {"stations": {"sources": [{"path": "stations.xlsx", "columns": cols}]}}
 
 
+def id_stored_as_number(folder: Path) -> dict:
+    """阵地编号 on row 3 is the number 110101199003074518 (a number cell: Excel keeps 15
+    digits) → id_stored_as_number; row 2's text id is accepted."""
+    _xlsx(folder / "stations.xlsx", [list(STATION_COLUMNS.values()),
+                                     ["110101199003074518", "甲", 50, 40, "2020-01-01", "0101"],
+                                     [110101199003074518, "乙", 50, 40, "2020-01-01", "0101"]])
+    return _stations("stations.xlsx")
+
+
 # ---------------------------------------------------------------- encodings and formats
 
 ENCODED_LINES = ["工单编号,受理时间,办结时间,网格编号,诉求类别",
@@ -381,7 +390,7 @@ CASES: dict[str, Callable[[Path], dict]] = {
     "header_missing": header_missing, "header_duplicate": header_duplicate,
     "header_extra_blank_padded": header_extra_blank_padded,
     "header_below_title": header_below_title, "header_aliases": header_aliases,
-    "text_values": text_values, **_encoding_cases(), "encoding_undecodable": encoding_undecodable,
+    "text_values": text_values, "id_stored_as_number": id_stored_as_number, **_encoding_cases(), "encoding_undecodable": encoding_undecodable,
     "format_xlsm": format_xlsm, "format_xls": format_xls, "csv_renamed_xlsx": csv_renamed_xlsx,
     "truncated_xlsx": truncated_xlsx, "empty_file": empty_file, "header_only": header_only,
     "empty_sheet": empty_sheet, "hidden_sheet": hidden_sheet, "merged_cells": merged_cells,
