@@ -47,7 +47,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import formats as fmt
-from reports.benchmarks import benchmark_rows, published_figures
+from reports.benchmarks import benchmark_rows
 from reports.cells import (EXCEL_MAX_CELL_CHARS, EXCEL_MAX_ROWS, TRUNCATION_MARKER, CellNote,
                            FAIL_FILL, FAIL_FONT_COLOR, GRID_BORDER, HEADER_FILL, LEFT_CENTER,
                            MUTED_FONT_COLOR, PASS_FILL, PASS_FONT_COLOR, TOTAL_FILL, WRAP_CENTER,
@@ -389,7 +389,8 @@ def _write_summary(ws: Worksheet, ctx: _Context) -> None:
     has_std = any(standard_of(i) is not None for i in ctx.indicators)
     _sheet_header(ws, ctx, f"{ctx.year} 年度指标汇总",
                   f"范围：{ctx.scope_zh}；每项指标首行为{ctx.scope.unit_name}合计，其下为各{first_level}"
-                  f"（按排名排列；排名为“名次 / 参与排名的全部同级单位数”，1 为最好）。同比变化：比率类为百分点，其余为百分比；"
+                  f"（按排名排列；排名为“名次 / 参与排名的同级单位数”，1 为最好；设有同类组的，为同类组内排名，见备注）。"
+                  f"同比变化：比率类为百分点，其余为百分比；"
                   f"蓝色字＝向好，橙色字＝变差。{_legend(has_std)}")
     _header_row(ws, HEADER_ROW, _SUMMARY_HEADERS)
     row = HEADER_ROW + 1
@@ -418,8 +419,9 @@ def _write_summary(ws: Worksheet, ctx: _Context) -> None:
             put_number(ws, row, 4, _num(rec.value), vfmt, font=body, border=GRID_BORDER, fill=fill)
             put_text(ws, row, 5, "" if st == NO_STANDARD else st, font=_F_BODY,
                      alignment=_CENTER, border=GRID_BORDER, fill=fill)
-            rank = _num(getattr(rec, "rank", None))
-            rank_of = _num(getattr(rec, "rank_of", None))
+            group = _peer_group(rec)
+            rank = _num(getattr(rec, "peer_rank" if group else "rank", None))
+            rank_of = _num(getattr(rec, "peer_rank_of" if group else "rank_of", None))
             rank_fmt = f'0" / {rank_of:.0f}"' if rank_of is not None else "0"
             put_number(ws, row, 6, None if is_scope else rank, rank_fmt, font=_F_BODY,
                        alignment=_CENTER, border=GRID_BORDER, fill=fill)
@@ -433,6 +435,8 @@ def _write_summary(ws: Worksheet, ctx: _Context) -> None:
                      else _F_PASS if bool(good) else _F_FAIL)
             put_number(ws, row, 8, shown, cfmt, font=cfont, border=GRID_BORDER, fill=fill)
             note = _row_note(rec, ind)
+            if group and not is_scope:
+                note = "；".join(x for x in (f"同类组“{group}”内排名", note) if x)
             note_texts.append(note)
             put_text(ws, row, 9, note, font=_F_MUTED, border=GRID_BORDER, fill=fill)
             unit_texts.append(str(rec.unit_name))
@@ -451,6 +455,15 @@ def _write_summary(ws: Worksheet, ctx: _Context) -> None:
     if row > HEADER_ROW + 1:
         ws.auto_filter.ref = f"A{HEADER_ROW}:I{row - 1}"
     _finish(ws, ctx, f"{HEADER_ROW}:{HEADER_ROW}", f"D{HEADER_ROW + 1}")
+
+
+def _peer_group(rec: Any) -> str:
+    """The unit's peer group (indicators.compare.add_peer_rank's ``peer_group``) when the
+    dataset configures peer groups and the unit is ranked in one; else ``""``."""
+    group = getattr(rec, "peer_group", None)
+    if group is None or pd.isna(group) or pd.isna(getattr(rec, "peer_rank_of", np.nan)):
+        return ""
+    return safe_text(group)
 
 
 def _row_note(rec: Any, ind: Any) -> str:
@@ -711,6 +724,8 @@ def _write_failing(ws: Worksheet, ctx: _Context, levels: Sequence[str]) -> None:
 
 #: Line charts on 月度趋势: size (cm) and how many side by side.
 _CHART_W_CM, _CHART_H_CM, _CHARTS_PER_ROW = 15.0, 7.0, 2
+#: Rows of charts printed on one A4 landscape page (with the repeated header rows above them).
+_CHART_ROWS_PER_PAGE = 2
 #: Colours of the two years' lines: this year dark blue, solid; last year grey, dashed (told
 #: apart without colour, and in grey print).
 _LINE_THIS, _LINE_LAST = "1F4E79", "8C8C8C"
@@ -819,6 +834,9 @@ def _trend_charts(ws: Worksheet, ctx: _Context, inds: list[Any], title_row: int,
         anchor_row = top + (k // _CHARTS_PER_ROW) * rows_per_chart
         anchor_col = anchors_col[k % _CHARTS_PER_ROW]
         ws.add_chart(chart, f"{get_column_letter(anchor_col)}{anchor_row}")
+        chart_row = k // _CHARTS_PER_ROW
+        if k % _CHARTS_PER_ROW == 0 and chart_row and chart_row % _CHART_ROWS_PER_PAGE == 0:
+            ws.row_breaks.append(Break(id=anchor_row - 1))     # a new page, never half a chart
 
 
 # --------------------------------------------------------------------------- 对标参考
@@ -842,13 +860,12 @@ def _scope_values(ctx: _Context) -> dict[str, float]:
 def _write_benchmarks(ws: Worksheet, ctx: _Context) -> None:
     """Every standard and reference value used, the scope unit's value against it, and the
     published figure it comes from (place, figure, value, article, author)."""
-    figures = published_figures()
-    rows = benchmark_rows(ctx.indicators, figures)
+    rows = benchmark_rows(ctx.indicators)
     by_id = {i.id: i for i in ctx.indicators}
     values = _scope_values(ctx)
     _sheet_header(ws, ctx, "对标参考：判定标准与公开案例",
                   f"本工作簿判定达标所用的标准及图表中的参考值，逐项注明出处；“本年值”为{ctx.scope.unit_name}"
-                  f"{ctx.year} 年的值。公开案例数据为各地整体的公开数字（来源：peer_cases.csv），"
+                  f"{ctx.year} 年的值。公开案例数据为各地整体的公开数字（indicators/published/peer_cases.csv），"
                   "仅作对照；口径可能与本表指标不同（如工作日与自然日），请结合出处说明使用。")
     _header_row(ws, HEADER_ROW, _BENCH_HEADERS)
     row = HEADER_ROW + 1
@@ -1070,8 +1087,9 @@ def _write_excluded(ws: Worksheet, ctx: _Context, row: int) -> int:
         excluded, counted = _num(rec["excluded"]), _num(rec["denominator"])
         if excluded is None:
             continue
-        put_text(ws, row, 1, ind.name_zh, font=_F_BODY, border=GRID_BORDER)
-        put_text(ws, row, 2, _excluded_reason(ind, rec), font=_F_BODY, border=GRID_BORDER)
+        put_text(ws, row, 1, ind.name_zh, font=_F_BODY, border=GRID_BORDER, alignment=WRAP_TOP)
+        put_text(ws, row, 2, _excluded_reason(ind, rec), font=_F_BODY, border=GRID_BORDER,
+                 alignment=WRAP_TOP)
         ws.cell(row, 3).border = GRID_BORDER
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=3)
         put_number(ws, row, 4, counted, "#,##0", font=_F_BODY, border=GRID_BORDER)
@@ -1085,6 +1103,10 @@ def _write_excluded(ws: Worksheet, ctx: _Context, row: int) -> int:
     if not shown:
         put_label(ws, row, 1, "各项指标均未排除记录。", font=_F_MUTED)
         row += 1
+    # column A is 12 wide: a long indicator name wraps onto a second line
+    for r in range(row - shown, row):
+        lines = -(-display_width(str(ws.cell(r, 1).value or "")) // 11)
+        ws.row_dimensions[r].height = 14 * max(1, lines) + 3
     return row
 
 
@@ -1231,3 +1253,4 @@ def _write_cover(ws: Worksheet, ctx: _Context, sheets: list[tuple[str, str]]) ->
                            4: 66, 5: 10, 6: 10, 7: 10, 8: 10})
     ws.sheet_view.showGridLines = False
     setup_print(ws, "", ctx.title)
+    ws.page_setup.fitToHeight = 1          # the cover is one sheet of paper, however many files

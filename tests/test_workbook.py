@@ -472,7 +472,8 @@ def test_print_setup_and_frozen_panes(wb):
     for ws in wb.worksheets:
         assert ws.page_setup.orientation == "landscape", ws.title
         assert int(ws.page_setup.paperSize) == 9, ws.title
-        assert int(ws.page_setup.fitToWidth) == 1 and int(ws.page_setup.fitToHeight) == 0
+        assert int(ws.page_setup.fitToWidth) == 1
+        assert int(ws.page_setup.fitToHeight) == (1 if ws.title == "封面" else 0), ws.title
         assert ws.sheet_properties.pageSetUpPr.fitToPage is True
         assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
     assert wb["汇总"].print_title_rows == "$3:$3"
@@ -808,31 +809,30 @@ def test_benchmarks_sheet_cites_sources(wb):
 
 
 def test_benchmark_rows_join_published_figures():
-    """A standard naming its published figure gets the article and author; a reference found by
-    place and value as well; a ratio of two figures is computed; no match leaves them empty."""
-    from reports.benchmarks import PEER_COLUMNS, benchmark_rows
-    figures = pd.DataFrame([
+    """Each standard or reference once per published figure it names (indicators.benchmarks),
+    a ratio of two figures computed; one naming no figure still listed, figure columns empty."""
+    from reports.benchmarks import benchmark_rows
+    cases = pd.DataFrame([
         ["奉新县", "江西省", "县", "resolution_rate", "办结率", 0.918, "比例", "文章甲", "记者报道"],
         ["华阴市", "陕西省", "县级市", "grid_workers", "网格员总数", 4149.0, "人", "文章乙", "华阴组织部"],
         ["华阴市", "陕西省", "县级市", "grids", "网格数", 519.0, "个", "文章乙", "华阴组织部"],
-    ], columns=PEER_COLUMNS)
-    by_figure = Indicator(**{**CATALOG["resolution_rate"].__dict__,
-                             "standard": Standard(comparison=">=", value=0.918, label_zh="≥ 91.8%",
-                                                  source_zh="奉新县公开数据", basis="peer")})
+        ["某县", "某省", "县", "resolution_rate", "办结率", 0.918, "比例", "文章丙", "某县组织部"],
+    ], columns=["place", "province", "place_type", "figure_id", "figure_zh", "value", "unit",
+                "source_title_zh", "source_author_zh"])
+    two_places = Indicator(**{**CATALOG["resolution_rate"].__dict__, "standard": Standard(
+        comparison=">=", value=0.918, label_zh="≥ 91.8%", source_zh="奉新县等", basis="peer",
+        figure=("奉新县:resolution_rate", "某县:resolution_rate"))})
     ratio = Indicator(**{**CATALOG["complaint_rate_per_1k"].__dict__, "id": "workers",
-                         "standard": None,
-                         "references": (Standard(comparison=">=", value=8.0, label_zh="华阴",
-                                                 source_zh="华阴市",
-                                                 **({"figure": ("华阴市:grid_workers / 华阴市:grids",)}
-                                                    if "figure" in Standard.__dataclass_fields__
-                                                    else {})),)})
-    out = benchmark_rows([by_figure, ratio, CATALOG["households_per_grid"]], figures)
-    assert list(out["role"]) == ["standard", "reference", "standard"]
-    assert out.loc[0, "article"] == "文章甲" and out.loc[0, "published_value"] == 0.918
-    if "figure" in Standard.__dataclass_fields__:
-        assert out.loc[1, "published_value"] == pytest.approx(4149 / 519)
-        assert out.loc[1, "figure"] == "网格员总数 ÷ 网格数"
-    assert pd.isna(out.loc[2, "article"])                     # 测试来源乙 names no place
+                         "standard": None, "references": (Standard(
+                             comparison=">=", value=8.0, label_zh="华阴", source_zh="华阴市",
+                             basis="peer", figure=("华阴市:grid_workers / 华阴市:grids",)),)})
+    out = benchmark_rows([two_places, ratio, CATALOG["households_per_grid"]], cases)
+    assert list(zip(out["indicator_id"], out["role"])) == [
+        ("resolution_rate", "standard"), ("resolution_rate", "standard"),
+        ("workers", "reference"), ("households_per_grid", "standard")]
+    assert list(out["article"][:2]) == ["文章甲", "文章丙"]
+    assert out.loc[2, "published_value"] == pytest.approx(4149 / 519)
+    assert out.loc[3, "source"] == "测试来源乙" and pd.isna(out.loc[3, "article"])
 
 
 def test_excluded_records_on_quality_sheet(tmp_path):
@@ -858,3 +858,24 @@ def test_progress_reports_every_sheet(tmp_path):
     total = calls[0][1]                     # 11 sheets + saving the file
     assert total == 12 and [c[0] for c in calls] == list(range(1, 13)) and calls[-1][2] == ""
     assert {c[2] for c in calls[:-1]} == set(openpyxl.load_workbook(tmp_path / "p.xlsx").sheetnames)
+
+
+def test_summary_ranks_within_peer_groups(tmp_path):
+    """Where the dataset configures peer groups (indicators.compare.add_peer_rank), 汇总 ranks a
+    unit among its group and says which; without a group the level-wide rank stays."""
+    res = make_results()
+    t = res.table
+    t["peer_group"] = pd.Series(pd.NA, index=t.index, dtype="string")
+    t["peer_rank"] = pd.Series(pd.NA, index=t.index, dtype="Int64")
+    t["peer_rank_of"] = pd.Series(pd.NA, index=t.index, dtype="Int64")
+    d2 = (t["level"] == "district") & (t["unit_id"] == "D2") & (t["period"] == "2025")
+    t.loc[d2, "peer_group"] = "新城区"                  # D2 alone in its group: 1 / 1
+    t.loc[d2, "peer_rank"] = 1
+    t.loc[d2, "peer_rank_of"] = 1
+    ws = openpyxl.load_workbook(write_workbook(res, 2025, tmp_path / "peer.xlsx"))["汇总"]
+    start, end = summary_block(ws, "办结率（%）")
+    d2_row, d1_row = find_row(ws, 3, "西城区", start), find_row(ws, 3, "东城区", start)
+    assert ws.cell(d2_row, 6).value == 1 and ws.cell(d2_row, 6).number_format == '0" / 1"'
+    assert ws.cell(d2_row, 9).value == "同类组“新城区”内排名"
+    assert ws.cell(d1_row, 6).value == 1 and ws.cell(d1_row, 6).number_format == '0" / 2"'
+    assert ws.cell(d1_row, 9).value is None
