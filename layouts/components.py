@@ -162,6 +162,20 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
     )
 
 
+def breadcrumb(items: list[tuple[str, str | None]], lang: str,
+               tail: str | None = None) -> html.Nav:
+    """A breadcrumb of the hierarchy: ``items`` are ``(text, href)`` top first, the current one
+    with href None (plain text, ``active``); ``tail`` (e.g. the level shown below the last
+    unit) follows as bold text."""
+    lis = [html.Li(text if href is None else dcc.Link(text, href=href),
+                   className="breadcrumb-item" + (" active" if href is None else ""))
+           for text, href in items]
+    if tail:
+        lis.append(html.Li(tail, className="breadcrumb-item breadcrumb-level"))
+    return html.Nav(html.Ol(lis, className="breadcrumb mb-0"),
+                    **{"aria-label": t("breadcrumb_label", lang)})
+
+
 def dropdown_labels(lang: str) -> dict[str, str]:
     """``labels`` of a dcc.Dropdown in ``lang``: the search box, select-all, the selected count
     (``{num_selected}`` is filled in by the browser) and the empty-result text, which Dash

@@ -27,8 +27,7 @@ OV_LANG_SWITCH = "ov-lang-switch"
 OV_SUMMARY = "ov-summary"
 OV_MATRIX = "ov-matrix"
 OV_MATRIX_BOX = "ov-matrix-box"
-#: dcc.Location(refresh="callback-nav") used to open the compare page from a matrix cell
-OV_NAV = "ov-nav"
+OV_BREADCRUMB = "ov-breadcrumb"
 
 # Compare (比较) --------------------------------------------------------------------------
 CMP_INDICATOR = "cmp-indicator"
@@ -94,20 +93,3 @@ EXP_STATUS = "exp-status"
 EXP_DOWNLOAD = "exp-download"
 EXP_LANG = "exp-lang"
 EXP_LANG_SWITCH = "exp-lang-switch"
-
-# Map (地图) ------------------------------------------------------------------------------
-MAP_INDICATOR = "map-indicator"
-MAP_LEVEL = "map-level"
-MAP_YEAR = "map-year"
-MAP_SCOPE = "map-scope"
-MAP_RADIUS = "map-radius"
-MAP_TYPES = "map-types"
-MAP_LAYERS = "map-layers"
-MAP_GRAPH = "map-graph"
-MAP_NOTE = "map-note"
-MAP_PANEL = "map-panel"
-MAP_URL = "map-url"
-#: dcc.Location(refresh="callback-nav") opening a unit's overview from a click on the map
-MAP_NAV = "map-nav"
-MAP_LANG = "map-lang"
-MAP_LANG_SWITCH = "map-lang-switch"

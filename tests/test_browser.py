@@ -208,21 +208,31 @@ def test_quality_page_lists_rejected_rows_and_downloads_them(dash_duo, app):
     assert dash_duo.get_logs() == []
 
 
-def test_matrix_cell_opens_the_ranking(dash_duo, app):
+def test_matrix_cell_drills_into_the_unit(dash_duo, app):
     _open(dash_duo, app, "/?unit=district:D2")
     dash_duo.wait_for_element(f"#{ids.OV_MATRIX} .nsewdrag", timeout=TIMEOUT)
     cells = dash_duo.find_element(f"#{ids.OV_MATRIX} .nsewdrag")
     size = cells.size
-    # rows: the 4 indicators in catalog order, 满意率 second (centre at 3/8 of the height);
     # columns: 西城区's streets by name, 新华街道 (S3) first (centre at 1/4 of the width)
     ActionChains(dash_duo.driver).move_to_element(cells).move_by_offset(
-        -size["width"] // 4, -size["height"] // 8).click().perform()
-    dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "满意率 · 街道 · 2025 年",
+        -size["width"] // 4, 0).click().perform()
+    dash_duo.wait_for_text_to_equal(f"#{ids.OV_BREADCRUMB} .active", "新华街道",
                                     timeout=TIMEOUT)
+    assert [e.text for e in dash_duo.find_elements(f"#{ids.OV_BREADCRUMB} li")] == [
+        "全市", "西城区", "新华街道"]
+    assert dash_duo.find_element(f"#{ids.OV_SUMMARY}").text.startswith("新华街道 · 2025 年")
+    # 新华街道 (grids 11–15) 办结率 2025: received Σ(5 + i) = 90, closed 90 − 5 = 85 → 94.4%
+    dash_duo.wait_for_text_to_equal('[id*="resolution_rate"].kpi-card .kpi-value', "94.4%",
+                                    timeout=TIMEOUT)
+    # the matrix now shows its communities: 东风社区 (C5) and 西岭社区 (C6)
+    WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda _d: sorted(
+        e.text for e in dash_duo.find_elements(f"#{ids.OV_MATRIX} .xtick text"))
+        == ["东风社区", "西岭社区"])
     query = parse_qs(urlparse(dash_duo.driver.current_url).query)
-    assert query["unit"] == ["district:D2"] and query["level"] == ["street"]
-    # 满意率 2025 by street: S4 138/140, S2 88/90, S3 112/115, S1 62/65 → within 西城区: 1 and 3
-    _wait_for_bars(dash_duo, ["1. 胜利街道", "3. 新华街道"])
+    assert query["unit"] == ["street:S3"]
+    # back up by the breadcrumb
+    dash_duo.find_element(f"#{ids.OV_BREADCRUMB} a[href*='district%3AD2']").click()
+    dash_duo.wait_for_text_to_equal(f"#{ids.OV_BREADCRUMB} .active", "西城区", timeout=TIMEOUT)
     assert dash_duo.get_logs() == []
 
 

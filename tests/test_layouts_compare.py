@@ -253,3 +253,18 @@ def test_every_dropdown_speaks_the_page_language(data, page):
         assert dropdowns
         assert all(d.labels["search"] == search and d.labels["selected_count"] == count
                    for d in dropdowns), page
+
+
+def test_overview_matrix_click_drills_into_the_clicked_unit(data):
+    from layouts.pages import overview
+
+    assert overview.drill_unit(data, "district:D2", {"points": [{"x": "S3", "y": "x"}]}) \
+        == "street:S3"
+    assert overview.drill_unit(data, "total", {"points": [{"x": "D1"}]}) == "district:D1"
+    assert overview.drill_unit(data, "grid:G01", {"points": [{"x": "G02"}]}) is None
+    assert overview.drill_unit(data, "total", None) is None
+    crumbs = _links(overview.breadcrumb(data, "2025", "street:S3", "zh"))
+    assert [text for text, _ in crumbs] == ["全市", "西城区", "新华街道"]
+    assert crumbs[-1][1] is None
+    assert _query(crumbs[1][1]) == {"year": ["2025"], "unit": ["district:D2"]}
+    assert overview.matrix(data, "2025", "grid:G01", "zh") is None  # nothing below a grid

@@ -17,7 +17,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
-from layouts import downloads, figures, ids, store
+from layouts import components, downloads, figures, ids, store
 from layouts.components import dropdown_labels, grid_locale, header, page_href
 from layouts.i18n import normalise_lang, t
 
@@ -173,24 +173,16 @@ def breadcrumb(data: store.DashboardData, view: View, lang: str) -> html.Nav:
     """Where the view sits in the hierarchy: the whole dataset, then each unit down to the
     scope, then the level shown. Every unit above is a link that shows its own children, so a
     click goes back up."""
-    scope_level, scope_id = store.parse_unit_key(view["unit"])
-    chain = [(store.TOTAL, store.TOTAL)]
-    if scope_level != store.TOTAL:
-        chain += data.ancestors(scope_level, scope_id) + [(scope_level, scope_id)]
+    chain = data.unit_chain(view["unit"])
     items = []
     for k, (level, unit_id) in enumerate(chain):
-        name = data.unit_name(level, unit_id, lang)
         below = data.level_below(level)
         current = k == len(chain) - 1 and below == view["level"]
         query = _query({**view, "unit": store.unit_key(level, unit_id), "level": below,
                         "q": ""}, lang)
-        items.append(html.Li(
-            name if current else dcc.Link(name, href=page_href(PATH, query)),
-            className="breadcrumb-item" + (" active" if current else "")))
-    items.append(html.Li(data.level_name(view["level"], lang),
-                         className="breadcrumb-item breadcrumb-level"))
-    return html.Nav(html.Ol(items, className="breadcrumb mb-0"),
-                    **{"aria-label": t("breadcrumb_label", lang)})
+        items.append((data.unit_name(level, unit_id, lang),
+                      None if current else page_href(PATH, query)))
+    return components.breadcrumb(items, lang, tail=data.level_name(view["level"], lang))
 
 
 def _definition(ind: Any, lang: str) -> html.Div:

@@ -11,11 +11,11 @@ from urllib.parse import urlencode
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from indicators.catalog import status
-from layouts import figures, ids, store
+from layouts import components, figures, ids, store
 from layouts.components import dropdown_labels, header, kpi_card, page_href, sparkline_svg
 from layouts.i18n import normalise_lang, t
 
@@ -72,20 +72,52 @@ def _months_of(data: store.DashboardData, level: str, unit_id: str, indicator_id
     return by_month.reindex(range(1, 13)).tolist()
 
 
-def matrix(data: store.DashboardData, year: str | None, unit: str, lang: str) -> list:
-    """The status matrix of the units one level below ``unit`` (nothing at the finest level)."""
+def matrix(data: store.DashboardData, year: str | None, unit: str,
+           lang: str) -> figures.go.Figure | None:
+    """The status matrix of the units one level below ``unit``; None at the finest level or
+    without rows."""
     if year is None:
-        return []
+        return None
     child, rows = data.children_rows(year, unit)
     if child is None or rows.empty:
-        return []
+        return None
     level, unit_id = store.parse_unit_key(unit)
     title = t("matrix_title", lang, unit=data.unit_name(level, unit_id, lang),
               level=data.level_name(child, lang), year=year)
-    fig = figures.status_matrix(rows, data.catalog, lang, title=title)
-    return [dcc.Graph(id=ids.OV_MATRIX, figure=fig,
-                      config={"locale": "zh-CN" if lang == "zh" else "en",
-                              "displaylogo": False, "displayModeBar": False})]
+    return figures.status_matrix(rows, data.catalog, lang, title=title)
+
+
+def drill_unit(data: store.DashboardData, unit: str, click: dict | None) -> str | None:
+    """The unit key a click on the matrix leads to — the clicked column's unit, one level below
+    ``unit`` — or None."""
+    child = data.level_below(store.parse_unit_key(unit)[0])
+    point = ((click or {}).get("points") or [{}])[0] or {}
+    if child is None or not point.get("x"):
+        return None
+    return store.unit_key(child, str(point["x"]))
+
+
+def breadcrumb(data: store.DashboardData, year: str | None, unit: str, lang: str) -> html.Nav:
+    """The whole dataset and each unit above the chosen one as links to their own overview."""
+    chain = data.unit_chain(unit)
+    items = [(data.unit_name(level, unit_id, lang),
+              None if k == len(chain) - 1 else page_href(
+                  PATH, _state(year, store.unit_key(level, unit_id), lang)))
+             for k, (level, unit_id) in enumerate(chain)]
+    return components.breadcrumb(items, lang)
+
+
+def _unit_options(data: store.DashboardData, unit: str, lang: str) -> list[dict]:
+    """Units above the finest level, or every unit when the chosen one is at the finest."""
+    options = [{"label": o.label, "value": o.key}
+               for o in data.unit_options(lang, max_depth=len(data.levels) - 2)]
+    if not any(o["value"] == unit for o in options):
+        options = [{"label": o.label, "value": o.key} for o in data.unit_options(lang)]
+    return options
+
+
+def _shown(figure: Any) -> dict:
+    return {} if figure is not None else {"display": "none"}
 
 
 def _compare_href(data: store.DashboardData, indicator_id: str, year: str, unit: str,
@@ -110,13 +142,9 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
     texts = dropdown_labels(lang)
     year, unit = _valid(data, year, unit)
     cards, summary = cards_and_summary(data, year, unit, lang)
-    unit_options = [{"label": o.label, "value": o.key}
-                    for o in data.unit_options(lang, max_depth=len(data.levels) - 2)]
-    if not any(o["value"] == unit for o in unit_options):
-        unit_options = [{"label": o.label, "value": o.key} for o in data.unit_options(lang)]
+    fig = matrix(data, year, unit, lang)
     return html.Div([
         dcc.Location(id=ids.OV_URL, refresh=False),
-        dcc.Location(id=ids.OV_NAV, refresh="callback-nav"),
         dcc.Store(id=ids.OV_LANG, data=lang),
         header(data.dataset_name(lang), bool(data.dataset.is_sample), lang, PATH,
                _state(year, unit, lang), ids.OV_LANG_SWITCH),
@@ -129,13 +157,22 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
                 ]),
                 dbc.Col(xs=12, md=5, children=[
                     dbc.Label(t("label_unit", lang), html_for=ids.OV_UNIT),
-                    dcc.Dropdown(labels=texts, id=ids.OV_UNIT, options=unit_options, value=unit,
+                    dcc.Dropdown(labels=texts, id=ids.OV_UNIT,
+                                 options=_unit_options(data, unit, lang), value=unit,
                                  clearable=False, searchable=True),
                 ]),
             ]),
+            html.Div(breadcrumb(data, year, unit, lang), id=ids.OV_BREADCRUMB,
+                     className="crumbs mt-3"),
             html.P(summary, id=ids.OV_SUMMARY, className="summary"),
             html.Div(cards, id=ids.OV_CARDS),
-            html.Div(matrix(data, year, unit, lang), id=ids.OV_MATRIX_BOX, className="mt-2"),
+            html.Div(id=ids.OV_MATRIX_BOX, className="mt-2", style=_shown(fig), children=[
+                dcc.Graph(id=ids.OV_MATRIX,
+                          figure=fig if fig is not None else figures.go.Figure(),
+                          config={"locale": "zh-CN" if lang == "zh" else "en",
+                                  "displaylogo": False, "displayModeBar": False}),
+                html.P(t("matrix_hint", lang), className="text-muted small no-print"),
+            ]),
         ]),
     ])
 
@@ -143,44 +180,36 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
 @callback(
     Output(ids.OV_CARDS, "children"),
     Output(ids.OV_SUMMARY, "children"),
-    Output(ids.OV_MATRIX_BOX, "children"),
+    Output(ids.OV_MATRIX, "figure"),
+    Output(ids.OV_MATRIX_BOX, "style"),
+    Output(ids.OV_BREADCRUMB, "children"),
     Output(ids.OV_URL, "search"),
     Output(ids.OV_LANG_SWITCH, "href"),
+    Output(ids.OV_UNIT, "value"),
+    Output(ids.OV_UNIT, "options"),
     Input(ids.OV_YEAR, "value"),
     Input(ids.OV_UNIT, "value"),
+    Input(ids.OV_MATRIX, "clickData"),
     State(ids.OV_LANG, "data"),
     prevent_initial_call=True,
 )
-def update(year: str | None, unit: str | None, lang: str | None):
-    """Controls → cards, summary, matrix and the query string (a copied link reproduces the
-    view)."""
+def update(year: str | None, unit: str | None, click: dict | None, lang: str | None):
+    """Controls, or a click on a unit's column in the matrix (drill down into that unit) →
+    cards, summary, matrix, breadcrumb, the query string (a copied link reproduces the view)
+    and the unit control."""
     data = store.get()
     lang = normalise_lang(lang)
+    if ctx.triggered_id == ids.OV_MATRIX:
+        unit = drill_unit(data, unit or store.TOTAL, click)
+        if unit is None:
+            raise PreventUpdate
     year, unit = _valid(data, year, unit)
     cards, summary = cards_and_summary(data, year, unit, lang)
+    fig = matrix(data, year, unit, lang)
     state = _state(year, unit, lang)
     other = "en" if lang == "zh" else "zh"
     search = "?" + urlencode({k: v for k, v in state.items() if v})
-    return (cards, summary, matrix(data, year, unit, lang), search,
-            page_href(PATH, {**state, "lang": other if other != "zh" else None}))
-
-
-@callback(
-    Output(ids.OV_NAV, "href"),
-    Input(ids.OV_MATRIX, "clickData"),
-    State(ids.OV_YEAR, "value"),
-    State(ids.OV_UNIT, "value"),
-    State(ids.OV_LANG, "data"),
-    prevent_initial_call=True,
-)
-def open_ranking(click: dict | None, year: str | None, unit: str | None, lang: str | None):
-    """A click on a matrix cell opens that indicator's ranking of the units shown in the matrix
-    (the units one level below the chosen unit)."""
-    data = store.get()
-    if not click or not click.get("points"):
-        raise PreventUpdate
-    indicator_id = str(click["points"][0]["y"])  # the matrix rows are indicator ids
-    if indicator_id not in data.catalog:
-        raise PreventUpdate
-    year, unit = _valid(data, year, unit)
-    return _compare_href(data, indicator_id, year, unit, normalise_lang(lang))
+    return (cards, summary, fig if fig is not None else figures.go.Figure(), _shown(fig),
+            breadcrumb(data, year, unit, lang), search,
+            page_href(PATH, {**state, "lang": other if other != "zh" else None}), unit,
+            _unit_options(data, unit, lang))
