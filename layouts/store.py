@@ -253,6 +253,15 @@ class DashboardData:
         above = self.levels[: self.levels.index(level)]
         return [(lv, str(row[lv])) for lv in above if pd.notna(row[lv])]
 
+    def unit_chain(self, unit: str | None) -> list[tuple[str, str]]:
+        """The whole dataset, each unit above ``unit`` (a unit key) and the unit itself, top
+        first, as ``(level, unit_id)`` pairs — a breadcrumb's items."""
+        level, unit_id = parse_unit_key(unit)
+        chain = [(TOTAL, TOTAL)]
+        if level != TOTAL:
+            chain += self.ancestors(level, unit_id) + [(level, unit_id)]
+        return chain
+
     def level_below(self, level: str) -> str | None:
         """The level one step finer than ``level`` (the top level for ``total``); None at the
         finest level."""
