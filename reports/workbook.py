@@ -162,25 +162,34 @@ def write_workbook(results: Any, year: int, path: str | Path, scope: str | None 
     def add(name: str, what: str, writer: Callable[[Worksheet], None]) -> None:
         plan.append((wb.create_sheet(sheet_title(name, taken)), what, writer))
 
-    add("汇总", "各指标本年值、达标情况、排名与同比变化", lambda ws: _write_summary(ws, ctx))
-    for level in sc.levels:
-        data = _level_data(ctx, level)
-        per_sheet = max(1, (MAX_SHEET_ROWS - _LEVEL_FIRST_ROW + 1) // 2)
-        chunks = [slice(i, i + per_sheet) for i in range(0, max(len(data.units), 1), per_sheet)]
-        name = level_names.get(level, level)
+    def add_parts(name: str, what: str, n_items: int, per_sheet: int, items_zh: str,
+                  writer: Callable[[Worksheet, slice, tuple[int, int]], None]) -> None:
+        """Sheets ``name``, ``name（续2）`` … holding ``per_sheet`` items each; a split is
+        reported on 数据质量."""
+        chunks = [slice(i, i + per_sheet) for i in range(0, max(n_items, 1), per_sheet)]
         for k, rows in enumerate(chunks, start=1):
             part = (k, len(chunks))
             add(name if k == 1 else f"{name}（续{k}）",
-                f"各{name}逐项指标值及同比" + (f"（第 {k} 部分，共 {len(chunks)} 部分）"
-                                         if len(chunks) > 1 else ""),
-                lambda ws, data=data, rows=rows, part=part: _write_level(ws, ctx, data, rows, part))
+                what + (f"（第 {k} 部分，共 {len(chunks)} 部分）" if len(chunks) > 1 else ""),
+                lambda ws, rows=rows, part=part: writer(ws, rows, part))
         if len(chunks) > 1:
             ctx.split_notes.append(
-                (name, f"{len(data.units):,} 个{name}超出单个工作表可容纳的行数"
-                       f"（{MAX_SHEET_ROWS:,} 行，每个单位占 2 行），已依次分列在 {len(chunks)} 个工作表中"))
-    add("不达标清单", "未达到标准的单位及差距",
-        lambda ws: _write_failing(ws, ctx, list(failing_levels) if failing_levels else
-                                  (sc.levels[:-1] if len(sc.levels) > 1 else sc.levels)))
+                (name, f"{n_items:,} {items_zh}超出单个工作表可容纳的行数（{MAX_SHEET_ROWS:,} 行），"
+                       f"已依次分列在 {len(chunks)} 个工作表中：{name}、{name}（续2）……"))
+
+    add("汇总", "各指标本年值、达标情况、排名与同比变化", lambda ws: _write_summary(ws, ctx))
+    for level in sc.levels:
+        data = _level_data(ctx, level)
+        name = level_names.get(level, level)
+        add_parts(name, f"各{name}逐项指标值及同比", len(data.units),
+                  max(1, (MAX_SHEET_ROWS - _LEVEL_FIRST_ROW + 1) // 2), f"个{name}（每个占 2 行）",
+                  lambda ws, rows, part, data=data: _write_level(ws, ctx, data, rows, part))
+    fail_levels = list(failing_levels) if failing_levels else (
+        sc.levels[:-1] if len(sc.levels) > 1 else sc.levels)
+    groups = _failing_frame(ctx, fail_levels)
+    add_parts("不达标清单", "未达到标准的单位及差距", sum(len(g[2]) for g in groups),
+              max(1, MAX_SHEET_ROWS - HEADER_ROW), "行不达标记录",
+              lambda ws, rows, part: _write_failing(ws, ctx, fail_levels, groups, rows, part))
     add("月度趋势", f"{sc.unit_name}逐月指标值（本年与上年）及折线图",
         lambda ws: _write_trends(ws, ctx))
     add("对标参考", "判定标准与公开案例参考值及其出处", lambda ws: _write_benchmarks(ws, ctx))
@@ -668,8 +677,11 @@ def _failing_frame(ctx: _Context, levels: Sequence[str]) -> list[tuple[Any, str,
     return out
 
 
-def _write_failing(ws: Worksheet, ctx: _Context, levels: Sequence[str]) -> None:
-    groups = _failing_frame(ctx, levels)
+def _write_failing(ws: Worksheet, ctx: _Context, levels: Sequence[str],
+                   groups: list[tuple[Any, str, pd.DataFrame]], rows: slice = slice(0, None),
+                   part: tuple[int, int] = (1, 1)) -> None:
+    """Rows ``rows`` of the failing units of ``groups`` (see :func:`_failing_frame`), counted
+    across groups in print order."""
     level_list = "、".join(ctx.level_zh(lv) for lv in levels)
     left_out = [ctx.level_zh(lv) for lv in ctx.scope.levels if lv not in levels]
     left_note = (f"{'、'.join(left_out)}层级未列入本清单，其不达标单位见对应工作表中的橙色单元格。"
@@ -677,18 +689,24 @@ def _write_failing(ws: Worksheet, ctx: _Context, levels: Sequence[str]) -> None:
     _sheet_header(ws, ctx, f"{ctx.year} 年度不达标清单",
                   f"范围：{ctx.scope_zh}；层级：{level_list}。按指标、层级排列，差距大的在前；"
                   f"差距＝本年值 − 标准（比率类为百分点）。样本量小的单位照常列出并在备注中说明。"
-                  f"{left_note}")
+                  f"{left_note}" + (f"第 {part[0]} 部分，共 {part[1]} 部分。" if part[1] > 1 else ""))
     _header_row(ws, HEADER_ROW, _FAILING_HEADERS)
     row = HEADER_ROW + 1
     texts: dict[int, list[str]] = {c: [] for c in range(1, len(_FAILING_HEADERS) + 1)}
     if not groups:
         put_label(ws, row, 1, "所有单位均达到有标准指标的要求。", font=_F_BODY)
         row += 1
+    offset = 0
+    stop = rows.stop if rows.stop is not None else sum(len(g[2]) for g in groups)
     for ind, level, sel in groups:
+        lo, hi = max(rows.start - offset, 0), min(stop - offset, len(sel))
+        offset += len(sel)
+        if lo >= hi:
+            continue
         std = standard_of(ind)
         vfmt, gfmt = fmt.value_format(ind), fmt.gap_format(ind)
         name, std_label, level_zh = ind.name_zh, fmt.standard_label(std), ctx.level_zh(level)
-        for rec in sel.itertuples(index=False):
+        for rec in sel.iloc[lo:hi].itertuples(index=False):
             small = _flag(getattr(rec, "small_count", None))
             note = ""
             if small:

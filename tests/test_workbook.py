@@ -757,8 +757,9 @@ def test_level_split_across_sheets(tmp_path, monkeypatch):
     q = wb["数据质量"]
     splits = {q.cell(r, 1).value: q.cell(r, 3).value for r in range(1, q.max_row + 1)
               if q.cell(r, 2).value == "拆分工作表"}
-    assert splits.keys() == {"街道", "社区", "网格"}          # 4, 8, 20 units; 区县 (2) fits
-    assert splits["网格"].startswith("20 个网格超出") and "7 个工作表" in splits["网格"]
+    assert {"街道", "社区", "网格"} <= splits.keys()          # 4, 8, 20 units; 区县 (2) fits
+    assert "区县" not in splits
+    assert splits["网格"].startswith("20 个网格（每个占 2 行）超出") and "7 个工作表" in splits["网格"]
     assert "社区（续3）" in wb.sheetnames and "区县（续2）" not in wb.sheetnames
     assert wb["封面"].cell(find_row(wb["封面"], 1, "网格（续7）"), 1).hyperlink is not None
 
@@ -879,3 +880,21 @@ def test_summary_ranks_within_peer_groups(tmp_path):
     assert ws.cell(d2_row, 9).value == "同类组“新城区”内排名"
     assert ws.cell(d1_row, 6).value == 1 and ws.cell(d1_row, 6).number_format == '0" / 2"'
     assert ws.cell(d1_row, 9).value is None
+
+
+def test_failing_list_split_across_sheets(tmp_path, monkeypatch):
+    """不达标清单 longer than a sheet continues on 不达标清单（续2）…: the same rows, in order."""
+    import reports.workbook as workbook
+    whole = openpyxl.load_workbook(write_workbook(make_results(), 2025, tmp_path / "a.xlsx"))
+    expected = [r for r in whole["不达标清单"].iter_rows(min_row=4, values_only=True)]
+    assert len(expected) > 7
+    monkeypatch.setattr(workbook, "MAX_SHEET_ROWS", 10)          # 3 header rows + 7 rows
+    wb = openpyxl.load_workbook(write_workbook(make_results(), 2025, tmp_path / "b.xlsx"))
+    parts = [n for n in wb.sheetnames if n.startswith("不达标清单")]
+    assert len(parts) == -(-len(expected) // 7) and parts[1] == "不达标清单（续2）"
+    seen = [r for n in parts for r in wb[n].iter_rows(min_row=4, values_only=True)]
+    assert seen == expected
+    q = wb["数据质量"]
+    note = next(q.cell(r, 3).value for r in range(1, q.max_row + 1)
+                if q.cell(r, 1).value == "不达标清单" and q.cell(r, 2).value == "拆分工作表")
+    assert note.startswith(f"{len(expected)} 行不达标记录超出")
