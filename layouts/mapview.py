@@ -23,6 +23,7 @@ import plotly.graph_objects as go
 
 from data.coords import EARTH_RADIUS_M
 from data.geo import Boundary, dataset_boundaries
+from data.hierarchy import ancestor_at
 from indicators.catalog import format_value, station_area_minimums, status
 from indicators.coverage import (COVER_TOLERANCE_M, Coverage, nearest_station,
                                  qualifying_station_types, select_year, service_circle_coverage,
@@ -160,6 +161,36 @@ class MapData:
             serving = s[np.isfinite(d)]
         return YearView(coverage, standards,
                         own.assign(area_status=area_status, minimum_m2=minimum), g, serving)
+
+
+    def coverage_rows(self, year: int, radius_m: float, types: tuple[str, ...] | None,
+                      level: str) -> pd.DataFrame:
+        """``service_circle_coverage`` by unit of ``level`` at a radius or set of station types
+        other than the manifest's (the indicator table holds only the manifest's): unit_id,
+        unit_name, value (Σ covered / Σ located population of the unit's grids), numerator,
+        denominator, small_count — the columns of layouts.store's rows. Memoised."""
+        key = ("rows", year, float(radius_m), types, level)
+        if key not in self._views:
+            cov = self.view(year, radius_m, types).coverage
+            if cov is None:
+                self._views[key] = pd.DataFrame(columns=["unit_id", "unit_name", "value"])
+            else:
+                g = cov.grids[cov.grids["distance_m"].notna()]
+                finest = self.dataset.finest
+                unit = ancestor_at(self.dataset.units, list(self.dataset.levels),
+                                   pd.Series(finest, index=g.index, dtype="string"),
+                                   g["unit_id"].astype("string"), level)
+                frame = pd.DataFrame({"unit_id": unit.to_numpy(),
+                                      "numerator": g["population"].where(g["covered"], 0.0),
+                                      "denominator": g["population"]}).dropna(subset=["unit_id"])
+                out = frame.groupby("unit_id", sort=True)[["numerator", "denominator"]].sum() \
+                    .reset_index()
+                out["value"] = (out["numerator"] / out["denominator"]).where(
+                    out["denominator"] > 0)
+                out["unit_name"] = [self.unit_name(level, str(u)) for u in out["unit_id"]]
+                out["small_count"] = False
+                self._views[key] = out
+        return self._views[key].copy()
 
 
 _current: MapData | None = None

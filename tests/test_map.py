@@ -165,3 +165,30 @@ def test_map_page_on_the_sample(sample_app):
     assert page.drill_target(data, geo, "street", {"points": [{"location": "511602001"}]}) == \
         ("street:511602001", None)
     assert page.drill_target(data, geo, "street", {"points": [{"lat": 1}]}) is None
+
+
+def test_coverage_rows_match_the_indicator_table_and_follow_the_radius(sample_app):
+    from layouts import store
+    from layouts.mapview import map_data
+    from layouts.pages import map as page
+    results, _ = sample_app
+    data = store.get()
+    geo = map_data(data.dataset)
+    year = data.latest_year
+    table = data.level_rows(year, "street", "service_circle_coverage").set_index("unit_id")
+    live = geo.coverage_rows(int(year), 1000.0, None, "street").set_index("unit_id")
+    assert sorted(live.index) == sorted(table.index)
+    assert live["value"].to_numpy() == pytest.approx(table.loc[live.index, "value"].to_numpy())
+    assert live["denominator"].to_numpy() == pytest.approx(
+        table.loc[live.index, "denominator"].to_numpy())
+    smaller = geo.coverage_rows(int(year), 500.0, None, "street").set_index("unit_id")
+    assert (smaller["numerator"] <= live["numerator"]).all()
+    assert smaller["numerator"].sum() < live["numerator"].sum()
+    # the page draws the live values when the radius differs from the manifest's
+    view = page._valid(data, geo, "service_circle_coverage", "street", year, None, "500",
+                       None, None)
+    fig = page.render(data, geo, view, "zh")["figure"]
+    choro = [tr for tr in fig.data if tr.type == "choropleth"][-1]     # the coloured units
+    drawn = dict(zip(choro.locations, choro.z))
+    some = next(iter(drawn))
+    assert drawn[some] == pytest.approx(smaller.loc[some, "value"] * 100)

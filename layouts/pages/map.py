@@ -31,6 +31,7 @@ RADIUS_CHOICES = (300, 500, 800, 1000, 1500, 2000)
 LAYERS = ("stations", "circles", "uncovered")
 DEFAULT_LAYERS = ("stations", "uncovered")
 LIST_ROWS = 10
+COVERAGE_ID = "service_circle_coverage"
 #: the graph's height (a responsive graph takes its container's height: fixed so that a long
 #: side panel does not stretch the map)
 MAP_HEIGHT_PX = 660
@@ -54,7 +55,7 @@ def _valid(data: store.DashboardData, geo: MapData, indicator: str | None, level
     """The view after validation; unknown values fall back to the defaults."""
     levels = geo.levels or list(data.levels[:1])
     indicator = indicator if indicator in data.indicator_ids else (
-        "service_circle_coverage" if "service_circle_coverage" in data.indicator_ids
+        COVERAGE_ID if COVERAGE_ID in data.indicator_ids
         else data.indicator_ids[0] if data.indicator_ids else None)
     level = level if level in levels else levels[0]
     year = year if year in data.years else data.latest_year
@@ -91,7 +92,8 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], empty: str) -> Any:
     head = html.Thead(html.Tr([html.Th(h) for h in columns.values()]))
     body = html.Tbody([html.Tr([html.Td(v) for v in row])
                        for row in frame[list(columns)].itertuples(index=False)])
-    return dbc.Table([head, body], size="sm", striped=True, className="map-table")
+    return dbc.Table([head, body], size="sm", striped=True, responsive=True,
+                     className="map-table")
 
 
 def _fmt(x: Any, pattern: str = "{:,.0f}") -> str:
@@ -108,6 +110,10 @@ def render(data: store.DashboardData, geo: MapData, view: View, lang: str) -> di
     boundary = geo.boundaries.get(level)
     rows = (data.level_rows(view["year"], level, ind.id, view["unit"])
             if ind is not None and view["year"] else pd.DataFrame())
+    if ind is not None and ind.id == COVERAGE_ID and year is not None and (
+            view["radius"] != geo.default_radius_m or view["types"] != geo.default_types):
+        # the indicator table holds coverage at the manifest's radius and station types only
+        rows = geo.coverage_rows(year, view["radius"], view["types"], level)
     yv = geo.view(year, view["radius"], view["types"], view["unit"]) if year else None
     coverage = yv.coverage if yv is not None else None
     only = None if scope_level == store.TOTAL else {
@@ -161,9 +167,8 @@ def _panel(geo: MapData, yv: Any, coverage: Any, lang: str) -> list:
                             "near": t("map_col_nearest", lang)}, t("map_all_covered", lang))]
     if yv is not None and yv.standards is not None and len(yv.standards.by_type):
         st = yv.standards.by_type
-        st = st.assign(level=st["unit_level"].map(lambda lv: geo.dataset.level_names.get(
-                           lv, t("map_no_unit", lang)) if lang == "zh" else
-                           (geo.dataset.level_names_en or {}).get(lv, lv)),
+        names = geo.dataset.level_names if lang == "zh" else (geo.dataset.level_names_en or {})
+        st = st.assign(level=st["unit_level"].map(lambda lv: names.get(lv, t("map_no_unit", lang))),
                        n=st["stations"].map(_fmt), min=st["minimum_m2"].map(_fmt),
                        comp=[_fmt(c, "{:.0%}") + (f"（{m}/{w}）" if w else "")
                              for c, m, w in zip(st["compliance"], st["meeting"], st["with_area"])],
