@@ -243,6 +243,18 @@ def load_boundaries(config: Mapping[str, Any] | None, base_dir: str | Path, leve
     return out
 
 
+def boundary_hashes(config: Mapping[str, Any] | None, base_dir: str | Path) -> dict[str, str]:
+    """SHA-256 of each declared boundary file by level (``""`` for a missing file): part of the
+    indicator cache key, since grid centroids may come from the polygons."""
+    import hashlib
+    out = {}
+    for level, spec in ((config or {}).get("boundaries") or {}).items():
+        path = Path(base_dir) / str((spec or {}).get("path", ""))
+        out[str(level)] = (hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file()
+                           else "")
+    return out
+
+
 def dataset_boundaries(dataset) -> dict[str, Boundary]:
     """:func:`load_boundaries` for a loaded ``data.model.Dataset``."""
     return load_boundaries(dataset.config, Path(dataset.manifest_path).parent,

@@ -150,15 +150,19 @@ class Coverage:
 
 
 def _numbers(df: pd.DataFrame, col: str) -> np.ndarray:
+    """``df[col]`` as float64 (NaN for blanks and text; all NaN when the column is absent)."""
     if col not in df.columns:
         return np.full(len(df), np.nan)
     return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
-def _text(df: pd.DataFrame, col: str) -> pd.Series:
+def _text(df: pd.DataFrame, col: str, fill: str | None = None) -> pd.Series:
+    """``df[col]`` as stripped ``string`` (all <NA> when absent; <NA> → ``fill`` if given)."""
     if col not in df.columns:
-        return pd.Series(pd.NA, index=df.index, dtype="string")
-    return df[col].astype("string").str.strip()
+        out = pd.Series(pd.NA, index=df.index, dtype="string")
+    else:
+        out = df[col].astype("string").str.strip()
+    return out.fillna(fill) if fill is not None else out
 
 
 def service_circle_coverage(grids: pd.DataFrame, stations: pd.DataFrame,

@@ -117,6 +117,10 @@ def cache_key(dataset, periods: tuple[str, ...]) -> str:
     digest.update(json.dumps({"sources": sources, "periods": list(periods),  # keys may hold
                               "standards": standards, "cutoff": str(dataset.cutoff)},  # run stats
                              sort_keys=True, default=str, ensure_ascii=False).encode())
+    # grid centroids may come from boundary polygons (data/geo.py): their bytes count too
+    from data.geo import boundary_hashes
+    digest.update(json.dumps(boundary_hashes(dataset.config, manifest.parent),
+                             sort_keys=True).encode())
     return digest.hexdigest()[:24]
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from indicators.catalog import station_area_minimums
+from indicators.coverage import _numbers, _text
 
 #: label of stations attached to no unit (they count in the whole dataset only)
 NO_UNIT = "total"
@@ -47,20 +48,6 @@ class StationStandards:
         """All stations per 10,000 residents (NaN without population)."""
         n = float(self.by_type["stations"].sum())
         return n / self.population * 10_000 if self.population > 0 else float("nan")
-
-
-def _numbers(df: pd.DataFrame, col: str) -> np.ndarray:
-    if col not in df.columns:
-        return np.full(len(df), np.nan)
-    return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-
-
-def _text(df: pd.DataFrame, col: str, fill: str | None = None) -> pd.Series:
-    if col not in df.columns:
-        out = pd.Series(pd.NA, index=df.index, dtype="string")
-    else:
-        out = df[col].astype("string").str.strip()
-    return out.fillna(fill) if fill is not None else out
 
 
 def station_standards(stations: pd.DataFrame, population: float,

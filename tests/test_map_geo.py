@@ -148,3 +148,18 @@ def test_boston_load_report_flags_city_hall_and_fills_precinct_centroids(tmp_pat
     assert any(f"{at_hall:,} 条工单记录" in w and "42.359400, -71.058700" in w for w in warnings)
     assert any("255 个网格没有中心点坐标" in w for w in warnings)
     assert ds.tables["grids"]["lat"].between(42.2, 42.4).all()
+
+
+def test_indicator_cache_key_follows_boundary_bytes(tmp_path, two_wards):
+    from types import SimpleNamespace
+
+    from data.model import LoadReport
+    from indicators.pipeline import cache_key
+    manifest = tmp_path / "dataset.yaml"
+    manifest.write_text("name: x\n", encoding="utf-8")
+    ds = SimpleNamespace(manifest_path=manifest, report=LoadReport(), cutoff=None,
+                         config={"boundaries": {"ward": {"path": two_wards.name, "key": "WARD"}}})
+    before = cache_key(ds, ("year",))
+    assert cache_key(ds, ("year",)) == before
+    two_wards.write_text(two_wards.read_text().replace("106.04", "106.05"), encoding="utf-8")
+    assert cache_key(ds, ("year",)) != before
