@@ -362,7 +362,7 @@ def geography_warnings(tables: dict[str, pd.DataFrame], units: pd.DataFrame | No
                 sample = (df.loc[out_mask, key].astype("str").head(5).tolist() if key in df
                           else [])
                 warnings.setdefault(table, []).append(
-                    f"{int(out_mask.sum()):,} 条{name}记录的坐标落在{outer.path.name}的边界之外"
+                    f"{int(out_mask.sum()):,} 条{name}记录的坐标落在 {outer.path.name} 的边界之外"
                     + (f"（如 {'、'.join(sample)}）" if sample else "")
                     + "：请核对经纬度是否填反、坐标系是否写对")
         for row in repeated_points(lat, lon, record).itertuples(index=False):
