@@ -109,7 +109,8 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
              spark_title: str = "") -> dbc.Card:
     """One KPI card for an indicator's row of the indicator table.
 
-    row: value (float; rates as fractions), small_count (bool), change (float, NaN when there
+    row: value (float; rates as fractions), period (the standard applies from its effective
+    year), small_count (bool), change (float, NaN when there
     is no previous year), change_good (bool or NA: whether the change goes the indicator's good
     direction; NA for band indicators), numerator/denominator (float).
     Shows the name, the formatted value, the standard with a status mark (✓ 达标 blue,
@@ -119,8 +120,10 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
     spark: a sparkline image (``sparkline_svg``) of the months, described by ``spark_title``.
     """
     value = row["value"]
-    st = status(indicator, value)
+    st = status(indicator, value, row.get("period"))
     std = indicator.standard
+    if std is not None and not std.applies(row.get("period")):
+        std = None  # not yet in force that year
     if std is not None:
         label = std.label_en if lang == "en" else std.label_zh
         source = std.source_en if lang == "en" else std.source_zh

@@ -83,8 +83,8 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
     """Horizontal bar chart of one indicator across units, best at the top.
 
     rows: unit_id, unit_name (str), value (float; rates as fractions), numerator, denominator
-    (float), small_count (bool), rank (Int64/float, NA = not ranked), in the order to draw (top
-    first). The y categories are the unit ids, labelled ``"<rank>. <unit_name>"``.
+    (float), small_count (bool), rank (Int64/float, NA = not ranked), optionally period (a
+    standard is used from its effective_year on), in the order to draw (top first). The y categories are the unit ids, labelled ``"<rank>. <unit_name>"``.
     indicator: an indicators.catalog.Indicator; its ``standard`` (comparison and value, or low and
     high for a band) is drawn as a solid labelled line (a shaded band for ``between``), and
     its ``references`` (published peer figures, peer_cases.csv) that fit the axis as dotted
@@ -97,7 +97,9 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
     unit = indicator.unit_en if lang == "en" else indicator.unit_zh
     values = rows["value"].astype("Float64")
     small = rows["small_count"].astype("boolean").fillna(False).to_numpy()
-    statuses = [status(indicator, v) if pd.notna(v) else "none" for v in values]
+    periods = rows["period"] if "period" in rows else pd.Series(None, index=rows.index)
+    statuses = [status(indicator, v, p) if pd.notna(v) else "none"
+                for v, p in zip(values, periods, strict=True)]
     colours = [LIGHT_GREY if s else COLOURS[st] for st, s in zip(statuses, small, strict=True)]
     status_text = {st: t(f"status_{st}", lang) for st in COLOURS}
     labels = [
@@ -137,7 +139,8 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
     )
     fig = go.Figure(bar)
     data_max = float(values.abs().max()) if values.notna().any() else 0.0
-    shapes, annotations = _standard_marks(indicator, lang, data_max)
+    year = rows["period"].iloc[0] if "period" in rows and len(rows) else None
+    shapes, annotations = _standard_marks(indicator, lang, data_max, year)
     if gap_after is not None and 0 < gap_after < len(rows):
         shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
                        "y0": gap_after - 0.5, "y1": gap_after - 0.5,
@@ -173,13 +176,15 @@ def _reference_fits(indicator: Any, value: float, data_max: float) -> bool:
     return abs(value) <= REFERENCE_SPAN * max(data_max, 1e-12)
 
 
-def _standard_marks(indicator: Any, lang: str,
-                    data_max: float) -> tuple[list[dict], list[dict]]:
-    """Shapes and annotations for the indicator's standard (always) and for the published
-    references that fit the axis (see _reference_fits)."""
+def _standard_marks(indicator: Any, lang: str, data_max: float,
+                    year: Any = None) -> tuple[list[dict], list[dict]]:
+    """Shapes and annotations for the indicator's standard (when it applies in ``year``) and
+    for the published references that fit the axis (see _reference_fits)."""
     shapes: list[dict] = []
     annotations: list[dict] = []
     std = getattr(indicator, "standard", None)
+    if std is not None and not std.applies(year):
+        std = None
     std_word = t("standard", lang)
     if std is not None:
         label = f"{std_word} {_name(std, lang, 'label')}".strip()
@@ -333,8 +338,9 @@ def status_matrix(rows: pd.DataFrame, catalog: dict[str, Any], lang: str = "zh",
     indicators = [i for i in catalog if i in set(rows.loc[rows["value"].notna(), "indicator_id"])]
     units = rows.drop_duplicates("unit_id")[["unit_id", "unit_name"]]
     # (indicator, unit) → (value, small_count): one dict built once, looked up per cell
+    periods = rows["period"] if "period" in rows else pd.Series(None, index=rows.index)
     keyed = dict(zip(zip(rows["indicator_id"], rows["unit_id"], strict=True),
-                     zip(rows["value"], rows["small_count"], strict=True), strict=True))
+                     zip(rows["value"], rows["small_count"], periods, strict=True), strict=True))
     z, text, hover = [], [], []
     small_text = t("small_count", lang)
     # many units: numbers without units in the cells (the unit is in the hover and the row name)
@@ -348,9 +354,9 @@ def status_matrix(rows: pd.DataFrame, catalog: dict[str, Any], lang: str = "zh",
                 text_row.append("")
                 hover_row.append(f"{unit_name} · {ind.name(lang)}: —")
                 continue
-            value, small_count = keyed[(ind_id, unit_id)]
+            value, small_count, period = keyed[(ind_id, unit_id)]
             small = bool(small_count) if pd.notna(small_count) else False
-            st = "small" if small else status(ind, value)
+            st = "small" if small else status(ind, value, period)
             shown = format_value(ind, value, lang)
             cell_text = (f"{value:,.{ind.decimals}f}" if compact and ind.kind != "rate"
                          and pd.notna(value) else shown)

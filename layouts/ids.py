@@ -28,6 +28,7 @@ OV_SUMMARY = "ov-summary"
 OV_MATRIX = "ov-matrix"
 OV_MATRIX_BOX = "ov-matrix-box"
 OV_BREADCRUMB = "ov-breadcrumb"
+OV_NARRATIVE = "ov-narrative"
 
 # Compare (比较) --------------------------------------------------------------------------
 CMP_INDICATOR = "cmp-indicator"

@@ -111,7 +111,7 @@ def indicator_table(years: tuple[int, ...] = (2024, 2025)) -> pd.DataFrame:
                         for k in (1, 2, 3)], ignore_index=True)
     t = _add_compare(t)
     months = months.assign(prev_value=np.nan, change=np.nan, change_unit="pp", change_good=pd.NA,
-                           rank=np.nan)
+                           rank=np.nan, rank_of=0)
     t = pd.concat([t, months], ignore_index=True)
     return t.astype({"level": "string", "unit_id": "string", "unit_name": "string",
                      "period": "string", "indicator_id": "string", "small_count": "boolean",
@@ -120,7 +120,8 @@ def indicator_table(years: tuple[int, ...] = (2024, 2025)) -> pd.DataFrame:
 
 def _add_compare(t: pd.DataFrame) -> pd.DataFrame:
     """prev_value, change (pp for rates as a fraction difference, else relative), change_good,
-    rank (1 = best among units of the level that are not small_count)."""
+    rank (1 = best among units of the level that are not small_count; none for the whole
+    dataset) and rank_of (units ranked), as indicators.compare adds them."""
     prev = t[["level", "unit_id", "indicator_id", "period", "value"]].copy()
     prev["period"] = (prev["period"].astype(int) + 1).astype(str)
     t = t.merge(prev.rename(columns={"value": "prev_value"}), how="left",
@@ -137,6 +138,8 @@ def _add_compare(t: pd.DataFrame) -> pd.DataFrame:
     score = np.where(direction == "band", (t["value"] - 400).abs(), score)
     t["_score"] = np.where(t["small_count"], np.nan, score)
     t["rank"] = t.groupby(["period", "level", "indicator_id"])["_score"].rank(method="min")
+    t.loc[t["level"] == "total", "rank"] = np.nan  # the whole dataset is not ranked
+    t["rank_of"] = t.groupby(["period", "level", "indicator_id"])["rank"].transform("count")
     return t.drop(columns="_score")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from urllib.parse import parse_qs, urlparse
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
@@ -268,3 +269,46 @@ def test_overview_matrix_click_drills_into_the_clicked_unit(data):
     assert crumbs[-1][1] is None
     assert _query(crumbs[1][1]) == {"year": ["2025"], "unit": ["district:D2"]}
     assert overview.matrix(data, "2025", "grid:G01", "zh") is None  # nothing below a grid
+
+
+def test_a_standard_not_yet_in_force_is_not_applied():
+    from dataclasses import replace
+
+    from layouts import figures
+    from layouts.components import kpi_card
+
+    base = CATALOG["resolution_rate"]  # ≥ 91.8%
+    later = replace(base, standard=replace(base.standard, effective_year=2026))
+    rows = pd.DataFrame({"unit_id": ["A", "B"], "unit_name": ["甲", "乙"], "period": "2025",
+                         "value": [0.95, 0.80], "numerator": [95.0, 80.0],
+                         "denominator": [100.0, 100.0],
+                         "small_count": pd.array([False, False], dtype="boolean"),
+                         "rank": pd.array([1, 2], dtype="Int64")})
+    fig = figures.ranked_bar(rows, later, "zh")
+    assert list(fig.data[0].marker.color) == [figures.COLOURS["none"]] * 2
+    assert [s for s in fig.layout.shapes if s.line.dash == "solid"] == []
+    in_force = figures.ranked_bar(rows.assign(period="2026"), later, "zh")
+    assert list(in_force.data[0].marker.color) == [figures.COLOURS["meets"],
+                                                   figures.COLOURS["fails"]]
+    card = kpi_card(later, pd.Series({"value": 0.80, "period": "2025", "change": None,
+                                      "small_count": False}), "zh")
+    assert "status-none" in card.className
+
+
+def test_overview_narrative_puts_the_failing_indicators_first(data):
+    from layouts.pages import overview
+
+    # 和平街道 (S1, grids 1–5) 2025: 办结率 34/40 = 85.0% fails ≥ 91.8%; 满意率 (rated
+    # Σ(10 + i) = 65, satisfied 65 − 3 odd grids = 62) 95.4% meets ≥ 90%; 网格平均户数
+    # Σ(250 + 10i)/5 = 280 fails 300–500; 志愿服务人次 has no standard.
+    # Catalog order is 办结率, 满意率, 户数, 人次: the two failing ones move to the front.
+    title, items = overview.narrative(data, "2025", "street:S1", "zh")
+    sentences = [li.children for li in items.children]
+    assert title.children == "述评（自动生成，未达标的排在前面）"
+    assert [s.split(" ")[0] for s in sentences] == ["办结率", "网格平均户数", "满意率",
+                                                   "志愿服务人次"]
+    assert [li.className for li in items.children] == ["fails", "fails", None, None]
+    assert sentences[0].startswith("办结率 85.0%")
+    assert "在 4 个街道中排名第 4" in sentences[0]
+    assert "差 20 户" in sentences[1]
+    assert overview.narrative(data, None, "total", "zh") == []

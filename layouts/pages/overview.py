@@ -15,6 +15,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from indicators.catalog import status
+from indicators.narrative import narrate
 from layouts import components, figures, ids, store
 from layouts.components import dropdown_labels, header, kpi_card, page_href, sparkline_svg
 from layouts.i18n import normalise_lang, t
@@ -51,7 +52,7 @@ def cards_and_summary(data: store.DashboardData, year: str | None, unit: str,
     spark_title = t("spark_title", lang, year=year)
     for _, row in rows.iterrows():  # one row per indicator (≤ ~20): display, not computation
         ind = data.catalog[row["indicator_id"]]
-        counts[status(ind, row["value"])] += 1
+        counts[status(ind, row["value"], row["period"])] += 1
         href = _compare_href(data, ind.id, year, unit, lang)
         spark = sparkline_svg(_months_of(data, level, unit_id, ind.id, year))
         cards.append(dbc.Col(kpi_card(ind, row, lang, href=href, spark=spark,
@@ -60,6 +61,27 @@ def cards_and_summary(data: store.DashboardData, year: str | None, unit: str,
     summary = t("overview_summary", lang, unit=data.unit_name(level, unit_id, lang), year=year,
                 n=len(rows), meets=counts["meets"], fails=counts["fails"])
     return [dbc.Row(cards, className="g-3")], summary
+
+
+def narrative(data: store.DashboardData, year: str | None, unit: str, lang: str) -> list:
+    """The auto-narrative (indicators.narrative) of the unit and year: one sentence per
+    indicator with a value, those below their standard first; nothing without rows."""
+    if year is None:
+        return []
+    level, unit_id = store.parse_unit_key(unit)
+    rows = data.unit_rows(year, level, unit_id)
+    if rows.empty:
+        return []
+    names = {lv: data.level_name(lv, lang) for lv in data.levels}
+    sentences = narrate(rows, unit_id, year, data.catalog, lang=lang, level=level,
+                        level_names=names)
+    failing = {r.indicator_id for r in rows.itertuples(index=False)
+               if r.indicator_id in sentences
+               and status(data.catalog[r.indicator_id], r.value, r.period) == "fails"}
+    ordered = sorted(sentences, key=lambda i: i not in failing)  # stable: catalog order
+    return [html.H2(t("narrative_title", lang), className="h6 mt-3"),
+            html.Ul([html.Li(sentences[i], className="fails" if i in failing else None)
+                     for i in ordered], className="narrative")]
 
 
 def _months_of(data: store.DashboardData, level: str, unit_id: str, indicator_id: str,
@@ -166,6 +188,7 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
                      className="crumbs mt-3"),
             html.P(summary, id=ids.OV_SUMMARY, className="summary"),
             html.Div(cards, id=ids.OV_CARDS),
+            html.Div(narrative(data, year, unit, lang), id=ids.OV_NARRATIVE),
             html.Div(id=ids.OV_MATRIX_BOX, className="mt-2", style=_shown(fig), children=[
                 dcc.Graph(id=ids.OV_MATRIX,
                           figure=fig if fig is not None else figures.go.Figure(),
@@ -180,6 +203,7 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
 @callback(
     Output(ids.OV_CARDS, "children"),
     Output(ids.OV_SUMMARY, "children"),
+    Output(ids.OV_NARRATIVE, "children"),
     Output(ids.OV_MATRIX, "figure"),
     Output(ids.OV_MATRIX_BOX, "style"),
     Output(ids.OV_BREADCRUMB, "children"),
@@ -209,7 +233,8 @@ def update(year: str | None, unit: str | None, click: dict | None, lang: str | N
     state = _state(year, unit, lang)
     other = "en" if lang == "zh" else "zh"
     search = "?" + urlencode({k: v for k, v in state.items() if v})
-    return (cards, summary, fig if fig is not None else figures.go.Figure(), _shown(fig),
+    return (cards, summary, narrative(data, year, unit, lang),
+            fig if fig is not None else figures.go.Figure(), _shown(fig),
             breadcrumb(data, year, unit, lang), search,
             page_href(PATH, {**state, "lang": other if other != "zh" else None}), unit,
             _unit_options(data, unit, lang))
