@@ -22,8 +22,10 @@ from reports.formats import change_for_excel, signed, value_format
 _FORMULA_START = re.compile(r"^[=+\-@\t\r]")
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
-#: Columns of the compare table, in the order the grid shows them.
+#: Columns of the compare table, in the order the grid shows them; then PEER_COLUMNS when the
+#: dataset defines peer groups.
 TABLE_COLUMNS = ("rank", "unit_name", "value", "numerator", "denominator", "change")
+PEER_COLUMNS = ("peer_group", "peer_rank")
 CSV_ENCODING = "utf-8-sig"  # the BOM makes Excel read UTF-8 Chinese correctly
 
 
@@ -38,12 +40,14 @@ def defuse_text(values: pd.Series) -> pd.Series:
 def shown_rows(virtual_rows: list[dict] | None) -> pd.DataFrame:
     """The rows an AG Grid shows (its ``virtualRowData``: after the user's filter and sort, in
     display order) as a frame with TABLE_COLUMNS: rank (float, NaN = not ranked), unit_name
-    (str), value, numerator, denominator, change (float). Missing columns are NaN."""
+    (str), value, numerator, denominator, change (float), plus peer_group (str) and peer_rank
+    (float) when any row has a peer group. Missing columns are NaN."""
     frame = pd.DataFrame.from_records(list(virtual_rows or []))
+    peer = "peer_group" in frame and bool(frame["peer_group"].notna().any())
     out = pd.DataFrame(index=frame.index)
-    for col in TABLE_COLUMNS:
+    for col in TABLE_COLUMNS + (PEER_COLUMNS if peer else ()):
         source = frame[col] if col in frame else pd.Series(pd.NA, index=frame.index)
-        out[col] = (source.astype("string").fillna("") if col == "unit_name"
+        out[col] = (source.astype("string").fillna("") if col in ("unit_name", "peer_group")
                     else pd.to_numeric(source, errors="coerce").astype("float64"))
     return out.reset_index(drop=True)
 
@@ -55,7 +59,8 @@ def _headers(indicator: Any, lang: str) -> dict[str, str]:
         t("col_value_unit", lang, unit=unit) if unit else t("value", lang))
     return {"rank": t("rank", lang), "unit_name": t("unit_name", lang), "value": value,
             "numerator": t("numerator", lang), "denominator": t("denominator", lang),
-            "change": t("col_change_pp" if rate else "col_change_pct", lang)}
+            "change": t("col_change_pp" if rate else "col_change_pct", lang),
+            "peer_group": t("col_peer_group", lang), "peer_rank": t("col_peer_rank", lang)}
 
 
 def table_csv(rows: pd.DataFrame, indicator: Any, lang: str = "zh") -> bytes:
@@ -74,7 +79,11 @@ def table_csv(rows: pd.DataFrame, indicator: Any, lang: str = "zh") -> bytes:
         "numerator": rows["numerator"].round(4),
         "denominator": rows["denominator"].round(4),
         "change": (rows["change"] * 100).round(1),
-    }).rename(columns=_headers(indicator, lang))
+    })
+    if "peer_group" in rows:
+        out["peer_group"] = defuse_text(rows["peer_group"])
+        out["peer_rank"] = rows["peer_rank"].map(lambda r: "" if pd.isna(r) else f"{r:.0f}")
+    out = out.rename(columns=_headers(indicator, lang))
     return out.to_csv(index=False, lineterminator="\r\n").encode(CSV_ENCODING)
 
 
@@ -87,7 +96,8 @@ def table_xlsx(rows: pd.DataFrame, indicator: Any, lang: str = "zh", title: str 
     ws.title = t("sheet_compare", lang)
     put_label(ws, 1, 1, title, font=font(12, bold=True))
     headers = _headers(indicator, lang)
-    for col, key in enumerate(TABLE_COLUMNS, start=1):
+    peer = "peer_group" in rows
+    for col, key in enumerate(TABLE_COLUMNS + (PEER_COLUMNS if peer else ()), start=1):
         put_label(ws, 2, col, headers[key], font=font(10, bold=True))
     change_fmt = signed("0.0") if indicator.kind == "rate" else signed("0.0%")
     small = t("small_count", lang)
@@ -102,7 +112,10 @@ def table_xlsx(rows: pd.DataFrame, indicator: Any, lang: str = "zh", title: str 
         put_number(ws, r, 5, rec.denominator, "#,##0.####")
         change = None if pd.isna(rec.change) else change_for_excel(indicator, rec.change)
         put_number(ws, r, 6, change, change_fmt)
-    set_column_widths(ws, {1: 10, 2: 28, 3: 14, 4: 14, 5: 14, 6: 16})
+        if peer:
+            put_text(ws, r, 7, rec.peer_group)
+            put_number(ws, r, 8, rec.peer_rank, "0")
+    set_column_widths(ws, {1: 10, 2: 28, 3: 14, 4: 14, 5: 14, 6: 16, 7: 16, 8: 10})
     ws.freeze_panes = "A3"
     buffer = io.BytesIO()
     wb.save(buffer)

@@ -312,3 +312,34 @@ def test_overview_narrative_puts_the_failing_indicators_first(data):
     assert "在 4 个街道中排名第 4" in sentences[0]
     assert "差 20 户" in sentences[1]
     assert overview.narrative(data, None, "total", "zh") == []
+
+
+def test_peer_groups_show_in_the_table_and_its_download():
+    results = make_results()
+    table = results.table
+    group = table["unit_id"].map({"S1": "甲类", "S2": "甲类", "S3": "乙类", "S4": "乙类"})
+    # 2025 办结率: S2 93.8% above S1 85.0% in 甲类; S4 94.8% above S3 94.4% in 乙类
+    rank = table["unit_id"].map({"S2": 1, "S1": 2, "S4": 1, "S3": 2})
+    results.table = table.assign(peer_group=group.astype("string"),
+                                 peer_rank=rank.astype("Float64"))
+    create_app(results)
+    from layouts.pages import compare
+
+    data = store.get()
+    try:
+        out = compare.render(data, compare._valid(data, "resolution_rate", "street", "2025",
+                                                  None, None, None), "zh")
+        assert [c["field"] for c in out["columns"]][-2:] == ["peer_group", "peer_rank"]
+        by_unit = {r["unit_id"]: (r["peer_group"], r["peer_rank"]) for r in out["rows"]}
+        assert by_unit == {"S1": ("甲类", 2.0), "S2": ("甲类", 1.0), "S3": ("乙类", 2.0),
+                           "S4": ("乙类", 1.0)}
+        shown = [r for r in out["rows"] if r["unit_id"] == "S1"]
+        lines = downloads.table_csv(downloads.shown_rows(shown), CATALOG["resolution_rate"],
+                                    "zh").decode("utf-8-sig").splitlines()
+        assert lines == ["排名,单位,数值（%）,分子,分母,较上年（百分点）,同类组,组内排名",
+                         "4,和平街道,85.0,34.0,40.0,2.1,甲类,2"]
+        # no peer groups (the synthetic default): no peer columns
+        plain = compare._column_defs(CATALOG["resolution_rate"], "zh")
+        assert "peer_group" not in [c["field"] for c in plain]
+    finally:
+        create_app(make_results())  # the module fixture's data for the tests after this one

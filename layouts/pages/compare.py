@@ -63,10 +63,12 @@ def _query(view: View, lang: str) -> dict[str, Any]:
             "vs": view["vs"], "lang": None if lang == "zh" else lang}
 
 
-def _column_defs(indicator: Any, lang: str, drillable: bool = False) -> list[dict]:
+def _column_defs(indicator: Any, lang: str, drillable: bool = False,
+                 peer: bool = False) -> list[dict]:
     """AG Grid columns: rank, unit (a link-styled cell when a click can drill down), value,
-    numerator, denominator and change, formatted like the chart (d3-format in the browser);
-    every column sorts and filters."""
+    numerator, denominator and change, formatted like the chart (d3-format in the browser),
+    then the peer group and the rank within it when the dataset defines peer groups; every
+    column sorts and filters."""
     if indicator is not None and indicator.kind == "rate":
         value_fmt = f"d3.format(',.{indicator.decimals}%')(params.value)"
         change_fmt = ("d3.format('+.1f')(params.value * 100) + '"
@@ -96,13 +98,26 @@ def _column_defs(indicator: Any, lang: str, drillable: bool = False) -> list[dic
          **number, "valueFormatter": fmt("d3.format(',.4~f')(params.value)")},
         {"field": "change", "headerName": t("change", lang), "flex": 1, **number,
          "valueFormatter": fmt(change_fmt)},
-    ]
+    ] + ([
+        {"field": "peer_group", "headerName": t("col_peer_group", lang), "flex": 1,
+         "filter": "agTextColumnFilter"},
+        {"field": "peer_rank", "headerName": t("col_peer_rank", lang), "width": 120, **number,
+         "valueFormatter": {"function": "params.value == null ? '—' : params.value"}},
+    ] if peer else [])
+
+
+def _has_peers(rows: pd.DataFrame) -> bool:
+    """Whether the rows carry peer groups (indicators.compare.add_peer_rank, when the
+    manifest's settings.peer_group names them)."""
+    return "peer_group" in rows and bool(rows["peer_group"].notna().any())
 
 
 def _row_data(rows: pd.DataFrame) -> list[dict]:
+    text = ["unit_id", "unit_name"] + (["peer_group"] if _has_peers(rows) else [])
     cols = ["unit_id", "rank", "unit_name", "value", "numerator", "denominator", "change"]
-    out = rows[cols].astype({c: "float64" for c in cols if c not in ("unit_id", "unit_name")}
-                            | {"unit_id": str})
+    cols += ["peer_group", "peer_rank"] if _has_peers(rows) else []
+    out = rows[cols].astype({c: "float64" for c in cols if c not in text}
+                            | {c: "string" for c in text})
     out = out.astype(object).where(out.notna(), None)
     return out.to_dict("records")
 
@@ -138,7 +153,7 @@ def render(data: store.DashboardData, view: View, lang: str) -> dict[str, Any]:
         note = f"{note}{t('semicolon', lang)}{t('ranked_count', lang, ranked=ranked, small=small)}"
     drillable = data.level_below(view["level"]) is not None
     return {"figure": fig, "rows": _row_data(table_rows),
-            "columns": _column_defs(ind, lang, drillable), "note": note,
+            "columns": _column_defs(ind, lang, drillable, _has_peers(rows)), "note": note,
             "definition": _definition(ind, lang),
             "matrix": _matrix(data, view, picked.rows, lang),
             "scatter": _scatter(data, view, rows, lang)}
