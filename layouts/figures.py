@@ -321,6 +321,8 @@ MATRIX_CODES = {"none": 0, "meets": 1, "fails": 2, "small": 3}
 MATRIX_COLOURS = ("#eef0f2", "#c6dbef", "#fdd0a2", "#f7f7f7")
 #: Above this many units the matrix cells show bare numbers (no unit) in a smaller font.
 MATRIX_COMPACT_ABOVE = 8
+#: Above this many units the cell text is smaller still (the colour carries the status).
+MATRIX_SMALL_TEXT_ABOVE = 20
 
 
 def status_matrix(rows: pd.DataFrame, catalog: dict[str, Any], lang: str = "zh", *,
@@ -375,16 +377,21 @@ def status_matrix(rows: pd.DataFrame, catalog: dict[str, Any], lang: str = "zh",
         z=z, x=units["unit_id"].tolist(), y=indicators, text=text, texttemplate="%{text}",
         customdata=hover, hovertemplate="%{customdata}<extra></extra>",
         colorscale=colourscale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=2, ygap=2,
-        textfont={"size": 11 if compact else 12},
+        textfont={"size": 12 if not compact else (11 if len(units) <= MATRIX_SMALL_TEXT_ABOVE
+                                                  else 9)},
     ))
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        # the title at the very top; the unit names below it, slanted when there are many
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16},
+               "yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 12}},
         height=max(300, 120 + 30 * len(indicators)),
         hoverlabel={"font": {"family": FONT_FAMILY}},
-        margin={"l": 10, "r": 10, "t": 90, "b": 10},
+        margin={"l": 10, "r": 10, "t": 45 + _label_room(units["unit_name"], compact),
+                "b": 10},
         font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
         plot_bgcolor="white", paper_bgcolor="white",
-        xaxis={"side": "top", "tickmode": "array", "tickvals": units["unit_id"].tolist(),
+        xaxis={"side": "top", "tickangle": -45 if compact else 0,
+               "tickmode": "array", "tickvals": units["unit_id"].tolist(),
                "ticktext": units["unit_name"].tolist(), "automargin": True, "type": "category"},
         yaxis={"autorange": "reversed", "tickmode": "array", "tickvals": indicators,
                "ticktext": [_row_label(catalog[i], lang, compact) for i in indicators],
@@ -392,6 +399,17 @@ def status_matrix(rows: pd.DataFrame, catalog: dict[str, Any], lang: str = "zh",
                "type": "category"},
     )
     return fig
+
+
+def _label_room(names: pd.Series, slanted: bool) -> int:
+    """Pixels above the matrix for its unit names (13 px font; a CJK character is about 13 px
+    wide, a Latin one about 7): one line, or the height of the longest name slanted at 45°."""
+    if names.empty:
+        return 25
+    text = names.astype(str)
+    wide = text.str.count(r"[^\x00-\x7f]")
+    width = int((wide * 13 + (text.str.len() - wide) * 7).max())
+    return int(width * 0.71) + 15 if slanted else 25
 
 
 def _row_label(indicator: Any, lang: str, with_unit: bool) -> str:

@@ -343,3 +343,23 @@ def test_peer_groups_show_in_the_table_and_its_download():
         assert "peer_group" not in [c["field"] for c in plain]
     finally:
         create_app(make_results())  # the module fixture's data for the tests after this one
+
+
+def test_matrix_leaves_room_for_slanted_unit_names():
+    from layouts import figures
+
+    ind = {"resolution_rate": CATALOG["resolution_rate"]}
+
+    def matrix(names):
+        rows = pd.DataFrame({"unit_id": [f"U{k}" for k in range(len(names))], "unit_name": names,
+                             "indicator_id": "resolution_rate", "value": 0.9,
+                             "small_count": pd.array([False] * len(names), dtype="boolean")})
+        return figures.status_matrix(rows, ind, "zh", title="一览")
+
+    few = matrix(["甲区", "乙区"])
+    assert few.layout.xaxis.tickangle == 0 and few.layout.margin.t == 45 + 25
+    # nine units: slanted; 云峰村第10网格 is 6 CJK (13 px) + 2 digits (7 px) = 92 px wide,
+    # 92 × 0.71 = 65 px high at 45°, plus 15 px
+    many = matrix(["云峰村第10网格"] + [f"第{k}网格" for k in range(8)])
+    assert many.layout.xaxis.tickangle == -45 and many.layout.margin.t == 45 + 65 + 15
+    assert many.layout.title.yanchor == "top"
