@@ -129,6 +129,14 @@ class DashboardData:
             return self.level_name(TOTAL, lang)
         return self._names.get((level, unit_id), unit_id)
 
+    def unit_label(self, level: str, unit_id: str, lang: str) -> str:
+        """The unit's name, or ``"<level name> <id>"`` when the data give it no name of its
+        own (Boston's wards are named ``03``): a label that reads alone in a legend."""
+        name = self.unit_name(level, unit_id, lang)
+        if level == TOTAL or name != unit_id:
+            return name
+        return f"{self.level_name(level, lang)} {unit_id}"
+
     def unit_options(self, lang: str, max_depth: int | None = None) -> list[UnitOption]:
         """Units for a dropdown: the whole dataset, then each unit in hierarchy order (a parent
         before its children), labelled ``"区县 · 东城区"``. ``max_depth`` limits the levels

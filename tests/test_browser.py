@@ -148,7 +148,7 @@ def test_url_with_query_reproduces_the_view(dash_duo, app):
     # trends: indicator and unit from the URL
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/trends?unit=district:D1")
     dash_duo.wait_for_text_to_equal(f"#{ids.TR_GRAPH} .gtitle",
-                                    "办结率 · 东城区 · 2025 年逐月（虚线为 2024 年）",
+                                    "办结率 · 东城区 · 2025 年逐月（无上一年数据）",
                                     timeout=TIMEOUT)
 
     # a unit in the overview URL is the unit shown

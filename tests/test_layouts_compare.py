@@ -174,6 +174,8 @@ def test_trends_several_units_from_a_repeated_query(data):
     assert [tr.name for tr in fig.data] == ["东城区 2025", "新华街道 2025"]
     assert list(fig.data[1].y) == pytest.approx([0.6, 0.7, 0.8])
     assert note == ""
+    # the synthetic table has no months of 2024: the title says so instead of naming a line
+    assert fig.layout.title.text == "办结率 · 东城区、新华街道 · 2025 年逐月（无上一年数据）"
     query = trends._search(trends._query(indicator, units, year, "zh"))
     assert parse_qs(query[1:])["unit"] == ["district:D1", "street:S3"]
 
@@ -363,3 +365,26 @@ def test_matrix_leaves_room_for_slanted_unit_names():
     many = matrix(["云峰村第10网格"] + [f"第{k}网格" for k in range(8)])
     assert many.layout.xaxis.tickangle == -45 and many.layout.margin.t == 45 + 65 + 15
     assert many.layout.title.yanchor == "top"
+
+
+def test_unit_label_names_a_unit_that_has_only_an_id():
+    results = make_results()
+    units = results.dataset.units
+    units.loc[units["unit_id"] == "D1", "unit_name"] = "D1"  # a ward known by number only
+    data = store.DashboardData(results)
+    assert data.unit_label("district", "D1", "zh") == "区县 D1"
+    assert data.unit_label("district", "D2", "zh") == "西城区"
+    assert data.unit_label("total", "total", "zh") == "全市"
+
+
+def test_catalog_says_from_which_year_a_standard_applies(data):
+    from dataclasses import replace
+
+    from layouts.pages import catalog
+
+    base = CATALOG["resolution_rate"]
+    later = replace(base, standard=replace(base.standard, effective_year=2026))
+    cells = catalog.catalog_rows({"resolution_rate": later}, "zh")[0].children
+    assert "自 2026 年起执行" in [getattr(c, "children", None) for c in cells[4].children]
+    plain = catalog.catalog_rows({"resolution_rate": base}, "zh")[0].children
+    assert None in plain[4].children  # no year line when the standard always applied

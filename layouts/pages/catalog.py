@@ -24,7 +24,10 @@ COLUMNS = ("indicator", "unit", "direction", "formula", "standard", "references"
 
 def _mark(std: Any, lang: str) -> list:
     en = lang == "en"
+    since = getattr(std, "effective_year", None)
     return [html.Div(std.label_en if en else std.label_zh),
+            html.Div(t("standard_since", lang, year=since), className="small") if since
+            else None,
             html.Div(std.source_en if en else std.source_zh, className="text-muted small")]
 
 

@@ -54,18 +54,19 @@ def render(data: store.DashboardData, indicator: str | None, units: list[str],
     """The trend figure and a note for an (already validated) indicator, units and year."""
     if indicator is None or year is None:
         return figures.go.Figure(), t("no_monthly", lang)
-    parts = []
+    parts, labels = [], []
     for key in units:  # ≤ MAX_TREND_UNITS slices of the precomputed monthly rows
         level, unit_id = store.parse_unit_key(key)
+        labels.append(data.unit_label(level, unit_id, lang))
         part = data.month_rows(level, unit_id, indicator)
-        parts.append(part.assign(unit_id=key, unit_name=data.unit_name(level, unit_id, lang)))
+        parts.append(part.assign(unit_id=key, unit_name=labels[-1]))
     rows = pd.concat(parts, ignore_index=True)
     ind = data.catalog[indicator]
-    names = "、".join(data.unit_name(*store.parse_unit_key(k), lang) for k in units) \
-        if lang == "zh" else ", ".join(data.unit_name(*store.parse_unit_key(k), lang)
-                                       for k in units)
-    title = t("trend_title", lang, indicator=ind.name(lang), unit=names, year=year,
-              previous=int(year) - 1)
+    previous = str(int(year) - 1)
+    has_previous = rows["period"].astype(str).str.startswith(previous + "-").any()
+    title = t("trend_title" if has_previous else "trend_title_single", lang,
+              indicator=ind.name(lang), unit=("、" if lang == "zh" else ", ").join(labels),
+              year=year, previous=previous)
     note = "" if not rows.empty else t("no_data", lang)
     return figures.monthly_trend(rows, ind, year, lang, title=title), note
 
