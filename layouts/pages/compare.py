@@ -195,7 +195,7 @@ def breadcrumb(data: store.DashboardData, view: View, lang: str) -> html.Nav:
         current = k == len(chain) - 1 and below == view["level"]
         query = _query({**view, "unit": store.unit_key(level, unit_id), "level": below,
                         "q": ""}, lang)
-        items.append((data.unit_name(level, unit_id, lang),
+        items.append((data.unit_label(level, unit_id, lang),
                       None if current else page_href(PATH, query)))
     return components.breadcrumb(items, lang, tail=data.level_name(view["level"], lang))
 

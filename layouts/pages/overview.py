@@ -58,7 +58,7 @@ def cards_and_summary(data: store.DashboardData, year: str | None, unit: str,
         cards.append(dbc.Col(kpi_card(ind, row, lang, href=href, spark=spark,
                                       spark_title=spark_title),
                              xs=12, sm=6, lg=4, xl=3, className="mb-3"))
-    summary = t("overview_summary", lang, unit=data.unit_name(level, unit_id, lang), year=year,
+    summary = t("overview_summary", lang, unit=data.unit_label(level, unit_id, lang), year=year,
                 n=len(rows), meets=counts["meets"], fails=counts["fails"])
     return [dbc.Row(cards, className="g-3")], summary
 
@@ -104,7 +104,7 @@ def matrix(data: store.DashboardData, year: str | None, unit: str,
     if child is None or rows.empty:
         return None
     level, unit_id = store.parse_unit_key(unit)
-    title = t("matrix_title", lang, unit=data.unit_name(level, unit_id, lang),
+    title = t("matrix_title", lang, unit=data.unit_label(level, unit_id, lang),
               level=data.level_name(child, lang), year=year)
     return figures.status_matrix(rows, data.catalog, lang, title=title)
 
@@ -122,7 +122,7 @@ def drill_unit(data: store.DashboardData, unit: str, click: dict | None) -> str 
 def breadcrumb(data: store.DashboardData, year: str | None, unit: str, lang: str) -> html.Nav:
     """The whole dataset and each unit above the chosen one as links to their own overview."""
     chain = data.unit_chain(unit)
-    items = [(data.unit_name(level, unit_id, lang),
+    items = [(data.unit_label(level, unit_id, lang),
               None if k == len(chain) - 1 else page_href(
                   PATH, _state(year, store.unit_key(level, unit_id), lang)))
              for k, (level, unit_id) in enumerate(chain)]
