@@ -43,6 +43,13 @@ _TEXT = {
 }
 
 
+def _plural(noun: str) -> str:
+    """'community' → 'communities', 'street' → 'streets' (English level names)."""
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "o", "u"):
+        return noun[:-1] + "ies"
+    return noun if noun.endswith("s") else noun + "s"
+
+
 def _num(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
 
@@ -150,5 +157,5 @@ def narrate(table: pd.DataFrame, unit_id: str, year: int | str,
                                                 and math.isnan(r["value"])):
             continue
         name = level_names.get(str(r["level"]), str(r["level"]))
-        out[ind_id] = _sentence(ind, r, name if lang == "zh" else name.lower() + "s", lang)
+        out[ind_id] = _sentence(ind, r, name if lang == "zh" else _plural(name.lower()), lang)
     return out

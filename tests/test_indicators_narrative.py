@@ -69,6 +69,9 @@ def test_not_comparable_flat_total_peer_and_english(table):
     en = narrate(table, "S03", 2025, lang="en", level_names={"street": "Street"})
     assert en["resolution_rate"] == ("Resolution rate 91.8%, up 1.3 pp year on year, ranked 3 of "
                                      "12 streets, meets the standard (≥ 91.8%).")
+    communities = tidy(ROWS).assign(level=lambda f: f["level"].replace("street", "community"))
+    assert "ranked 3 of 12 communities" in narrate(communities, "S03", 2025, lang="en")[
+        "resolution_rate"]                                  # default English level names
     assert narrate(table, "S99", 2025) == {}
     with pytest.raises(ValueError, match="lang"):
         narrate(table, "S03", 2025, lang="fr")
