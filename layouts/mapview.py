@@ -65,7 +65,8 @@ class YearView:
 
     coverage: Coverage | None
     standards: StationStandards | None
-    stations: pd.DataFrame          # the scope's stations open that year, with area_status
+    #: stations drawn: the scope's own and those serving its grids, with area_status
+    stations: pd.DataFrame
     grids: pd.DataFrame             # the scope's grids of the register used, with unit_name
     #: stations open that year that reach a grid of the scope (all of them for no scope)
     open_stations: pd.DataFrame | None = None
@@ -145,22 +146,24 @@ class MapData:
             if "population" in g else 0.0
         minimums = station_area_minimums(self.dataset.config)
         standards = station_standards(own, population, minimums)
-        kind = (own["station_type"].astype("string").str.strip() if "station_type" in own
-                else pd.Series(pd.NA, index=own.index, dtype="string"))
+        kind = (s["station_type"].astype("string").str.strip() if "station_type" in s
+                else pd.Series(pd.NA, index=s.index, dtype="string"))
         minimum = kind.map(minimums).astype("float64")
-        area = (pd.to_numeric(own["area_m2"], errors="coerce") if "area_m2" in own
-                else pd.Series(np.nan, index=own.index))
+        area = (pd.to_numeric(s["area_m2"], errors="coerce") if "area_m2" in s
+                else pd.Series(np.nan, index=s.index))
         area_status = np.select([minimum.isna().to_numpy(), area.isna().to_numpy(),
                                  (area >= minimum).to_numpy()],
                                 ["none", "unknown", "meets"], "fails")
-        serving = s
+        s = s.assign(area_status=area_status, minimum_m2=minimum)
+        reach = np.ones(len(s), dtype=bool)
         if scope != "total" and coverage is not None and {"lat", "lon"} <= set(s.columns):
             # circles only around the stations that reach a grid of the scope
             d, _ = nearest_station(s["lat"], s["lon"], g["lat"], g["lon"],
                                    upper_bound_m=radius_m + COVER_TOLERANCE_M)
-            serving = s[np.isfinite(d)]
-        return YearView(coverage, standards,
-                        own.assign(area_status=area_status, minimum_m2=minimum), g, serving)
+            reach = np.isfinite(d)
+        # drawn: the scope's own stations and every station that serves one of its grids
+        shown = s[s.index.isin(own.index) | reach]
+        return YearView(coverage, standards, shown, g, s[reach])
 
 
     def coverage_rows(self, year: int, radius_m: float, types: tuple[str, ...] | None,

@@ -192,3 +192,23 @@ def test_coverage_rows_match_the_indicator_table_and_follow_the_radius(sample_ap
     drawn = dict(zip(choro.locations, choro.z))
     some = next(iter(drawn))
     assert drawn[some] == pytest.approx(smaller.loc[some, "value"] * 100)
+
+
+def test_scoped_view_measures_own_stations_and_draws_serving_ones(sample_app):
+    from layouts import store
+    from layouts.mapview import map_data
+    data = store.get()
+    geo = map_data(data.dataset)
+    year = int(data.latest_year)
+    whole = geo.view(year, 1000.0, None)
+    part = geo.view(year, 1000.0, None, "district:511602")
+    inside = units_under(data.dataset.units, "district", "511602")
+    own = whole.stations[[(lv, u) in inside for lv, u in
+                          zip(whole.stations["unit_level"], whole.stations["unit_id"])]]
+    assert 0 < len(own) < len(whole.stations)
+    assert int(part.standards.by_type["stations"].sum()) == len(own)
+    assert set(own["station_id"]) <= set(part.stations["station_id"])
+    # the district's grids only, covered by any station
+    grids_inside = {u for lv, u in inside if lv == "grid"}
+    assert set(part.coverage.grids["unit_id"]) == grids_inside & set(whole.coverage.grids["unit_id"])
+    assert part.coverage.population_covered <= whole.coverage.population_covered
