@@ -256,8 +256,9 @@ def _process(spec: SourceSpec, path: Path, manifest: Manifest, sha: str) -> tupl
     warnings = list(sheet.warnings) + map_warnings
     if table == "complaints" and not spec.join:
         typed = _complaint_fields(typed, raw, headers, errors, manifest, warnings)
-    if "lat" in typed and "lon" in typed and manifest.crs != "wgs84":
-        lat, lon = to_wgs84(typed["lat"].to_numpy(), typed["lon"].to_numpy(), manifest.crs)
+    crs = spec.crs or manifest.crs          # a source may state its own coordinate system
+    if "lat" in typed and "lon" in typed and crs != "wgs84":
+        lat, lon = to_wgs84(typed["lat"].to_numpy(), typed["lon"].to_numpy(), crs)
         typed["lat"], typed["lon"] = lat, lon
     typed.insert(0, "_pos", keep.astype("int64"))
     typed.insert(1, "excel_row", sheet.excel_row[keep])

@@ -28,7 +28,7 @@ CRS_VALUES = ("wgs84", "gcj02", "bd09")
 _TOP_KEYS = {"name", "name_en", "sample", "levels", "level_names", "level_names_en", "crs",
              "cutoff", "dates", "tables", "boundaries", "standards", "calendar", "settings"}
 _SOURCE_KEYS = {"path", "sheet", "header_row", "encoding", "columns", "values", "transforms",
-                "join", "format"}
+                "join", "format", "crs"}
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # PyYAML follows YAML 1.1, where yes/no/on/off/true/false are booleans: a value map written
@@ -81,6 +81,8 @@ class SourceSpec:
     format: str | None
     #: the entry as written (JSON-normalised); part of the cache key
     spec_json: str = ""
+    #: this file's coordinate system (wgs84 | gcj02 | bd09); None = the manifest's ``crs``
+    crs: str | None = None
 
     @property
     def where(self) -> str:
@@ -277,10 +279,13 @@ def _source(table: str, index: int, raw: Any) -> SourceSpec:
     if fmt is not None and fmt not in ("xlsx", "xls", "csv", "geojson"):
         raise _fail(where, "format 只能是 xlsx、xls、csv、geojson（通常按扩展名自动判断，无需填写）")
     encoding = str(raw.get("encoding", "auto"))
+    crs = None if raw.get("crs") is None else str(raw["crs"]).lower()
+    if crs is not None and crs not in CRS_VALUES:
+        raise _fail(f"{where}.crs", f"坐标系「{raw['crs']}」不支持；可用：{', '.join(CRS_VALUES)}")
     return SourceSpec(table=table, index=index, path=str(raw["path"]), sheet=sheet,
                       header_row=header_row, encoding=encoding, columns=columns, values=values,
                       transforms=transforms, join=None if join is None else str(join),
-                      format=fmt,
+                      format=fmt, crs=crs,
                       spec_json=json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str))
 
 

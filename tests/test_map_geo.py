@@ -163,3 +163,35 @@ def test_indicator_cache_key_follows_boundary_bytes(tmp_path, two_wards):
     assert cache_key(ds, ("year",)) == before
     two_wards.write_text(two_wards.read_text().replace("106.04", "106.05"), encoding="utf-8")
     assert cache_key(ds, ("year",)) != before
+
+
+def test_a_source_may_state_its_own_crs(tmp_path):
+    from data import load_dataset
+    from data.coords import gcj02_to_bd09, haversine_m
+    # the grid register is WGS-84 (the dataset's crs); the station file comes from Baidu maps
+    blat, blon = gcj02_to_bd09(*wgs84_to_gcj02(30.01, 106.01))
+    (tmp_path / "grids.csv").write_text(
+        "网格编号,户数,常住人口,纬度,经度\nG1,300,900,30.012,106.011\n", encoding="utf-8")
+    (tmp_path / "stations.csv").write_text(
+        f"编号,纬度,经度\nS1,{float(blat):.9f},{float(blon):.9f}\n", encoding="utf-8")
+    manifest = tmp_path / "dataset.yaml"
+    manifest.write_text("""name: 坐标系测试
+levels: [grid]
+crs: wgs84
+tables:
+  grids:
+    sources:
+      - {path: grids.csv, columns: {grid_id: 网格编号, households: 户数, population: 常住人口,
+                                    lat: 纬度, lon: 经度}}
+  stations:
+    sources:
+      - {path: stations.csv, crs: bd09, columns: {station_id: 编号, lat: 纬度, lon: 经度}}
+""", encoding="utf-8")
+    ds = load_dataset(manifest, use_cache=False)
+    s = ds.tables["stations"].iloc[0]
+    assert float(haversine_m(s["lat"], s["lon"], 30.01, 106.01)) < 1.0
+    g = ds.tables["grids"].iloc[0]
+    assert (g["lat"], g["lon"]) == (30.012, 106.011)          # untouched
+    manifest.write_text(manifest.read_text().replace("crs: bd09", "crs: baidu"), encoding="utf-8")
+    with pytest.raises(ManifestError, match="crs"):
+        load_dataset(manifest, use_cache=False)
