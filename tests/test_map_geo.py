@@ -195,3 +195,25 @@ tables:
     manifest.write_text(manifest.read_text().replace("crs: bd09", "crs: baidu"), encoding="utf-8")
     with pytest.raises(ManifestError, match="crs"):
         load_dataset(manifest, use_cache=False)
+
+
+@pytest.mark.skipif(not (REAL / "guangan_districts_gcj02.geojson").exists(), reason="no real data")
+def test_guangan_gcj02_districts_are_converted_to_wgs84():
+    import shapely
+    from data.coords import haversine_m
+    path = REAL / "guangan_districts_gcj02.geojson"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    b = read_boundary(path, "adcode", crs="gcj02")
+    assert len(b.units) == 6
+    # every converted vertex maps back onto the file's GCJ-02 vertex to < 1 mm, and moved by
+    # the few hundred metres of the GCJ-02 offset
+    first = raw["features"][0]
+    ring = np.array(first["geometry"]["coordinates"][0][0])
+    ours = shapely.get_coordinates(
+        b.units.set_index("unit_id").loc[str(first["properties"]["adcode"]), "geometry"])
+    lat, lon = wgs84_to_gcj02(ours[:, 1], ours[:, 0])
+    back = np.column_stack([lon, lat])
+    nearest = np.array([np.abs(back - v).sum(axis=1).min() for v in ring[:50]])
+    assert nearest.max() < 1e-8
+    shift = haversine_m(ring[:50, 1], ring[:50, 0], *wgs84_to_gcj02(ring[:50, 1], ring[:50, 0]))
+    assert 100 < shift.min() and shift.max() < 1000
