@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import dash
 import openpyxl
 import pytest
 from click.testing import CliRunner
@@ -117,3 +118,24 @@ def test_browser_click_downloads_the_workbook(dash_duo, results):
     wb = openpyxl.load_workbook(target)
     assert wb.sheetnames[:2] == ["封面", "汇总"] and "对标参考" in wb.sheetnames
     assert dash_duo.get_logs() == []
+
+
+def test_job_reports_progress_and_never_fails_as_a_server_error(results, page, monkeypatch):
+    data, res = store.get(), store.results()
+    steps: list[tuple[int, str]] = []
+    download, status = page.run_job(data, res, "2025", None, "zh", steps.append)
+    assert download["filename"] == "年度评议_2025_全部.xlsx" and download["base64"]
+    assert status.startswith("已生成 年度评议_2025_全部.xlsx（11 个工作表")
+    percents = [p for p, _ in steps]
+    assert percents[0] == 2 and percents[-1] == 100 and percents == sorted(percents)
+    assert any(label.startswith("正在生成：对标参考") for _, label in steps)
+
+    assert page.run_job(data, res, "1999", None, "zh", steps.append) == \
+        (dash.no_update, "所选年度或范围不在本数据集中，请重新选择。")
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(page, "build_export", broken)
+    download, status = page.run_job(data, res, "2025", None, "en", steps.append)
+    assert download is dash.no_update and status.startswith("Building the workbook failed")
+    assert "disk full" not in status                        # no internals shown to the user

@@ -12,6 +12,7 @@ two 35 s exports in normal callbacks stalled chart callbacks ≈ 31 s under guni
 """
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 from datetime import datetime
@@ -27,6 +28,8 @@ from layouts.components import header
 from layouts.i18n import normalise_lang, t
 
 PATH = "/export"
+
+log = logging.getLogger(__name__)
 
 dash.register_page(__name__, path=PATH, order=5, name="导出", nav_key="nav_export",
                    title="导出 · 党建引领基层治理指标看板")
@@ -160,8 +163,18 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
 def export(set_progress: Callable[[tuple[int, str]], None], _clicks: int | None,
            year: Any, unit: Any, lang: str | None):
     """Build the workbook in a worker process, reporting each sheet; send it as a download."""
-    lang = normalise_lang(lang)
-    data = store.get()
+    return run_job(store.get(), store.results(), year, unit, normalise_lang(lang), set_progress)
+
+
+def run_job(data: store.DashboardData, results: Any, year: Any, unit: Any, lang: str,
+            set_progress: Callable[[tuple[int, str]], None]) -> tuple[Any, str]:
+    """The export job: ``(download or dash.no_update, status text)``.
+
+    Checks the year and scope (:func:`validate_choice`), writes the workbook reporting
+    ``(percent, label)`` through ``set_progress``, and never lets an error reach the browser as a
+    server error: an unexportable choice or a failed build become a Chinese (or English) status
+    line, the failure's traceback goes to the server log.
+    """
     try:
         year_int, scope = validate_choice(data, year, unit)
     except ValueError:
@@ -177,9 +190,12 @@ def export(set_progress: Callable[[tuple[int, str]], None], _clicks: int | None,
                       t("export_running", lang, sheet=sheet or "…", done=done, total=total)))
 
     try:
-        content = build_export(store.results(), year_int, scope, progress=progress)
+        content = build_export(results, year_int, scope, progress=progress)
     except ValueError as exc:       # the year or scope cannot be exported: say why
         return dash.no_update, t("export_error", lang, message=str(exc))
+    except Exception:               # noqa: BLE001 - the job's edge: log it, tell the user plainly
+        log.exception("export of %s / %s failed", year_int, scope)
+        return dash.no_update, t("export_failed", lang)
     name = file_name(data, year_int, unit)
     size = f"{len(content) / 1024:,.0f} KB"
     status = t("export_done", lang, file=name, sheets=len(sheets), size=size,
