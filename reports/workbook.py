@@ -1058,7 +1058,7 @@ def _write_quality(ws: Worksheet, ctx: _Context) -> None:
                      border=GRID_BORDER)
             row += 1
     row = _write_export_notes(ws, ctx, row + 1)
-    set_column_widths(ws, {1: 12, 2: fit_width(text_cols[2] + ["文件"], 12, 40),
+    set_column_widths(ws, {1: 18, 2: fit_width(text_cols[2] + ["文件"], 12, 40),
                            3: fit_width(text_cols[3] + ["工作表"], 8, 20), 4: 11, 5: 11,
                            6: 11, 7: 14, 8: 18})
     _finish(ws, ctx, f"{HEADER_ROW}:{HEADER_ROW}", f"A{HEADER_ROW + 1}")
@@ -1121,10 +1121,6 @@ def _write_excluded(ws: Worksheet, ctx: _Context, row: int) -> int:
     if not shown:
         put_label(ws, row, 1, "各项指标均未排除记录。", font=_F_MUTED)
         row += 1
-    # column A is 12 wide: a long indicator name wraps onto a second line
-    for r in range(row - shown, row):
-        lines = -(-display_width(str(ws.cell(r, 1).value or "")) // 11)
-        ws.row_dimensions[r].height = 14 * max(1, lines) + 3
     return row
 
 
