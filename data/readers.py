@@ -136,7 +136,17 @@ def cells_to_text(values: np.ndarray) -> np.ndarray:
         text[integral] = f[integral].astype("int64").astype(str)
         text[f.isna()] = ""
         out[is_float] = text
-    is_other = ~((kinds == str) | (kinds == float)).to_numpy()
+    is_datetime = (kinds == _dt.datetime).to_numpy()
+    if is_datetime.sum() > 1000:  # vectorised; per-cell isoformat cost ≈ 1.5 µs
+        stamps = pd.Series(pd.to_datetime(s[is_datetime].to_numpy(), errors="coerce"), dtype="datetime64[us]")
+        whole = (stamps.dt.microsecond == 0).to_numpy() & stamps.notna().to_numpy()
+        text = np.empty(len(stamps), dtype=object)
+        text[whole] = stamps[whole].dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
+        text[~whole] = s[is_datetime][~whole].map(_other_to_text).to_numpy(dtype=object)
+        out[is_datetime] = text
+    else:
+        is_datetime[:] = False
+    is_other = ~((kinds == str) | (kinds == float)).to_numpy() & ~is_datetime
     if is_other.any():
         out[is_other] = s[is_other].map(_other_to_text)
     return out.to_numpy()
