@@ -136,7 +136,7 @@ def cells_to_text(values: np.ndarray) -> np.ndarray:
         text[integral] = f[integral].astype("int64").astype(str)
         text[f.isna()] = ""
         out[is_float] = text
-    is_datetime = (kinds == _dt.datetime).to_numpy()
+    is_datetime = (kinds == _dt.datetime).to_numpy().copy()
     if is_datetime.sum() > 1000:  # vectorised; per-cell isoformat cost ≈ 1.5 µs
         stamps = pd.Series(pd.to_datetime(s[is_datetime].to_numpy(), errors="coerce"), dtype="datetime64[us]")
         whole = (stamps.dt.microsecond == 0).to_numpy() & stamps.notna().to_numpy()

@@ -448,3 +448,16 @@ def test_default_sheet_is_the_first_visible_one(tmp_path):
     d = data.load_dataset(m, cache_dir=tmp_path / "cache")
     assert d.report.sources[0].sheet == "工单"
     assert d.tables["complaints"]["ticket_id"].tolist() == ["NEW"]
+
+
+def test_many_excel_datetimes_become_the_same_text_as_one_by_one():
+    """Above 1,000 datetime cells the conversion is vectorised; the text must not change."""
+    from data.readers import cells_to_text
+
+    cells = [dt.datetime(2024, 3, 5, 8, 0), dt.datetime(2024, 3, 5, 8, 0, 0, 250_000),
+             dt.datetime(9999, 12, 31), dt.datetime(1900, 1, 1)] * 400 + ["", 12.0]
+    got = cells_to_text(np.array(cells, dtype=object))
+    assert list(got[:4]) == ["2024-03-05 08:00:00", "2024-03-05 08:00:00.250000",
+                             "9999-12-31 00:00:00", "1900-01-01 00:00:00"]
+    assert list(got[-2:]) == ["", "12"]
+    assert len(set(got[:1600:4])) == 1 and len(set(got[2:1600:4])) == 1
