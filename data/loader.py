@@ -2,9 +2,12 @@
 
 Every source goes through the same steps (docs/architecture.md §2):
 
-1. **read** the file × sheet as text (:mod:`data.readers`); a file that cannot be read at all is a
-   ``report.fatal`` entry and the rest still loads;
-2. **map headers** (a mapped header that is missing or repeated is fatal for that source);
+1. **read** the file × sheet as text (:mod:`data.readers`) after the hostile-file checks of
+   :mod:`data.safety` (zip bomb, DOCTYPE, renamed or truncated files); merged cells and formulas
+   without a saved result are found by :mod:`data.xlsx_structure`; a file that cannot be read at
+   all is a one-line ``report.fatal`` entry and the rest still loads;
+2. **map headers**, with aliases, ignoring spaces and case (a mapped header that is missing or
+   repeated is fatal for that source; unmapped columns are named in a note);
 3. **transform** and apply **value maps** (:mod:`data.transforms`);
 4. **validate** cells by kind and row rules (:mod:`data.validate`), derive complaint status and
    working-day due dates, convert coordinates — steps 1–4 are cached per file (:mod:`data.cache`);
