@@ -156,7 +156,9 @@ def scenarios(results: BenchResults) -> dict[str, Any]:
                    (ids.CMP_LANG_SWITCH, "href"), (ids.CMP_MATRIX, "figure"),
                    (ids.CMP_MATRIX_BOX, "style"), (ids.CMP_SCATTER, "figure"),
                    (ids.CMP_SCATTER_BOX, "style"), (ids.CMP_BREADCRUMB, "children"),
-                   (ids.CMP_LEVEL, "value"), (ids.CMP_SCOPE, "value")]
+                   (ids.CMP_LEVEL, "value"), (ids.CMP_SCOPE, "value"),
+                   (ids.CMP_INDICATOR, "value"), (ids.CMP_YEAR, "value"),
+                   (ids.CMP_TOP_N, "value"), (ids.CMP_SEARCH, "value"), (ids.CMP_VS, "value")]
 
     def compare(indicator: str, level: str, unit: str, changed: str, vs: str | None = None,
                 bar: dict | None = None):
@@ -165,16 +167,20 @@ def scenarios(results: BenchResults) -> dict[str, Any]:
                   _prop(ids.CMP_SCOPE, "value", unit), _prop(ids.CMP_TOP_N, "value", 15),
                   _prop(ids.CMP_SEARCH, "value", ""), _prop(ids.CMP_VS, "value", vs),
                   _prop(ids.CMP_GRAPH, "clickData", bar), _prop(ids.CMP_MATRIX, "clickData"),
-                  _prop(ids.CMP_SCATTER, "clickData"), _prop(ids.CMP_GRID, "cellClicked")]
+                  _prop(ids.CMP_SCATTER, "clickData"), _prop(ids.CMP_GRID, "cellClicked"),
+                  _prop(ids.CMP_URL, "search", "")]
         state = [_prop(ids.CMP_LANG, "data", "zh")]
         return lambda client: _post(client, cmp_outputs, inputs, state, changed)
 
     ov_outputs = [(ids.OV_CARDS, "children"), (ids.OV_SUMMARY, "children"),
-                  (ids.OV_MATRIX_BOX, "children"), (ids.OV_URL, "search"),
-                  (ids.OV_LANG_SWITCH, "href")]
+                  (ids.OV_NARRATIVE, "children"), (ids.OV_MATRIX, "figure"),
+                  (ids.OV_MATRIX_BOX, "style"), (ids.OV_BREADCRUMB, "children"),
+                  (ids.OV_URL, "search"), (ids.OV_LANG_SWITCH, "href"), (ids.OV_UNIT, "value"),
+                  (ids.OV_UNIT, "options"), (ids.OV_YEAR, "value")]
 
     def overview(unit: str):
-        inputs = [_prop(ids.OV_YEAR, "value", year), _prop(ids.OV_UNIT, "value", unit)]
+        inputs = [_prop(ids.OV_YEAR, "value", year), _prop(ids.OV_UNIT, "value", unit),
+                  _prop(ids.OV_MATRIX, "clickData"), _prop(ids.OV_URL, "search", "")]
         state = [_prop(ids.OV_LANG, "data", "zh")]
         return lambda client: _post(client, ov_outputs, inputs, state, f"{ids.OV_UNIT}.value")
 

@@ -6,7 +6,7 @@ the component tree.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 import dash
 import dash_bootstrap_components as dbc
@@ -19,6 +19,13 @@ from layouts.i18n import t
 
 #: Text marks that double the status colours (colour is never the only cue).
 STATUS_ICON = {"meets": "✓", "fails": "✗", "none": "–"}
+
+
+def query_params(search: str | None) -> dict[str, Any]:
+    """A query string (``"?a=1&unit=x&unit=y"``) as Dash Pages hands it to ``layout``: one
+    value as a str, a repeated key as a list of str."""
+    parsed = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
+    return {k: v[0] if len(v) == 1 else v for k, v in parsed.items()}
 
 
 def page_href(path: str, query: dict[str, Any]) -> str:

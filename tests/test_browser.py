@@ -77,6 +77,21 @@ def _dropdown_text(dash_duo, component_id: str) -> str:
     return dash_duo.find_element(f"#{component_id}").text.strip()
 
 
+def _wait_for_dropdown(dash_duo, component_id: str, expected: str) -> None:
+    """Wait until a dropdown shows ``expected`` (read again if the page is redrawn meanwhile:
+    back/forward may re-render the whole page)."""
+    def shows(_driver):
+        try:
+            return _dropdown_text(dash_duo, component_id) == expected
+        except StaleElementReferenceException:
+            return False
+
+    try:
+        WebDriverWait(dash_duo.driver, TIMEOUT).until(shows)
+    except TimeoutException:
+        assert _dropdown_text(dash_duo, component_id) == expected
+
+
 def test_overview_opens_with_kpi_cards_and_no_console_errors(dash_duo, app):
     _open(dash_duo, app)
     dash_duo.wait_for_element(".kpi-card", timeout=TIMEOUT)
@@ -140,9 +155,9 @@ def test_url_with_query_reproduces_the_view(dash_duo, app):
     _open(dash_duo, app, "/compare?indicator=satisfaction_rate&level=street&year=2024")
     dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "满意率 · 街道 · 2024 年",
                                     timeout=TIMEOUT)
-    assert _dropdown_text(dash_duo, ids.CMP_INDICATOR) == "满意率"
-    assert _dropdown_text(dash_duo, ids.CMP_LEVEL) == "街道"
-    assert _dropdown_text(dash_duo, ids.CMP_YEAR) == "2024"
+    _wait_for_dropdown(dash_duo, ids.CMP_INDICATOR, "满意率")
+    _wait_for_dropdown(dash_duo, ids.CMP_LEVEL, "街道")
+    _wait_for_dropdown(dash_duo, ids.CMP_YEAR, "2024")
     _wait_for_bars(dash_duo, ["1. 胜利街道", "2. 新华街道", "3. 光明街道", "4. 和平街道"])
 
     # trends: indicator and unit from the URL
@@ -278,9 +293,16 @@ def _breadcrumb(dash_duo) -> list[str]:
 
 
 def _click_top_bar(dash_duo) -> None:
-    bars = dash_duo.find_elements(f"#{ids.CMP_GRAPH} .bars .point path")
-    top = min(bars, key=lambda e: e.location["y"])
-    ActionChains(dash_duo.driver).move_to_element(top).click().perform()
+    """Click the top bar (again if plotly redraws the chart under the pointer)."""
+    for _attempt in range(3):
+        try:
+            bars = dash_duo.find_elements(f"#{ids.CMP_GRAPH} .bars .point path")
+            top = min(bars, key=lambda e: e.location["y"])
+            ActionChains(dash_duo.driver).move_to_element(top).click().perform()
+            return
+        except StaleElementReferenceException:
+            continue
+    raise AssertionError("the bar chart kept being redrawn")
 
 
 def _wait_for_breadcrumb(dash_duo, expected: list[str]) -> None:
@@ -347,4 +369,40 @@ def test_table_download_is_the_rows_shown(dash_duo, app):
         ["2", "南湖社区", "95.5"], ["1", "冬梅社区", "96.6"]]
     # 秋实 (grids 4–5): 2024 14/17 → 2025 16/19 is +1.9 percentage points
     assert lines[1] == "8,秋实社区,84.2,16.0,19.0,1.9"
+    assert dash_duo.get_logs() == []
+
+
+def test_back_returns_to_the_view_the_page_opened_with(dash_duo, app):
+    _open(dash_duo, app, "/compare?level=street")
+    dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "办结率 · 街道 · 2025 年",
+                                    timeout=TIMEOUT)
+    dash_duo.select_dcc_dropdown(f"#{ids.CMP_INDICATOR}", value="满意率")
+    dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "满意率 · 街道 · 2025 年",
+                                    timeout=TIMEOUT)
+    dash_duo.select_dcc_dropdown(f"#{ids.CMP_YEAR}", value="2024")
+    dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "满意率 · 街道 · 2024 年",
+                                    timeout=TIMEOUT)
+    dash_duo.driver.back()  # one step: 满意率 2025
+    dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "满意率 · 街道 · 2025 年",
+                                    timeout=TIMEOUT)
+    _wait_for_dropdown(dash_duo, ids.CMP_YEAR, "2025")
+    dash_duo.driver.back()  # the view the page opened with
+    dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "办结率 · 街道 · 2025 年",
+                                    timeout=TIMEOUT)
+    _wait_for_dropdown(dash_duo, ids.CMP_INDICATOR, "办结率")
+    assert "indicator" not in parse_qs(urlparse(dash_duo.driver.current_url).query)
+    dash_duo.driver.forward()
+    dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "满意率 · 街道 · 2025 年",
+                                    timeout=TIMEOUT)
+
+    # the same on the overview: a year back and forth
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/")
+    dash_duo.wait_for_text_to_equal('[id*="resolution_rate"].kpi-card .kpi-value', "93.2%",
+                                    timeout=TIMEOUT)
+    dash_duo.select_dcc_dropdown(f"#{ids.OV_YEAR}", value="2024")
+    dash_duo.wait_for_text_to_equal('[id*="resolution_rate"].kpi-card .kpi-value', "92.8%",
+                                    timeout=TIMEOUT)
+    dash_duo.driver.back()
+    dash_duo.wait_for_text_to_equal('[id*="resolution_rate"].kpi-card .kpi-value', "93.2%",
+                                    timeout=TIMEOUT)
     assert dash_duo.get_logs() == []

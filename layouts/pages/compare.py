@@ -18,7 +18,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from layouts import components, downloads, figures, ids, store
-from layouts.components import dropdown_labels, grid_locale, header, page_href
+from layouts.components import dropdown_labels, grid_locale, header, page_href, query_params
 from layouts.i18n import normalise_lang, t
 
 PATH = "/compare"
@@ -366,6 +366,11 @@ _CLICKS = (ids.CMP_GRAPH, ids.CMP_MATRIX, ids.CMP_SCATTER, ids.CMP_GRID)
     Output(ids.CMP_BREADCRUMB, "children"),
     Output(ids.CMP_LEVEL, "value"),
     Output(ids.CMP_SCOPE, "value"),
+    Output(ids.CMP_INDICATOR, "value"),
+    Output(ids.CMP_YEAR, "value"),
+    Output(ids.CMP_TOP_N, "value"),
+    Output(ids.CMP_SEARCH, "value"),
+    Output(ids.CMP_VS, "value"),
     Input(ids.CMP_INDICATOR, "value"),
     Input(ids.CMP_LEVEL, "value"),
     Input(ids.CMP_YEAR, "value"),
@@ -377,17 +382,25 @@ _CLICKS = (ids.CMP_GRAPH, ids.CMP_MATRIX, ids.CMP_SCATTER, ids.CMP_GRID)
     Input(ids.CMP_MATRIX, "clickData"),
     Input(ids.CMP_SCATTER, "clickData"),
     Input(ids.CMP_GRID, "cellClicked"),
+    Input(ids.CMP_URL, "search"),
     State(ids.CMP_LANG, "data"),
     prevent_initial_call=True,
 )
 def update(indicator, level, year, unit, n, q, vs, bar_click, matrix_click, scatter_click,
-           cell_click, lang):
+           cell_click, search, lang):
     """Controls (or a click on a unit in the bars, the matrix, the scatter or the table: drill
-    down one level inside it) → every part of the page, the query string, and the level and
-    scope controls (a scope not above the level is reset)."""
+    down one level inside it; or the browser's back/forward changing the query string) →
+    every part of the page, the query string and the controls (a scope not above the level is
+    reset)."""
     data = store.get()
     lang = normalise_lang(lang)
     trigger = ctx.triggered_id
+    if trigger == ids.CMP_URL:  # back/forward: the URL is the truth
+        asked = query_params(search)
+        from_url = [asked.get(k) for k in ("indicator", "level", "year", "unit", "n", "q", "vs")]
+        if _valid(data, *from_url) == _valid(data, indicator, level, year, unit, n, q, vs):
+            raise PreventUpdate  # the page already shows it (the URL was read on page load)
+        indicator, level, year, unit, n, q, vs = from_url
     if trigger in _CLICKS:
         target = drill_target(data, level, clicked_unit(trigger, bar_click, matrix_click,
                                                         scatter_click, cell_click))
@@ -398,14 +411,17 @@ def update(indicator, level, year, unit, n, q, vs, bar_click, matrix_click, scat
     view = _valid(data, indicator, level, year, unit, n, q, vs)
     out = render(data, view, lang)
     query = _query(view, lang)
-    search = "?" + urlencode({k: v for k, v in query.items() if v is not None})
+    new_search = "?" + urlencode({k: v for k, v in query.items() if v is not None})
     other = "en" if lang == "zh" else "zh"
-    return (out["figure"], out["rows"], out["columns"], out["note"], out["definition"], search,
+    return (out["figure"], out["rows"], out["columns"], out["note"], out["definition"],
+            # writing the URL back after back/forward would add a history entry
+            dash.no_update if trigger == ids.CMP_URL else new_search,
             page_href(PATH, {**query, "lang": other if other != "zh" else None}),
             out["matrix"] if out["matrix"] is not None else figures.go.Figure(),
             _shown(out["matrix"]),
             out["scatter"] if out["scatter"] is not None else figures.go.Figure(),
-            _shown(out["scatter"]), breadcrumb(data, view, lang), view["level"], view["unit"])
+            _shown(out["scatter"]), breadcrumb(data, view, lang), view["level"], view["unit"],
+            view["indicator"], view["year"], view["n"], view["q"], view["vs"])
 
 
 @callback(

@@ -17,7 +17,8 @@ from dash.exceptions import PreventUpdate
 from indicators.catalog import status
 from indicators.narrative import narrate
 from layouts import components, figures, ids, store
-from layouts.components import dropdown_labels, header, kpi_card, page_href, sparkline_svg
+from layouts.components import (dropdown_labels, header, kpi_card, page_href, query_params,
+                                 sparkline_svg)
 from layouts.i18n import normalise_lang, t
 
 PATH = "/"
@@ -211,18 +212,26 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
     Output(ids.OV_LANG_SWITCH, "href"),
     Output(ids.OV_UNIT, "value"),
     Output(ids.OV_UNIT, "options"),
+    Output(ids.OV_YEAR, "value"),
     Input(ids.OV_YEAR, "value"),
     Input(ids.OV_UNIT, "value"),
     Input(ids.OV_MATRIX, "clickData"),
+    Input(ids.OV_URL, "search"),
     State(ids.OV_LANG, "data"),
     prevent_initial_call=True,
 )
-def update(year: str | None, unit: str | None, click: dict | None, lang: str | None):
-    """Controls, or a click on a unit's column in the matrix (drill down into that unit) →
-    cards, summary, matrix, breadcrumb, the query string (a copied link reproduces the view)
-    and the unit control."""
+def update(year: str | None, unit: str | None, click: dict | None, search: str | None,
+           lang: str | None):
+    """Controls, a click on a unit's column in the matrix (drill down into that unit), or the
+    browser's back/forward changing the query string → cards, summary, matrix, breadcrumb,
+    the query string (a copied link reproduces the view) and the controls."""
     data = store.get()
     lang = normalise_lang(lang)
+    if ctx.triggered_id == ids.OV_URL:  # back/forward: the URL is the truth
+        asked = query_params(search)
+        if _valid(data, asked.get("year"), asked.get("unit")) == _valid(data, year, unit):
+            raise PreventUpdate  # the page already shows it (the URL was read on page load)
+        year, unit = asked.get("year"), asked.get("unit")
     if ctx.triggered_id == ids.OV_MATRIX:
         unit = drill_unit(data, unit or store.TOTAL, click)
         if unit is None:
@@ -232,9 +241,10 @@ def update(year: str | None, unit: str | None, click: dict | None, lang: str | N
     fig = matrix(data, year, unit, lang)
     state = _state(year, unit, lang)
     other = "en" if lang == "zh" else "zh"
-    search = "?" + urlencode({k: v for k, v in state.items() if v})
+    new_search = "?" + urlencode({k: v for k, v in state.items() if v})
     return (cards, summary, narrative(data, year, unit, lang),
             fig if fig is not None else figures.go.Figure(), _shown(fig),
-            breadcrumb(data, year, unit, lang), search,
+            breadcrumb(data, year, unit, lang),
+            dash.no_update if ctx.triggered_id == ids.OV_URL else new_search,
             page_href(PATH, {**state, "lang": other if other != "zh" else None}), unit,
-            _unit_options(data, unit, lang))
+            _unit_options(data, unit, lang), year)

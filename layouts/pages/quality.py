@@ -13,10 +13,11 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html
+from dash.exceptions import PreventUpdate
 
 from layouts import downloads, ids, store
-from layouts.components import dropdown_labels, grid_locale, header, page_href
+from layouts.components import dropdown_labels, grid_locale, header, page_href, query_params
 from layouts.i18n import normalise_lang, t
 
 PATH = "/quality"
@@ -187,21 +188,32 @@ def _query(level: str | None, year: str | None, lang: str) -> dict[str, Any]:
     Output(ids.DQ_UNITS, "rowData"),
     Output(ids.DQ_URL, "search"),
     Output(ids.DQ_LANG_SWITCH, "href"),
+    Output(ids.DQ_LEVEL, "value"),
+    Output(ids.DQ_YEAR, "value"),
     Input(ids.DQ_LEVEL, "value"),
     Input(ids.DQ_YEAR, "value"),
+    Input(ids.DQ_URL, "search"),
     State(ids.DQ_LANG, "data"),
     prevent_initial_call=True,
 )
-def update_units(level: str | None, year: str | None, lang: str | None):
-    """Level or year → the per-unit completeness rows and the query string."""
+def update_units(level: str | None, year: str | None, search: str | None, lang: str | None):
+    """Level or year, or the browser's back/forward changing the query string → the per-unit
+    completeness rows, the query string and the controls."""
     data = store.get()
     lang = normalise_lang(lang)
+    from_url = ctx.triggered_id == ids.DQ_URL
+    if from_url:  # back/forward: the URL is the truth
+        asked = query_params(search)
+        if _valid_units_view(data, asked.get("level"), asked.get("year")) == \
+                _valid_units_view(data, level, year):
+            raise PreventUpdate  # the page already shows it (the URL was read on page load)
+        level, year = asked.get("level"), asked.get("year")
     level, year = _valid_units_view(data, level, year)
     query = _query(level, year, lang)
     other = "en" if lang == "zh" else "zh"
-    return (unit_rows(data, level, year, lang), "?" + urlencode(
-        {k: v for k, v in query.items() if v}),
-        page_href(PATH, {**query, "lang": other if other != "zh" else None}))
+    new_search = "?" + urlencode({k: v for k, v in query.items() if v})
+    return (unit_rows(data, level, year, lang), dash.no_update if from_url else new_search,
+            page_href(PATH, {**query, "lang": other if other != "zh" else None}), level, year)
 
 
 @callback(

@@ -12,10 +12,11 @@ from urllib.parse import urlencode
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html
+from dash.exceptions import PreventUpdate
 
 from layouts import figures, ids, store
-from layouts.components import dropdown_labels, header, page_href
+from layouts.components import dropdown_labels, header, page_href, query_params
 from layouts.i18n import normalise_lang, t
 
 PATH = "/trends"
@@ -126,21 +127,33 @@ def layout(indicator: str | None = None, unit: Any = None, year: str | None = No
     Output(ids.TR_URL, "search"),
     Output(ids.TR_LANG_SWITCH, "href"),
     Output(ids.TR_UNIT, "value"),
+    Output(ids.TR_INDICATOR, "value"),
+    Output(ids.TR_YEAR, "value"),
     Input(ids.TR_INDICATOR, "value"),
     Input(ids.TR_UNIT, "value"),
     Input(ids.TR_YEAR, "value"),
+    Input(ids.TR_URL, "search"),
     State(ids.TR_LANG, "data"),
     prevent_initial_call=True,
 )
 def update(indicator: str | None, units: list[str] | None, year: str | None,
-           lang: str | None):
-    """Controls → figure, note, the query string and the unit list (trimmed to the maximum)."""
+           search: str | None, lang: str | None):
+    """Controls, or the browser's back/forward changing the query string → figure, note, the
+    query string and the controls (the unit list trimmed to the maximum)."""
     data = store.get()
     lang = normalise_lang(lang)
+    from_url = ctx.triggered_id == ids.TR_URL
+    if from_url:  # back/forward: the URL is the truth
+        asked = query_params(search)
+        wanted = (asked.get("indicator"), asked.get("unit"), asked.get("year"))
+        if _valid(data, *wanted) == _valid(data, indicator, units, year):
+            raise PreventUpdate  # the page already shows it (the URL was read on page load)
+        indicator, units, year = wanted
     indicator, units, year = _valid(data, indicator, units, year)
     fig, note = render(data, indicator, units, year, lang)
     query = _query(indicator, units, year, lang)
     other = "en" if lang == "zh" else "zh"
     return (fig, [note, html.Span(t("trend_legend", lang), className="text-muted")],
-            _search(query), page_href(PATH, {**query, "lang": other if other != "zh" else None}),
-            units)
+            dash.no_update if from_url else _search(query),
+            page_href(PATH, {**query, "lang": other if other != "zh" else None}),
+            units, indicator, year)
