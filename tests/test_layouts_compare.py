@@ -388,3 +388,15 @@ def test_catalog_says_from_which_year_a_standard_applies(data):
     assert "自 2026 年起执行" in [getattr(c, "children", None) for c in cells[4].children]
     plain = catalog.catalog_rows({"resolution_rate": base}, "zh")[0].children
     assert None in plain[4].children  # no year line when the standard always applied
+
+
+def test_quality_grid_shows_file_names_with_the_path_in_the_tooltip(data):
+    from layouts.pages import quality
+
+    frame = pd.DataFrame({"file": ["../../../shared/data/real/boston_311_2015.csv.gz",
+                                   "C:\\数据\\网格台账.xlsx", "grids.xlsx"]})
+    assert quality._with_file_name(frame)["file_name"].tolist() == [
+        "boston_311_2015.csv.gz", "网格台账.xlsx", "grids.xlsx"]
+    file_col = next(c for c in quality._columns(("table", "file"), "zh")
+                    if c["headerName"] == "文件")
+    assert (file_col["field"], file_col["tooltipField"]) == ("file_name", "file")

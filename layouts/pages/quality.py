@@ -39,14 +39,16 @@ _NUMERIC = ("row", "rows_read", "accepted", "rejected", "blank")
 _COUNT_FORMAT = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
 
 
-#: A file is shown by its name; the path the manifest gave is in the tooltip.
-_FILE_NAME = {"function": "params.value == null ? ''"
-                          " : String(params.value).split(/[\\/\\\\]/).pop()"}
+def _with_file_name(frame: pd.DataFrame) -> pd.DataFrame:
+    """Adds file_name: the last part of the path in ``file`` (the grid shows the name, the path
+    the manifest gave is its tooltip)."""
+    return frame.assign(file_name=frame["file"].astype("string").str.split(r"[\\/]", regex=True)
+                        .str[-1])
 
 
 def _columns(names: tuple[str, ...], lang: str) -> list[dict]:
     return [{"field": c, "headerName": t(f"col_{c}", lang), "filter": True,
-             "tooltipField": c, **({"valueFormatter": _FILE_NAME} if c == "file" else {}),
+             "tooltipField": c, **({"field": "file_name"} if c == "file" else {}),
              **({"type": "numericColumn", "width": 120,
                  **({"valueFormatter": _COUNT_FORMAT} if c != "row" else {})}
                 if c in _NUMERIC else {"flex": _FLEX.get(c, 1), "minWidth": 90})}
@@ -108,11 +110,12 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
     unreconciled = int((~sources["reconciles"]).sum())
     check = (t("quality_reconciled", lang) if unreconciled == 0
              else t("quality_not_reconciled", lang, n=unreconciled))
-    shown_sources = sources.assign(
+    shown_sources = _with_file_name(sources).assign(
         table=sources["table"].map(lambda n: _table_name(n, lang)),
         reconciles=sources["reconciles"].map(
             {True: "✓ " + t("answer_yes", lang), False: "✗ " + t("answer_no", lang)}))
-    shown_errors = errors.assign(table=errors["table"].map(lambda n: _table_name(n, lang)))
+    shown_errors = _with_file_name(errors).assign(
+        table=errors["table"].map(lambda n: _table_name(n, lang)))
     return html.Div([
         dcc.Store(id=ids.DQ_LANG, data=lang),
         dcc.Location(id=ids.DQ_URL, refresh=False),
