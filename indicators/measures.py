@@ -528,8 +528,12 @@ def effective_cutoff(cutoff) -> pd.Timestamp | None:
     return cutoff
 
 
-def compute_measures(dataset) -> Measures:
+def compute_measures(dataset, engine: str = "pandas") -> Measures:
     """Every available measure of a ``data.model.Dataset`` (tables absent or empty are skipped).
+
+    engine: ``'pandas'`` (default) or ``'duckdb'``: who makes the one pass over the ticket
+    table (``indicators.engine_duckdb.ticket_measures``, the same SQL that runs on Spark);
+    both give identical measures. The small registers and volunteer records stay in pandas.
 
     Complaint rows with a received_at are tickets; rows without one but with month and
     received are pre-aggregated (``aggregated_complaint_measures``); both may be stacked in one
@@ -537,8 +541,10 @@ def compute_measures(dataset) -> Measures:
 
     Uses ``dataset.cutoff`` for complaints (see ``effective_cutoff``), the level above the grid
     (``community`` when the dataset has it) for community workers, and ``dataset.config['standards']`` for station area
-    minimums. Returns a ``Measures`` bundle.
+    minimums. Returns a ``Measures`` bundle; raises ``ValueError`` for an unknown engine.
     """
+    if engine not in ("pandas", "duckdb"):
+        raise ValueError(f"unknown measure engine {engine!r}: 'pandas' or 'duckdb'")
     tables = {k: v for k, v in dataset.tables.items() if v is not None and len(v)}
     available = available_measures(tables)
     out = Measures(available=available)
@@ -548,8 +554,19 @@ def compute_measures(dataset) -> Measures:
         is_ticket = (complaints["received_at"].notna() if "received_at" in complaints.columns
                      else pd.Series(False, index=complaints.index))
         parts = []
+        hist = None
         if is_ticket.any():
-            parts.append(complaint_measures(complaints.loc[is_ticket], cutoff))
+            tickets = complaints if is_ticket.all() else complaints.loc[is_ticket]
+            if engine == "duckdb":
+                from indicators.engine_duckdb import ticket_measures
+                flow, hist = ticket_measures(
+                    tickets, cutoff, available_measures({"complaints": tickets}),
+                    histogram="handling_hours_histogram" in available)
+            else:
+                flow = complaint_measures(tickets, cutoff)
+                if "handling_hours_histogram" in available:
+                    hist = handling_histogram(tickets, cutoff)
+            parts.append(flow)
         if not is_ticket.all() and "received" in complaints.columns:
             parts.append(aggregated_complaint_measures(complaints.loc[~is_ticket], available))
         flows = pd.concat(parts, ignore_index=True)
@@ -557,8 +574,7 @@ def compute_measures(dataset) -> Measures:
         flows = flows.groupby(FLOW_KEYS, sort=True, dropna=False)[shared] \
             .sum(min_count=1).reset_index() if len(parts) > 1 else flows
         out.flows["complaints"] = flows[FLOW_KEYS + [c for c in MEASURES if c in shared]]
-        if "handling_hours_histogram" in available and is_ticket.any():
-            out.histogram = handling_histogram(complaints.loc[is_ticket], cutoff)
+        out.histogram = hist
     if "activities" in available:
         out.flows["volunteer_hours"] = volunteer_measures(tables["volunteer_hours"])
     if "grids" in available:

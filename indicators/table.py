@@ -144,7 +144,8 @@ def indicators_from_cube(cube: Cube, catalog: Mapping[str, Indicator]) -> pd.Dat
 
 
 def compute_indicators(dataset, periods: tuple[str, ...] = ("year", "month"),
-                       catalog: Mapping[str, Indicator] | None = None) -> pd.DataFrame:
+                       catalog: Mapping[str, Indicator] | None = None,
+                       engine: str = "pandas") -> pd.DataFrame:
     """The tidy indicator table of a ``data.model.Dataset``.
 
     periods: any of 'year', 'month'. catalog: default ``catalog_for(dataset.config)`` (the
@@ -170,16 +171,18 @@ def compute_indicators(dataset, periods: tuple[str, ...] = ("year", "month"),
     Rows are ordered by catalog order, level (total first), period, unit_id.
     Which register each year used: ``compute_with_registers``. Raises ``ValueError`` for an
     unknown period kind or an invalid standard override.
+    engine: who computes the ticket measures, ``'pandas'`` or ``'duckdb'`` (same SQL as on
+    Spark; see ``indicators.engine_duckdb``) — identical tables either way.
     """
-    return compute_with_registers(dataset, periods, catalog)[0]
+    return compute_with_registers(dataset, periods, catalog, engine)[0]
 
 
 def compute_with_registers(dataset, periods: tuple[str, ...] = ("year", "month"),
-                           catalog: Mapping[str, Indicator] | None = None
-                           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                           catalog: Mapping[str, Indicator] | None = None,
+                           engine: str = "pandas") -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(compute_indicators(...), register_years)``; register_years has columns period
     ('YYYY'), table ('grids' | 'stations'), register_year (Int64, <NA> = undated register),
     fallback (bool: the period used an earlier or undated register) — see ``rollup.Cube``."""
     cat = catalog_for(dataset.config) if catalog is None else dict(catalog)
-    cube = rollup(dataset, compute_measures(dataset), periods)
+    cube = rollup(dataset, compute_measures(dataset, engine), periods)
     return indicators_from_cube(cube, cat), cube.register_years
