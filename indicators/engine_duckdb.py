@@ -199,6 +199,55 @@ def ticket_measures(source: pd.DataFrame | str | Path, cutoff: pd.Timestamp | No
         con.close()
 
 
+def parquet_columns(path: str | Path) -> dict[str, bool]:
+    """{ticket column: has at least one value} of the Parquet file(s) at ``path`` (a glob is
+    fine); one column-only scan. Raises ``duckdb.Error`` for an unreadable source."""
+    import duckdb
+
+    src = str(path).replace("'", "''")
+    con = duckdb.connect()
+    try:
+        names = [r[0] for r in con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet('{src}')").fetchall()]
+        cols = [c for c in TICKET_COLUMNS if c in names]
+        counts = con.execute("SELECT " + ", ".join(f"COUNT({c})" for c in cols)
+                             + f" FROM read_parquet('{src}')").fetchone()
+        return {c: n > 0 for c, n in zip(cols, counts)}
+    finally:
+        con.close()
+
+
+def compute_measures_parquet(dataset, tickets: str | Path, threads: int | None = None):
+    """``measures.compute_measures`` for a dataset whose tickets live in Parquet files.
+
+    dataset: a ``data.model.Dataset`` (units, registers, volunteer records; its own
+    ``complaints`` table, if any, is ignored); tickets: path or glob of canonical ticket Parquet
+    files (data/model.py ``complaints`` columns). The tickets are aggregated by DuckDB straight
+    from the files — they never become a DataFrame, so this is the path for ticket tables
+    larger than memory. Returns a ``Measures`` bundle equal to what ``compute_measures`` gives
+    with the same tickets in ``dataset.tables['complaints']`` — except that the years of the
+    15-minute-circle coverage come from the registers and volunteer records only (complaint
+    years are not read here), which differs only for a dataset whose tickets span years no
+    register or volunteer record has.
+    """
+    from dataclasses import replace
+
+    from indicators.measures import compute_measures, effective_cutoff
+
+    rest = replace(dataset, tables={k: v for k, v in dataset.tables.items()
+                                    if k != "complaints"})
+    out = compute_measures(rest)
+    filled = [c for c, has in parquet_columns(tickets).items() if has]
+    present = _present_for(filled)
+    flows, hist = ticket_measures(tickets, effective_cutoff(dataset.cutoff), present,
+                                  histogram="handling_hours_histogram" in present,
+                                  threads=threads)
+    out.flows["complaints"] = flows
+    out.histogram = hist
+    out.available |= present
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print the two statements for a ticket table with every optional column."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

@@ -163,25 +163,79 @@ def _month_label(code: pd.Series | np.ndarray) -> pd.Series:
     return (code // 100).astype(str) + "-" + (code % 100).astype(str).str.zfill(2)
 
 
+def _key_codes(key: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """Dense non-negative codes of an integer key: the key itself when it already is small and
+    non-negative (unit codes, bins), else its sorted factorisation. Returns (codes, uniques or
+    None when the codes are the values, number of codes)."""
+    key = np.asarray(key)
+    if len(key) and key.min() >= 0 and key.max() < max(4 * n, 1 << 16):
+        return key.astype("int64", copy=False), None, int(key.max()) + 1
+    codes, uniques = pd.factorize(key, sort=True)
+    return codes.astype("int64", copy=False), np.asarray(uniques), max(len(uniques), 1)
+
+
+def group_sum(keys: list[np.ndarray], values: Mapping[str, np.ndarray]
+              ) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
+    """Sum ``values`` by integer ``keys``: one flat group index and one ``np.bincount`` per
+    value column (no DataFrame copy of the input, no hash groupby of several columns).
+
+    keys: equal-length int arrays (any values, negative too). values: arrays of the same length
+    (bool, int or float). Groups come out in ascending key order (first key first, as
+    ``groupby(sort=True)``). A float value's sum is NaN when every value of its group is NaN
+    (``sum(min_count=1)``), otherwise NaNs are skipped. Returns (the group's key values per key,
+    int64; {name: float64 sums}).
+    """
+    n = len(keys[0]) if keys else 0
+    coded = [_key_codes(k, n) for k in keys]
+    sizes = tuple(c[2] for c in coded)
+    total = int(np.prod(sizes, dtype=object))
+    if total >= 2 ** 62:
+        raise ValueError(f"too many key combinations to index: {total:,}")
+    flat = np.ravel_multi_index([c[0] for c in coded], sizes) if n else np.zeros(0, "int64")
+    if total <= max(4 * n, 1 << 22):        # dense: count straight into every combination
+        groups = np.flatnonzero(np.bincount(flat, minlength=total))
+        index, length = flat, total
+        pick = groups
+    else:                                   # sparse: number the combinations that occur
+        index, groups = pd.factorize(flat, sort=True)
+        length, pick = len(groups), slice(None)
+    sums = {}
+    for name, v in values.items():
+        v = np.asarray(v)
+        nan = np.isnan(v) if v.dtype.kind == "f" else None
+        if nan is not None and nan.any():
+            total_ = np.bincount(index, weights=np.where(nan, 0.0, v), minlength=length)[pick]
+            seen = np.bincount(index, weights=~nan, minlength=length)[pick]
+            sums[name] = np.where(seen > 0, total_, np.nan)
+        else:
+            sums[name] = np.bincount(index, weights=v, minlength=length)[pick]
+    parts = np.unravel_index(np.asarray(groups, dtype="int64"), sizes) if len(sizes) else []
+    out_keys = [p if c[1] is None else c[1][p] for p, c in zip(parts, coded)]
+    return [np.asarray(k, dtype="int64") for k in out_keys], sums
+
+
 def _sum_by_unit(unit_level: pd.Series, unit_id: pd.Series, keys: dict[str, np.ndarray],
                  values: dict[str, np.ndarray], keep: np.ndarray | None = None) -> pd.DataFrame:
-    """Sum ``values`` by (unit_level, unit_id, keys…), grouping on integer codes (string keys are
-    factorised once, which is several times faster than grouping on Arrow strings).
+    """Sum ``values`` by (unit_level, unit_id, keys…) with ``group_sum`` on integer codes
+    (string keys are factorised once).
 
     Returns unit_level, unit_id (str; missing stays missing: such records count in the total
-    only), the keys and the value columns; rows where ``keep`` is False are left out.
+    only), the keys and the value columns (float64); rows where ``keep`` is False are left
+    out; groups ordered by unit (first appearance) then key values.
     """
     level_code, level_uniq = pd.factorize(unit_level, use_na_sentinel=False)
     id_code, id_uniq = pd.factorize(unit_id, use_na_sentinel=False)
-    frame = pd.DataFrame({"_l": level_code, "_i": id_code, **keys, **values})
-    if keep is not None:
-        frame = frame.loc[keep]
-    out = frame.groupby(["_l", "_i", *keys], sort=True).sum().reset_index()
-    out.insert(0, "unit_level", np.asarray(level_uniq, dtype=object)[out["_l"].to_numpy()])
-    out.insert(1, "unit_id", np.asarray(id_uniq, dtype=object)[out["_i"].to_numpy()])
+    arrays = [level_code, id_code, *keys.values()]
+    if keep is not None and not keep.all():
+        arrays = [np.asarray(a)[keep] for a in arrays]
+        values = {k: np.asarray(v)[keep] for k, v in values.items()}
+    (lv, uid, *rest), sums = group_sum(arrays, values)
+    out = pd.DataFrame({"unit_level": np.asarray(level_uniq, dtype=object)[lv],
+                        "unit_id": np.asarray(id_uniq, dtype=object)[uid],
+                        **dict(zip(keys, rest)), **sums})
     out["unit_level"] = out["unit_level"].astype("str")
     out["unit_id"] = out["unit_id"].astype("str")
-    return out.drop(columns=["_l", "_i"])
+    return out
 
 
 def _sum_by_keys(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -237,8 +291,7 @@ def complaint_measures(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = N
     if "repeat" in present:
         cols["repeat"] = df["is_repeat"].fillna(False).to_numpy(dtype=bool)
     out = _sum_by_unit(df["unit_level"], df["unit_id"], {"month": month},
-                       {k: np.asarray(v, dtype="float64") for k, v in cols.items()},
-                       keep=month >= 0)
+                       cols, keep=month >= 0)
     out["month"] = _month_label(out["month"]).to_numpy()
     return out[FLOW_KEYS + [c for c in cols]]
 
@@ -301,18 +354,19 @@ def handling_histogram(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = N
     Output: unit_level, unit_id (str), month ('YYYY-MM' of received_at), bin (int64), count
     (int64 > 0); only non-empty bins.
     """
-    df = complaints
+    df = complaints       # column arrays and a mask: the ticket table itself is never copied
     closed_at = df["closed_at"]
-    ok = closed_at.notna() & df["received_at"].notna()
+    ok = (closed_at.notna() & df["received_at"].notna()).to_numpy(dtype=bool)
     if cutoff is not None:
-        ok &= (closed_at <= cutoff).fillna(False)
-    df = df.loc[ok]
-    hours = (df["closed_at"] - df["received_at"]).dt.total_seconds().to_numpy() / 3600.0
-    bins = np.clip(np.floor(hours / HIST_BIN_HOURS), 0, HIST_CAP_HOURS).astype("int64")
+        ok = ok & (closed_at <= cutoff).fillna(False).to_numpy(dtype=bool)
+    hours = (closed_at - df["received_at"]).dt.total_seconds().to_numpy() / 3600.0
+    bins = np.clip(np.floor(np.nan_to_num(hours) / HIST_BIN_HOURS), 0, HIST_CAP_HOURS) \
+        .astype("int64")
     out = _sum_by_unit(df["unit_level"], df["unit_id"],
                        {"month": _month_code(df["received_at"]), "bin": bins},
-                       {"count": np.ones(len(df), dtype="int64")})
+                       {"count": ok}, keep=ok)
     out["month"] = _month_label(out["month"]).to_numpy()
+    out["count"] = out["count"].astype("int64")
     return out
 
 

@@ -91,6 +91,20 @@ class Results:
         return narrate(self.table, unit_id, year, self.catalog, lang, level, names or None)
 
 
+#: Record tables nothing reads once the indicator table exists (views and the workbook read the
+#: table, the registers and the load report): ``build`` releases them.
+RECORD_TABLES = ("complaints", "volunteer_hours")
+
+
+def release_records(dataset):
+    """The dataset without its ticket and volunteer records (``RECORD_TABLES``), so a served
+    app does not keep millions of raw rows alive; units, registers, config and the load report
+    (row counts, rejected rows) stay. Returns a new ``Dataset``; the argument is not changed."""
+    from dataclasses import replace
+    return replace(dataset, tables={k: v for k, v in dataset.tables.items()
+                                    if k not in RECORD_TABLES})
+
+
 #: packages whose code decides the indicator table: ingest (what is accepted, where records
 #: attach) and this package (measures, roll-up, catalog)
 CODE_DIRS = (PACKAGE_DIR, PACKAGE_DIR.parent / "data")
@@ -179,10 +193,12 @@ def build(manifest_path: str | Path, cache_dir: str | Path | None = None,
                 table, registers = pd.read_parquet(table_path), pd.read_parquet(reg_path)
                 table_path.touch()
                 reg_path.touch()
-                return Results(dataset, table, catalog, registers, from_cache=True)
+                return Results(release_records(dataset), table, catalog, registers,
+                               from_cache=True)
             except (OSError, ValueError) as exc:   # a damaged cache is recomputed, not fatal
                 log.warning("ignoring unreadable indicator cache %s: %s", table_path, exc)
     table, registers = compute_with_registers(dataset, periods, catalog)
+    dataset = release_records(dataset)      # the cube exists: the raw records can go
     table = add_rank(add_yoy(table, catalog), catalog)
     table = add_peer_rank(table, peer_groups(dataset, table, catalog), catalog)
     if use_cache:

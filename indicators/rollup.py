@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from indicators.measures import Measures, select_registers
+from indicators.measures import Measures, group_sum, select_registers
 
 TOTAL_ID = "total"
 TOTAL_LEVEL = "total"
@@ -94,10 +94,15 @@ class Hierarchy:
         self.id_code, self.id_categories = pd.factorize(self.id_of)
 
     def codes(self, unit_level: pd.Series, unit_id: pd.Series) -> np.ndarray:
-        """Unit codes of records (−1 for a unit not in the hierarchy)."""
-        keys = pd.MultiIndex.from_arrays([unit_level.astype(str).to_numpy(),
-                                          unit_id.astype(str).to_numpy()])
-        return self._index.get_indexer(keys)
+        """Unit codes of records (−1 for a unit not in the hierarchy). Each distinct
+        (level, id) pair is looked up once, so a long table costs two factorisations."""
+        lc, lu = pd.factorize(unit_level, use_na_sentinel=False)
+        ic, iu = pd.factorize(unit_id, use_na_sentinel=False)
+        pc, pu = pd.factorize(lc.astype("int64") * max(len(iu), 1) + ic)
+        lu = np.asarray(lu, dtype=object).astype(str)
+        iu = np.asarray(iu, dtype=object).astype(str)
+        keys = pd.MultiIndex.from_arrays([lu[pu // max(len(iu), 1)], iu[pu % max(len(iu), 1)]])
+        return self._index.get_indexer(keys)[pc]
 
     def units_down_to(self, depth: int) -> np.ndarray:
         """Codes of units at level index ≤ ``depth``, plus total."""
@@ -109,7 +114,8 @@ class Hierarchy:
         """Sum ``values`` by (ancestor code, keys…) at every level and at total.
 
         codes: unit code of each row; keys: extra int64 key arrays (period, bin …).
-        Returns columns ``uid``, the keys, then the value columns.
+        Returns columns ``uid``, the keys, then the value columns (float64; NaN where every
+        value of the group is NaN).
         """
         parts = []
         known = codes >= 0
@@ -119,14 +125,12 @@ class Hierarchy:
             target[known] = self.ancestor[lv][codes[known]]
             targets.append(target)
         targets.append(np.full(len(codes), self.total, dtype="int64"))
+        cols = {c: values[c].to_numpy(dtype="float64") for c in values.columns}
         for target in targets:
             keep = target >= 0
-            frame = values.loc[keep].copy()
-            frame.insert(0, "uid", target[keep])
-            for k, arr in keys.items():
-                frame[k] = arr[keep]
-            parts.append(frame.groupby(["uid", *keys], sort=False).sum(min_count=1)
-                         .reset_index())
+            (uid, *rest), sums = group_sum([target[keep], *(k[keep] for k in keys.values())],
+                                           {c: v[keep] for c, v in cols.items()})
+            parts.append(pd.DataFrame({"uid": uid, **dict(zip(keys, rest)), **sums}))
         return pd.concat(parts, ignore_index=True)
 
 
@@ -255,9 +259,13 @@ def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "mon
         if "month" in periods:
             parts.append(rolled)
         if "year" in periods:
-            parts.append(rolled.assign(pcode=rolled["pcode"] // 100)
-                         .groupby(["uid", "pcode", "bin"], sort=False).sum().reset_index())
-        histogram = _label(pd.concat(parts, ignore_index=True), hier, keep=["bin", "count"])
+            (uid, pcode, bins), sums = group_sum(
+                [rolled["uid"].to_numpy(), rolled["pcode"].to_numpy() // 100,
+                 rolled["bin"].to_numpy()], {"count": rolled["count"].to_numpy()})
+            parts.append(pd.DataFrame({"uid": uid, "pcode": pcode, "bin": bins, **sums}))
+        both = pd.concat(parts, ignore_index=True)
+        both["count"] = both["count"].astype("int64")
+        histogram = _label(both, hier, keep=["bin", "count"])
 
     register_years = pd.DataFrame(reg_rows, columns=["period", "table", "register_year",
                                                      "fallback"])

@@ -119,3 +119,20 @@ def test_sample_indicator_tables_identical(tmp_path):
     assert len(by_pandas) > 100_000
     pd.testing.assert_frame_equal(by_pandas, by_duckdb, check_exact=True)
     pd.testing.assert_frame_equal(reg_pandas, reg_duckdb)
+
+
+@pytest.mark.skipif(not (SAMPLE / "dataset.yaml").is_file(), reason="sample not generated")
+def test_sample_from_parquet_files_gives_the_same_indicator_table(tmp_path):
+    """The larger-than-memory path: tickets read by DuckDB from Parquet, never a DataFrame."""
+    from data import load_dataset
+    from indicators.catalog import catalog_for
+    from indicators.engine_duckdb import compute_measures_parquet
+    from indicators.rollup import rollup
+    from indicators.table import compute_indicators, indicators_from_cube
+    dataset = load_dataset(SAMPLE / "dataset.yaml", cache_dir=tmp_path)
+    path = tmp_path / "tickets.parquet"
+    dataset.tables["complaints"].to_parquet(path, index=False)
+    expected = compute_indicators(dataset)
+    cube = rollup(dataset, compute_measures_parquet(dataset, path))
+    got = indicators_from_cube(cube, catalog_for(dataset.config))
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
