@@ -145,13 +145,15 @@ def _present_for(columns: list[str]) -> set[str]:
     return available_measures({"complaints": probe})
 
 
-def _finish(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """month_code → 'YYYY-MM'; keys as str (missing stays missing); rows in key order."""
+def _finish(frame: pd.DataFrame, keys: list[str], categorical: bool = False) -> pd.DataFrame:
+    """month_code → 'YYYY-MM'; keys as str (or categories, like ``handling_histogram``);
+    missing stays missing; rows in key order."""
     frame = frame.sort_values(["unit_level", "unit_id", "month_code", *keys[3:]],
                               kind="stable", na_position="last").reset_index(drop=True)
-    frame.insert(2, "month", _month_label(frame.pop("month_code")).to_numpy())
+    frame.insert(2, "month", _month_label(frame.pop("month_code"), categorical).to_numpy())
     for col in ("unit_level", "unit_id"):
-        frame[col] = frame[col].astype("str")
+        frame[col] = frame[col].astype("category" if categorical and frame[col].notna().all()
+                                       else "str")
     return frame
 
 
@@ -193,7 +195,7 @@ def ticket_measures(source: pd.DataFrame | str | Path, cutoff: pd.Timestamp | No
             hist = con.execute(histogram_sql(cutoff)).df()
             hist["bin"] = hist["bin"].astype("int64")
             hist["count"] = hist["count"].astype("int64")
-            hist = _finish(hist, ["unit_level", "unit_id", "month", "bin"])
+            hist = _finish(hist, ["unit_level", "unit_id", "month", "bin"], categorical=True)
         return flows, hist
     finally:
         con.close()

@@ -158,9 +158,14 @@ def _month_code(ts: pd.Series) -> np.ndarray:
     return code.fillna(-1).astype("int64").to_numpy()
 
 
-def _month_label(code: pd.Series | np.ndarray) -> pd.Series:
-    code = pd.Series(np.asarray(code, dtype="int64"))
-    return (code // 100).astype(str) + "-" + (code % 100).astype(str).str.zfill(2)
+def _month_label(code: pd.Series | np.ndarray, categorical: bool = False) -> pd.Series:
+    """YYYYMM integers → 'YYYY-MM' (str, or a Categorical for long tables: each distinct month
+    is formatted once)."""
+    codes, uniques = pd.factorize(np.asarray(code, dtype="int64"))
+    labels = np.array([f"{u // 100}-{u % 100:02d}" for u in uniques], dtype=object)
+    if categorical:
+        return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(labels)))
+    return pd.Series(labels[codes]).astype("str")
 
 
 def _key_codes(key: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray | None, int]:
@@ -168,20 +173,21 @@ def _key_codes(key: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray | None, 
     non-negative (unit codes, bins), else its sorted factorisation. Returns (codes, uniques or
     None when the codes are the values, number of codes)."""
     key = np.asarray(key)
-    if len(key) and key.min() >= 0 and key.max() < max(4 * n, 1 << 16):
+    if len(key) and key.min() >= 0 and key.max() < 1 << 16:
         return key.astype("int64", copy=False), None, int(key.max()) + 1
     codes, uniques = pd.factorize(key, sort=True)
     return codes.astype("int64", copy=False), np.asarray(uniques), max(len(uniques), 1)
 
 
-def group_sum(keys: list[np.ndarray], values: Mapping[str, np.ndarray]
+def group_sum(keys: list[np.ndarray], values: Mapping[str, np.ndarray], sort: bool = True
               ) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
     """Sum ``values`` by integer ``keys``: one flat group index and one ``np.bincount`` per
     value column (no DataFrame copy of the input, no hash groupby of several columns).
 
     keys: equal-length int arrays (any values, negative too). values: arrays of the same length
     (bool, int or float). Groups come out in ascending key order (first key first, as
-    ``groupby(sort=True)``). A float value's sum is NaN when every value of its group is NaN
+    ``groupby(sort=True)``); with ``sort=False`` a sparse key space (more combinations than
+    4 × rows) skips that sort and groups come in first-appearance order. A float value's sum is NaN when every value of its group is NaN
     (``sum(min_count=1)``), otherwise NaNs are skipped. Returns (the group's key values per key,
     int64; {name: float64 sums}).
     """
@@ -197,7 +203,7 @@ def group_sum(keys: list[np.ndarray], values: Mapping[str, np.ndarray]
         index, length = flat, total
         pick = groups
     else:                                   # sparse: number the combinations that occur
-        index, groups = pd.factorize(flat, sort=True)
+        index, groups = pd.factorize(flat, sort=sort)
         length, pick = len(groups), slice(None)
     sums = {}
     for name, v in values.items():
@@ -214,14 +220,23 @@ def group_sum(keys: list[np.ndarray], values: Mapping[str, np.ndarray]
     return [np.asarray(k, dtype="int64") for k in out_keys], sums
 
 
+def _unit_labels(codes: np.ndarray, uniques, categorical: bool) -> pd.Series:
+    values = np.asarray(uniques, dtype=object)
+    if categorical and not pd.isna(values).any():
+        return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(values.astype(str))))
+    return pd.Series(values[codes]).astype("str")
+
+
 def _sum_by_unit(unit_level: pd.Series, unit_id: pd.Series, keys: dict[str, np.ndarray],
-                 values: dict[str, np.ndarray], keep: np.ndarray | None = None) -> pd.DataFrame:
+                 values: dict[str, np.ndarray], keep: np.ndarray | None = None,
+                 categorical: bool = False, sort: bool = True) -> pd.DataFrame:
     """Sum ``values`` by (unit_level, unit_id, keys…) with ``group_sum`` on integer codes
     (string keys are factorised once).
 
-    Returns unit_level, unit_id (str; missing stays missing: such records count in the total
-    only), the keys and the value columns (float64); rows where ``keep`` is False are left
-    out; groups ordered by unit (first appearance) then key values.
+    Returns unit_level, unit_id (str, or Categorical when ``categorical``; missing stays
+    missing: such records count in the total only), the keys and the value columns (float64);
+    rows where ``keep`` is False are left out; groups ordered by unit (first appearance) then
+    key values (``sort=False``: see ``group_sum``).
     """
     level_code, level_uniq = pd.factorize(unit_level, use_na_sentinel=False)
     id_code, id_uniq = pd.factorize(unit_id, use_na_sentinel=False)
@@ -229,13 +244,10 @@ def _sum_by_unit(unit_level: pd.Series, unit_id: pd.Series, keys: dict[str, np.n
     if keep is not None and not keep.all():
         arrays = [np.asarray(a)[keep] for a in arrays]
         values = {k: np.asarray(v)[keep] for k, v in values.items()}
-    (lv, uid, *rest), sums = group_sum(arrays, values)
-    out = pd.DataFrame({"unit_level": np.asarray(level_uniq, dtype=object)[lv],
-                        "unit_id": np.asarray(id_uniq, dtype=object)[uid],
-                        **dict(zip(keys, rest)), **sums})
-    out["unit_level"] = out["unit_level"].astype("str")
-    out["unit_id"] = out["unit_id"].astype("str")
-    return out
+    (lv, uid, *rest), sums = group_sum(arrays, values, sort)
+    return pd.DataFrame({"unit_level": _unit_labels(lv, level_uniq, categorical),
+                         "unit_id": _unit_labels(uid, id_uniq, categorical),
+                         **dict(zip(keys, rest)), **sums})
 
 
 def _sum_by_keys(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -351,8 +363,9 @@ def handling_histogram(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = N
     (closed_at − received_at) in hours; bin = floor(hours / HIST_BIN_HOURS), negative durations
     (rejected by ingest) go to bin 0, durations ≥ HIST_CAP_HOURS to the overflow bin
     HIST_CAP_HOURS.
-    Output: unit_level, unit_id (str), month ('YYYY-MM' of received_at), bin (int64), count
-    (int64 > 0); only non-empty bins.
+    Output: unit_level, unit_id, month ('YYYY-MM' of received_at) — Categorical (one row per
+    ticket at worst, so no per-row strings), bin (int64), count (int64 > 0); only non-empty
+    bins, in no guaranteed order.
     """
     df = complaints       # column arrays and a mask: the ticket table itself is never copied
     closed_at = df["closed_at"]
@@ -364,8 +377,8 @@ def handling_histogram(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = N
         .astype("int64")
     out = _sum_by_unit(df["unit_level"], df["unit_id"],
                        {"month": _month_code(df["received_at"]), "bin": bins},
-                       {"count": ok}, keep=ok)
-    out["month"] = _month_label(out["month"]).to_numpy()
+                       {"count": ok}, keep=ok, categorical=True, sort=False)
+    out["month"] = _month_label(out["month"], categorical=True).to_numpy()
     out["count"] = out["count"].astype("int64")
     return out
 

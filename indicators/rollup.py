@@ -129,7 +129,7 @@ class Hierarchy:
         for target in targets:
             keep = target >= 0
             (uid, *rest), sums = group_sum([target[keep], *(k[keep] for k in keys.values())],
-                                           {c: v[keep] for c, v in cols.items()})
+                                           {c: v[keep] for c, v in cols.items()}, sort=False)
             parts.append(pd.DataFrame({"uid": uid, **dict(zip(keys, rest)), **sums}))
         return pd.concat(parts, ignore_index=True)
 
@@ -261,7 +261,7 @@ def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "mon
         if "year" in periods:
             (uid, pcode, bins), sums = group_sum(
                 [rolled["uid"].to_numpy(), rolled["pcode"].to_numpy() // 100,
-                 rolled["bin"].to_numpy()], {"count": rolled["count"].to_numpy()})
+                 rolled["bin"].to_numpy()], {"count": rolled["count"].to_numpy()}, sort=False)
             parts.append(pd.DataFrame({"uid": uid, "pcode": pcode, "bin": bins, **sums}))
         both = pd.concat(parts, ignore_index=True)
         both["count"] = both["count"].astype("int64")

@@ -43,7 +43,8 @@ def tickets() -> pd.DataFrame:
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     keys = [c for c in ("unit_level", "unit_id", "month", "bin") if c in frame.columns]
-    return frame.sort_values(keys).reset_index(drop=True)
+    text = frame.astype({k: "str" for k in keys if k != "bin"})     # categories: any order
+    return text.sort_values(keys).reset_index(drop=True)
 
 
 def test_duckdb_measures_equal_hand_counts():
