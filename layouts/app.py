@@ -33,7 +33,7 @@ INDEX_STRING = """<!DOCTYPE html>
 </html>"""
 
 
-def create_app(results: Any, **dash_kwargs: Any) -> dash.Dash:
+def create_app(results: Any, *, data_version: str = "", **dash_kwargs: Any) -> dash.Dash:
     """Build the Dash app over ``results`` (an ``indicators.pipeline.Results``: dataset, table
     with indicators.compare's columns, catalog).
 
@@ -43,9 +43,12 @@ def create_app(results: Any, **dash_kwargs: Any) -> dash.Dash:
     the page works with no internet. ``dash_kwargs`` are passed on to ``dash.Dash`` (e.g.
     ``url_base_pathname``). One process serves one app: a later create_app replaces the data.
 
+    ``data_version`` names the data (server.reload's fingerprint; scoped caches are keyed by
+    it). Sign-in, scope and reload are added by ``server.wsgi.create_server_app``.
+
     Raises ValueError if the table lacks a column the pages need (see store.REQUIRED_COLUMNS).
     """
-    store.set_results(results)
+    store.set_results(results, data_version)
     options: dict[str, Any] = {
         "use_pages": True,
         "pages_folder": str(PAGES),

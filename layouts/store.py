@@ -10,8 +10,9 @@ One process serves one dataset: a second ``set_results`` replaces the first.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -364,27 +365,88 @@ def report_frames(report: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
 
 _current: DashboardData | None = None
 _results: Any = None
+#: Data version of the results set last (server.reload: a fingerprint of the dataset's files).
+_version: str = ""
+#: Access control (server.scope.install): ``provider()`` → the signed-in user's scope as a
+#: frozenset of unit keys, or None for the whole dataset; ``restrict(results, scope)`` → a
+#: Results bundle holding only the rows inside the scope. Without it everyone sees everything
+#: (a local, single-user app).
+_scope_provider: Callable[[], frozenset[str] | None] | None = None
+_restrict: Callable[[Any, frozenset[str]], Any] | None = None
+#: (scope, version) → (Results, DashboardData) restricted to that scope; cleared on a new version
+_scoped: dict[tuple[frozenset[str], str], tuple[Any, DashboardData]] = {}
+_lock = threading.Lock()
 
 
-def set_results(results: Any) -> DashboardData:
-    """Make ``results`` (an indicators.pipeline.Results) the data every page reads."""
-    global _current, _results
-    _current = DashboardData(results)
-    _results = results
-    return _current
+def set_results(results: Any, version: str = "") -> DashboardData:
+    """Make ``results`` (an indicators.pipeline.Results) the data every page reads.
+
+    version: the data version (server.reload fingerprints the files); every scoped copy made
+    for an earlier version is dropped, so no request is answered from an older snapshot.
+    """
+    global _current, _results, _version
+    data = DashboardData(results)
+    with _lock:
+        _current, _results, _version = data, results, version
+        _scoped.clear()
+    return data
+
+
+def set_access(provider: Callable[[], frozenset[str] | None] | None,
+               restrict: Callable[[Any, frozenset[str]], Any] | None) -> None:
+    """Install (or with ``None, None`` remove) the access control every :func:`get` and
+    :func:`results` goes through: the scope comes from ``provider()`` (the server-side
+    session), never from a callback's arguments."""
+    global _scope_provider, _restrict
+    with _lock:
+        _scope_provider, _restrict = provider, restrict
+        _scoped.clear()
+
+
+def version() -> str:
+    """The data version of the results being served (``""`` when none was given)."""
+    return _version
+
+
+def access_key() -> str:
+    """``"<version>|<scope>"`` of the current request (scope ``*`` for the whole dataset): the
+    part of every cache key that keeps one user's cached result from another (the export's
+    background jobs are cached by it). Raises PermissionError when no scope can be established."""
+    scope = _scope_provider() if _scope_provider is not None else None
+    return f"{_version}|" + ("*" if scope is None else ",".join(sorted(scope)))
+
+
+def _for_scope() -> tuple[Any, DashboardData]:
+    """(Results, DashboardData) of the current user's scope, cached by (scope, version).
+    Raises RuntimeError before create_app, PermissionError when the provider refuses."""
+    if _current is None:
+        raise RuntimeError("layouts.store.set_results() has not been called (use create_app)")
+    results_, data, version_ = _results, _current, _version
+    if _scope_provider is None or _restrict is None:
+        return results_, data
+    scope = _scope_provider()
+    if scope is None:
+        return results_, data
+    key = (scope, version_)
+    hit = _scoped.get(key)
+    if hit is None:
+        restricted = _restrict(results_, scope)
+        hit = (restricted, DashboardData(restricted))
+        with _lock:
+            if version_ == _version:     # a reload in between: do not cache a stale copy
+                _scoped[key] = hit
+    return hit
 
 
 def results() -> Any:
-    """The whole Results bundle set by :func:`set_results` — only for the workbook export
-    (``reports.write_workbook`` reads the full table, register years and load report); pages
-    read slices through :func:`get`. Raises RuntimeError before create_app has run."""
-    if _results is None:
-        raise RuntimeError("layouts.store.set_results() has not been called (use create_app)")
-    return _results
+    """The Results bundle set by :func:`set_results`, restricted to the signed-in user's scope
+    — only for the workbook export (``reports.write_workbook`` reads the full table, register
+    years and load report); pages read slices through :func:`get`. Raises RuntimeError before
+    create_app has run, PermissionError when no scope can be established."""
+    return _for_scope()[0]
 
 
 def get() -> DashboardData:
-    """The data set by :func:`set_results`. Raises RuntimeError before create_app has run."""
-    if _current is None:
-        raise RuntimeError("layouts.store.set_results() has not been called (use create_app)")
-    return _current
+    """The data set by :func:`set_results`, restricted to the signed-in user's scope. Raises
+    RuntimeError before create_app has run, PermissionError when no scope can be established."""
+    return _for_scope()[1]

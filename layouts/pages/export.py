@@ -43,8 +43,11 @@ def _manager() -> DiskcacheManager:
     import diskcache
 
     JOB_CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    # expire: a finished job's workbook is kept at most an hour if the browser never fetches it
-    return DiskcacheManager(diskcache.Cache(str(JOB_CACHE_DIR)), expire=3600)
+    # expire: a finished job's workbook is kept at most an hour if the browser never fetches it;
+    # cache_by: jobs are keyed by the user's scope and the data version too (server/), so two
+    # users asking for the same year and unit never share a job or its workbook
+    return DiskcacheManager(diskcache.Cache(str(JOB_CACHE_DIR)), cache_by=[store.access_key],
+                            expire=3600)
 
 
 MANAGER = _manager()

@@ -1,0 +1,77 @@
+"""Production entry point: ``server.wsgi:application`` for gunicorn (Linux) or waitress.
+
+    export SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(32))')
+    export DASHBOARD_DATASET=/srv/data/2025/dataset.yaml DASHBOARD_USERS=/srv/data/users.yaml
+    gunicorn --workers 3 --threads 4 --timeout 120 --bind 0.0.0.0:8050 server.wsgi:application
+    # Windows: waitress-serve --threads 8 --listen 0.0.0.0:8050 server.wsgi:application
+
+Environment: ``DASHBOARD_DATASET`` (manifest; default the embedded sample), ``DASHBOARD_USERS``
+(users file, see server.accounts; without it every request not from 127.0.0.1/::1 gets 403),
+``SECRET_KEY`` (required with accounts: the process refuses to start without one),
+``DASHBOARD_UPLOAD_MB`` (largest upload, default 50). Dash debug and dev tools stay off, so a
+failing callback answers a generic 500 and its traceback goes to the server log only.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from server.accounts import load_users
+from server.auth import DEFAULT_UPLOAD_MB, install_auth, install_local_only
+from server.reload import DataWatcher, install
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_MANIFEST = ROOT / "data" / "sample" / "dataset.yaml"
+
+
+class StartupError(RuntimeError):
+    """The server must not start (message in Chinese)."""
+
+
+def create_server_app(manifest_path: str | Path, users_path: str | Path | None = None,
+                      secret_key: str | None = None,
+                      max_upload_mb: float = DEFAULT_UPLOAD_MB, reload_interval_s: float = 2.0,
+                      build: Any = None) -> Any:
+    """The dashboard as it is served to a department: data loaded and watched (server.reload),
+    sign-in and scope (server.auth) when ``users_path`` is given, loopback-only otherwise.
+
+    build: ``manifest → Results`` (default indicators.pipeline.build). Raises StartupError for
+    accounts without a SECRET_KEY, ValueError/OSError for a bad users file or dataset (the
+    first load must be servable: no fatal file, some indicators).
+    """
+    from indicators.pipeline import build as pipeline_build
+    from layouts import create_app
+
+    users = load_users(users_path) if users_path else None
+    if users and not secret_key:
+        raise StartupError("已启用账号但未设置环境变量 SECRET_KEY，拒绝启动。")
+    watcher = DataWatcher(manifest_path, build or pipeline_build, interval_s=reload_interval_s)
+    results = watcher.load_initial()
+    app = create_app(results, data_version=watcher.status.version)
+    if users:
+        install_auth(app, users, secret_key, max_upload_mb=max_upload_mb)
+    else:
+        install_local_only(app, max_upload_mb=max_upload_mb)
+    install(app, watcher)
+    return app
+
+
+def _from_environment() -> Any:
+    logging.basicConfig(level=logging.INFO)
+    return create_server_app(
+        os.environ.get("DASHBOARD_DATASET") or SAMPLE_MANIFEST,
+        os.environ.get("DASHBOARD_USERS") or None,
+        os.environ.get("SECRET_KEY") or None,
+        float(os.environ.get("DASHBOARD_UPLOAD_MB") or DEFAULT_UPLOAD_MB)).server
+
+
+def __getattr__(name: str) -> Any:
+    """``application`` is built on first access (gunicorn's ``server.wsgi:application``), so
+    importing this module for its functions loads no data."""
+    if name == "application":
+        app = _from_environment()
+        globals()["application"] = app
+        return app
+    raise AttributeError(name)
