@@ -111,3 +111,11 @@ MAP_URL = "map-url"
 MAP_NAV = "map-nav"
 MAP_LANG = "map-lang"
 MAP_LANG_SWITCH = "map-lang-switch"
+
+# Upload page (server/, issue 9)
+UP_LANG = "up-lang"
+UP_LANG_SWITCH = "up-lang-switch"
+UP_TARGET = "up-target"
+UP_FILE = "up-file"
+UP_RESULT = "up-result"
+UP_STATUS = "up-status"
