@@ -81,13 +81,28 @@ def cli(ctx: click.Context) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址 / address to listen on")
 @click.option("--port", default=8050, show_default=True, type=int, help="端口 / port")
 @click.option("--debug/--no-debug", default=False, help="Dash 调试模式（仅限开发）/ developer mode")
+@click.option("--users", "users_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="用户文件（启用登录和按单位授权，需环境变量 SECRET_KEY）/ users file")
 def serve(dataset_path: Path = SAMPLE_MANIFEST, host: str = "127.0.0.1", port: int = 8050,
-          debug: bool = False) -> None:
-    """启动看板 / serve the dashboard."""
-    from layouts import create_app
+          debug: bool = False, users_path: Path | None = None) -> None:
+    """启动看板 / serve the dashboard (development server; production: see README 部署)."""
+    import os
 
-    results = _build(dataset_path)
-    app = create_app(results)
+    from server.auth import LOOPBACK
+    from server.wsgi import StartupError, create_server_app
+
+    if users_path is None and host not in LOOPBACK and host != "localhost":
+        raise UserError(f"未提供用户文件（--users）时只能在本机 127.0.0.1 上提供服务，拒绝监听 {host}。")
+    if users_path is not None and debug:
+        raise UserError("启用账号时不能使用 --debug（调试模式会把错误详情发给浏览器）。")
+    _say(f"正在读取数据集 {dataset_path} …")
+    with _clear_errors():
+        try:
+            app = create_server_app(dataset_path, users_path, os.environ.get("SECRET_KEY"))
+        except StartupError as exc:
+            raise UserError(str(exc)) from exc
+    if users_path is None:
+        _say("未提供用户文件：不要求登录，仅限本机访问（127.0.0.1）。")
     _say(f"看板已启动：http://{host}:{port}/ （按 Ctrl+C 停止）")
     app.run(host=host, port=port, debug=debug)
 
