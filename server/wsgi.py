@@ -2,7 +2,7 @@
 
     export SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(32))')
     export DASHBOARD_DATASET=/srv/data/2025/dataset.yaml DASHBOARD_USERS=/srv/data/users.yaml
-    gunicorn --workers 3 --threads 4 --timeout 120 --bind 0.0.0.0:8050 server.wsgi:application
+    gunicorn --workers 3 --threads 4 --timeout 120 --keep-alive 75 --bind 0.0.0.0:8050 server.wsgi:application
     # Windows: waitress-serve --threads 8 --listen 0.0.0.0:8050 server.wsgi:application
 
 Environment: ``DASHBOARD_DATASET`` (manifest; default the embedded sample), ``DASHBOARD_USERS``
