@@ -1,0 +1,248 @@
+"""Load test: real callback payloads against the production server while two exports run.
+
+    .venv/bin/python bench/load_test.py [--users 20 --seconds 60 --workers 3 --threads 4]
+
+Copies the embedded sample to a temporary folder, writes a users file (a whole-city account and
+a district account), and starts ``gunicorn server.wsgi:application`` on 127.0.0.1 (accounts on,
+SECRET_KEY set, debug off). Then ``--users`` virtual analysts, each signed in with its own
+session, replay the callback requests recorded from a real browser
+(``bench/payloads/sample_callbacks.json``, made by bench/record_payloads.py) back to back for
+``--seconds``, while two year-end workbook exports run through the Export page's background
+callback (started, polled every 0.4 s, the workbook checked in the answer; restarted when done;
+an export unfinished after 180 s is an error).
+Prints latency percentiles, errors, exports completed, then touches a data file and checks that
+every worker process reports the same new data version. Stops the server it started; everything
+is bounded in time (no request waits more than 60 s).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PAYLOADS = ROOT / "bench" / "payloads" / "sample_callbacks.json"
+CALLBACK = "/_dash-update-component"
+#: an export not finished this long after it started counts as an error (and the test moves on)
+EXPORT_DEADLINE_S = 180
+ACCOUNTS = {"city": ("city-load-pass", "all"), "east": ("east-load-pass", ["district:511602"])}
+
+
+def end_id(session: requests.Session, base: str) -> str:
+    """The signed page-load id Dash puts in the index page (background handles need it)."""
+    html = session.get(base + "/", timeout=60).text
+    match = re.search(r'"end_id":\s*"([^"]+)"', html)
+    return match.group(1) if match else ""
+
+
+def sign_in(base: str, username: str) -> requests.Session:
+    session = requests.Session()
+    answer = session.post(base + "/login", data={"username": username,
+                                                "password": ACCOUNTS[username][0]},
+                          allow_redirects=False, timeout=60)
+    if answer.status_code != 302:
+        raise SystemExit(f"sign-in of {username} failed: {answer.status_code}")
+    return session
+
+
+def analyst(base: str, username: str, payloads: list[dict], stop: float,
+            latencies: list[tuple[str, float]], errors: list[str], seed: int,
+            think: tuple[float, float]) -> None:
+    session = sign_in(base, username)
+    token = end_id(session, base)
+    rng = random.Random(seed)
+    while time.monotonic() < stop:
+        if think[1] > 0:
+            time.sleep(rng.uniform(*think))
+        body = rng.choice(payloads)
+        started = time.perf_counter()
+        try:
+            answer = session.post(f"{base}{CALLBACK}?endId={token}", json=body, timeout=60)
+            ok = answer.status_code in (200, 204)
+            if not ok:
+                errors.append(f"{answer.status_code} {body['output'][:40]}")
+        except requests.RequestException as exc:
+            errors.append(f"{type(exc).__name__} {body['output'][:40]}")
+        latencies.append((body["output"].split(".")[2], time.perf_counter() - started))
+
+
+def exporter(base: str, username: str, body: dict, stop: float,
+             done: list[tuple[str, float, int]], errors: list[str]) -> None:
+    session = sign_in(base, username)
+    token = end_id(session, base)
+    clicks = 0
+    while time.monotonic() < stop:
+        clicks += 1
+        run = json.loads(json.dumps(body))
+        run["inputs"][0]["value"] = clicks          # a new click: a new job
+        started = time.perf_counter()
+        first = session.post(f"{base}{CALLBACK}?endId={token}", json=run, timeout=60)
+        if first.status_code != 200 or "job" not in first.json():
+            errors.append(f"export start {first.status_code}")
+            return
+        handles = first.json()
+        deadline = time.monotonic() + EXPORT_DEADLINE_S
+        while time.monotonic() < deadline:
+            time.sleep(0.4)
+            poll = session.post(f"{base}{CALLBACK}", json=run, timeout=60, params={
+                "endId": token, "cacheKey": handles["cacheKey"], "job": handles["job"]})
+            if poll.status_code not in (200, 204):
+                errors.append(f"export poll {poll.status_code}")
+                return
+            answer = poll.json() if poll.status_code == 200 and poll.content else {}
+            if "response" in answer:
+                data = answer["response"].get("exp-download", {}).get("data")
+                if not data or not data.get("filename", "").endswith(".xlsx"):
+                    errors.append("export finished without a workbook")
+                    return
+                size = len(base64.b64decode(data["content"])) if data.get("base64") else \
+                    len(data.get("content", ""))
+                if size < 10_000:
+                    errors.append(f"export of {size} bytes is not a workbook")
+                    return
+                done.append((username, time.perf_counter() - started, size))
+                break
+        else:
+            errors.append(f"export did not finish in {EXPORT_DEADLINE_S} s")
+            return
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--port", type=int, default=8097)
+    parser.add_argument("--think", type=float, nargs=2, default=(0.0, 0.0), metavar=("MIN", "MAX"),
+                        help="seconds each analyst waits between requests (default: none)")
+    args = parser.parse_args()
+
+    from server.accounts import hash_password
+
+    recorded = json.loads(PAYLOADS.read_text(encoding="utf-8"))
+    export_body = next(r["body"] for r in recorded if r["body"]["output"].startswith("..exp-"))
+    payloads = [r["body"] for r in recorded if not r["body"]["output"].startswith("..exp-")]
+    folder = Path(tempfile.mkdtemp(prefix="load-test-"))
+    data = folder / "sample"
+    shutil.copytree(ROOT / "data" / "sample", data,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    users = folder / "users.yaml"
+    users.write_text(yaml.safe_dump({"users": [
+        {"username": name, "password_hash": hash_password(pw), "scope": scope}
+        for name, (pw, scope) in ACCOUNTS.items()]}, allow_unicode=True), encoding="utf-8")
+    env = {**os.environ, "SECRET_KEY": "load-test-" + os.urandom(16).hex(),
+           "DASHBOARD_DATASET": str(data / "dataset.yaml"), "DASHBOARD_USERS": str(users),
+           "PYTHONPATH": str(ROOT)}
+    base = f"http://127.0.0.1:{args.port}"
+    command = [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(args.workers),
+               "--threads", str(args.threads), "--timeout", "120", "--keep-alive", "75", "--bind",
+               f"127.0.0.1:{args.port}", "--log-level", "warning", "server.wsgi:application"]
+    print("server:", " ".join(command[1:]))
+    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    try:
+        started = time.monotonic()
+        while True:
+            try:
+                if requests.get(base + "/login", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() - started > 120 or server.poll() is not None:
+                raise SystemExit("server did not start")
+            time.sleep(0.5)
+        print(f"server ready in {time.monotonic() - started:.1f} s")
+        time.sleep(5)              # let every worker finish loading before the clock starts
+        stop = time.monotonic() + args.seconds
+        latencies: list[float] = []
+        errors: list[str] = []
+        exports: list[float] = []
+        export_errors: list[str] = []
+        threads = [threading.Thread(target=analyst, args=(
+            base, "city" if i % 2 == 0 else "east", payloads, stop, latencies, errors, i,
+            tuple(args.think)))
+            for i in range(args.users)]
+        threads += [threading.Thread(target=exporter, args=(
+            base, name, export_body, stop, exports, export_errors)) for name in ("city", "east")]
+        wall = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=args.seconds + EXPORT_DEADLINE_S + 60)
+        wall = time.perf_counter() - wall
+        print(f"{args.users} analysts × {args.seconds:.0f} s (think time {args.think[0]:g}–"
+              f"{args.think[1]:g} s), {args.workers} workers × {args.threads} threads, "
+              "2 exports running throughout")
+        print(f"callbacks: {len(latencies):,} in {wall:.1f} s ({len(latencies) / wall:.1f}/s); "
+              f"errors: {len(errors)}")
+        if latencies:
+            times = [t for _, t in latencies]
+            print(f"latency s: p50 {percentile(times, .5):.3f} · p95 "
+                  f"{percentile(times, .95):.3f} · p99 {percentile(times, .99):.3f} · "
+                  f"max {max(times):.3f} · mean {statistics.fmean(times):.3f}")
+            for name in sorted({n for n, _ in latencies}):
+                own = [t for n, t in latencies if n == name]
+                print(f"  {name:<16} n {len(own):>5} · p50 {percentile(own, .5):.3f} · "
+                      f"p95 {percentile(own, .95):.3f}")
+        print(f"exports completed: {len(exports)}; export errors: {len(export_errors)}")
+        for name in sorted({n for n, _, _ in exports}):
+            own = [(t, b) for n, t, b in exports if n == name]
+            print(f"  {name}: {len(own)} workbooks, {min(t for t, _ in own):.1f}–"
+                  f"{max(t for t, _ in own):.1f} s each (median "
+                  f"{statistics.median(t for t, _ in own):.1f} s), "
+                  f"{min(b for _, b in own) / 1024:,.0f}–{max(b for _, b in own) / 1024:,.0f} KB")
+        for line in sorted(set(errors + export_errors))[:10]:
+            print("  error:", line)
+        # reload: touch a data file; every worker must serve the same new version
+        session = sign_in(base, "city")
+        close = {"Connection": "close"}       # a new connection each time: any worker answers
+        before = {session.get(base + "/_version", headers=close, timeout=60).json()["version"]
+                  for _ in range(12)}
+        target = data / "stations.xlsx"
+        os.utime(target, ns=(time.time_ns(), time.time_ns()))
+        seen: dict[int, str] = {}
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            info = session.get(base + "/_version", headers=close, timeout=60).json()
+            seen[info["pid"]] = info["version"]
+            if len(seen) >= args.workers and len(set(seen.values())) == 1 and \
+                    set(seen.values()) != before:
+                break
+            time.sleep(0.3)
+        print(f"data version before: {sorted(before)}; after touching {target.name}: "
+              f"{ {pid: v for pid, v in sorted(seen.items())} }")
+        print("all workers agree on the new version:",
+              len(seen) >= args.workers and len(set(seen.values())) == 1
+              and set(seen.values()) != before)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
