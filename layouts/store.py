@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 
 from data.model import LEVEL_NAMES_EN, LEVEL_NAMES_ZH
@@ -55,6 +57,28 @@ class UnitOption:
     depth: int
 
 
+class _LazySlices(Mapping):
+    """``{key: rows of the indicator table}``; each frame is taken from the table (and kept) the
+    first time it is read. Reads may race on first use; both compute the same frame."""
+
+    def __init__(self, table: pd.DataFrame, rows: dict[tuple[str, str], np.ndarray]) -> None:
+        self._table, self._rows = table, rows
+        self._frames: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> pd.DataFrame:
+        frame = self._frames.get(key)
+        if frame is None:
+            frame = self._table.take(self._rows[key]).reset_index(drop=True)
+            self._frames[key] = frame
+        return frame
+
+    def __iter__(self):
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 class DashboardData:
     """Read-only view of an ``indicators.pipeline.Results`` for the dashboard.
 
@@ -72,28 +96,46 @@ class DashboardData:
             raise ValueError(f"indicator table lacks columns {missing}")
         self.dataset = results.dataset
         self.catalog: dict[str, Any] = dict(results.catalog)
-        period = table["period"].astype("string")
-        yearly = table[period.str.fullmatch(_YEAR.pattern).fillna(False).to_numpy()]
-        # One small frame per (year, level): a callback slices one of these, never the table.
-        self._by_year_level: dict[tuple[str, str], pd.DataFrame] = {
-            (str(p), str(lv)): g.reset_index(drop=True)
-            for (p, lv), g in yearly.groupby(["period", "level"], sort=False, observed=True)
-        }
+        # One frame per (year, level) and per (level, indicator) of the months: a callback slices
+        # one of these, never the table. Only the group positions are found here (from the key
+        # columns); each frame is copied out of the table the first time a page asks for it, so
+        # start-up does not copy a table of millions of rows (mostly Arrow strings) up front.
+        period, periods = pd.factorize(table["period"])
+        level, levels = pd.factorize(table["level"])
+        indicator, indicators = pd.factorize(table["indicator_id"])
+        periods = pd.Index(periods).astype(str)
+        keyed = (period >= 0) & (level >= 0) & (indicator >= 0)       # -1: a missing key
+        is_year = keyed & np.asarray(periods.str.fullmatch(_YEAR.pattern), dtype=bool)[period]
+        is_month = keyed & np.asarray(periods.str.fullmatch(_MONTH.pattern), dtype=bool)[period]
+
+        def split(mask: np.ndarray, first: tuple[np.ndarray, pd.Index],
+                  second: tuple[np.ndarray, pd.Index]) -> _LazySlices:
+            """Row positions per (first, second) key among the rows in ``mask``, on integer codes."""
+            rows = np.flatnonzero(mask)
+            if not len(rows):
+                return _LazySlices(table, {})
+            code = first[0][rows].astype(np.int64) * len(second[1]) + second[0][rows]
+            order = np.argsort(code, kind="stable")
+            rows, code = rows[order], code[order]
+            starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+            ends = np.r_[starts[1:], len(code)]
+            return _LazySlices(table, {
+                (str(first[1][c // len(second[1])]), str(second[1][c % len(second[1])])): rows[a:b]
+                for c, a, b in zip(code[starts], starts, ends)})
+
+        self._by_year_level: Mapping[tuple[str, str], pd.DataFrame] = split(
+            is_year, (period, periods), (level, pd.Index(levels)))
         self.years: list[str] = sorted({p for p, _ in self._by_year_level}, reverse=True)
-        monthly = table[period.str.fullmatch(_MONTH.pattern).fillna(False).to_numpy()]
         # Monthly rows per (level, indicator): a trend slices one unit out of one of these.
-        self._monthly: dict[tuple[str, str], pd.DataFrame] = {
-            (str(lv), str(ind)): g.reset_index(drop=True)
-            for (lv, ind), g in monthly.groupby(["level", "indicator_id"], sort=False,
-                                                observed=True)
-        }
+        self._monthly: Mapping[tuple[str, str], pd.DataFrame] = split(
+            is_month, (level, pd.Index(levels)), (indicator, pd.Index(indicators)))
         #: years with monthly rows, latest first
-        self.month_years: list[str] = sorted(
-            {str(p)[:4] for p in monthly["period"].unique()}, reverse=True)
+        self.month_years: list[str] = sorted({p[:4] for p in periods[np.unique(period[is_month])]},
+                                             reverse=True)
         with_months = {ind for _, ind in self._monthly}
         #: indicator ids with monthly rows, in catalog order
         self.monthly_indicator_ids: list[str] = [i for i in self.catalog if i in with_months]
-        present = set(yearly["indicator_id"].unique())
+        present = {str(i) for i in pd.Index(indicators)[np.unique(indicator[is_year])]}
         #: indicator ids with at least one yearly row, in catalog order
         self.indicator_ids: list[str] = [i for i in self.catalog if i in present]
         self.levels: list[str] = list(self.dataset.levels)
