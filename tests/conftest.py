@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 
+import pytest
+
 os.environ.setdefault("DASH_TEST_CHROMEPATH", shutil.which("chromium") or "/usr/bin/chromium")
 
 
@@ -31,3 +33,18 @@ def pytest_setup_options():
     options.add_argument("--window-size=1366,768")
     options.add_argument("--lang=zh-CN")
     return options
+
+
+@pytest.fixture(scope="session")
+def sample_results(tmp_path_factory):
+    """The embedded sample dataset built once per test session (ingest → indicator table), with
+    its own cache folder so the run never depends on, or writes to, the project's `.cache/`.
+    Read-only: tests must not modify it."""
+    from pathlib import Path
+
+    from indicators.pipeline import build
+
+    manifest = Path(__file__).resolve().parents[1] / "data" / "sample" / "dataset.yaml"
+    if not manifest.is_file():
+        pytest.skip("the embedded sample dataset is not generated")
+    return build(manifest, cache_dir=tmp_path_factory.mktemp("sample-cache"))

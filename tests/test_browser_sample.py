@@ -7,16 +7,13 @@ on tiny fixtures in tests/test_indicators*.py): this test checks that the page s
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from selenium.webdriver.support.wait import WebDriverWait
 
 from indicators import CATALOG, format_value
-from indicators.pipeline import build
 from layouts import create_app, ids
 
-ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 20
 PAGES = {"/": ".kpi-card", "/compare": f"#{ids.CMP_GRAPH} .bars .point",
          "/trends": ".js-plotly-plot .scatterlayer", "/quality": ".ag-row",
@@ -24,9 +21,8 @@ PAGES = {"/": ".kpi-card", "/compare": f"#{ids.CMP_GRAPH} .bars .point",
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    return build(ROOT / "data" / "sample" / "dataset.yaml",
-                 cache_dir=tmp_path_factory.mktemp("cache"))
+def results(sample_results):
+    return sample_results
 
 
 def test_every_page_renders_the_sample_offline(dash_duo, results):

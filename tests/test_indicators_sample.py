@@ -16,9 +16,8 @@ pytestmark = pytest.mark.skipif(not (SAMPLE / "dataset.yaml").is_file() or not F
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    from indicators.pipeline import build
-    return build(SAMPLE / "dataset.yaml", cache_dir=tmp_path_factory.mktemp("cache"))
+def results(sample_results):
+    return sample_results
 
 
 def test_whole_city_figures_match_the_generator(results):

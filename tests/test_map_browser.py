@@ -6,23 +6,19 @@ Run: ``pytest tests/test_map_browser.py --headless``.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.wait import WebDriverWait
 
-from indicators.pipeline import build
 from layouts import create_app, ids
 
-ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 20
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    return build(ROOT / "data" / "sample" / "dataset.yaml",
-                 cache_dir=tmp_path_factory.mktemp("cache"))
+def results(sample_results):
+    return sample_results
 
 
 def test_map_offline_and_drill_down(dash_duo, results):

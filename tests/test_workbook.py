@@ -607,14 +607,6 @@ def test_renders_to_pdf_without_hash_marks(workbook_path, tmp_path):
     assert len(list(tmp_path.glob("page-*.png"))) == 2
 
 
-@pytest.fixture(scope="module")
-def sample_results(tmp_path_factory):
-    if not SAMPLE_MANIFEST.is_file():
-        pytest.skip("the embedded sample dataset is not generated")
-    from indicators.pipeline import build
-    return build(SAMPLE_MANIFEST, cache_dir=tmp_path_factory.mktemp("cache"))
-
-
 def test_sample_dataset_workbook(sample_results, tmp_path):
     """The real pipeline's Results: every district's value on 区县 equals the indicator table's."""
     res = sample_results
