@@ -50,6 +50,9 @@ HIST_BIN_HOURS = 1
 #: Index of the overflow bin (and its lower edge in hours): 8,760 h = 365 days.
 HIST_CAP_HOURS = 24 * 365
 
+#: Who makes the pass over the tickets (``compute_measures(engine=…)``)
+ENGINES = ("pandas", "duckdb", "spark")
+
 FLOW_KEYS = ["unit_level", "unit_id", "month"]
 STOCK_KEYS = ["unit_level", "unit_id", "year"]
 HIST_KEYS = ["unit_level", "unit_id", "month", "bin"]
@@ -598,9 +601,10 @@ def effective_cutoff(cutoff) -> pd.Timestamp | None:
 def compute_measures(dataset, engine: str = "pandas") -> Measures:
     """Every available measure of a ``data.model.Dataset`` (tables absent or empty are skipped).
 
-    engine: ``'pandas'`` (default) or ``'duckdb'``: who makes the one pass over the ticket
-    table (``indicators.engine_duckdb.ticket_measures``, the same SQL that runs on Spark);
-    both give identical measures. The small registers and volunteer records stay in pandas.
+    engine: ``'pandas'`` (default), ``'duckdb'`` or ``'spark'``: who makes the one pass over
+    the ticket table (``indicators.engine_duckdb.ticket_measures``; ``indicators.engine_spark``
+    runs the same SQL on Spark, master from $SPARK_MASTER or ``local[*]``); all give identical
+    measures. The small registers and volunteer records stay in pandas.
 
     Complaint rows with a received_at are tickets; rows without one but with month and
     received are pre-aggregated (``aggregated_complaint_measures``); both may be stacked in one
@@ -610,8 +614,8 @@ def compute_measures(dataset, engine: str = "pandas") -> Measures:
     (``community`` when the dataset has it) for community workers, and ``dataset.config['standards']`` for station area
     minimums. Returns a ``Measures`` bundle; raises ``ValueError`` for an unknown engine.
     """
-    if engine not in ("pandas", "duckdb"):
-        raise ValueError(f"unknown measure engine {engine!r}: 'pandas' or 'duckdb'")
+    if engine not in ENGINES:
+        raise ValueError(f"unknown measure engine {engine!r}: one of {', '.join(ENGINES)}")
     tables = {k: v for k, v in dataset.tables.items() if v is not None and len(v)}
     available = available_measures(tables)
     out = Measures(available=available)
@@ -629,6 +633,12 @@ def compute_measures(dataset, engine: str = "pandas") -> Measures:
                 flow, hist = ticket_measures(
                     tickets, cutoff, available_measures({"complaints": tickets}),
                     histogram="handling_hours_histogram" in available)
+            elif engine == "spark":           # via a partitioned Parquet folder (data/prepared.py)
+                from indicators.engine_spark import ticket_measures as spark_measures
+                flow, hist = spark_measures(
+                    tickets, cutoff, available_measures({"complaints": tickets}),
+                    histogram="handling_hours_histogram" in available,
+                    units=dataset.units, levels=list(dataset.levels))
             else:
                 flow = complaint_measures(tickets, cutoff)
                 if "handling_hours_histogram" in available:

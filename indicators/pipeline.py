@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from indicators.catalog import Indicator, catalog_for
+from indicators.measures import ENGINES
 from indicators.compare import add_peer_rank, add_rank, add_yoy, failing_units
 from indicators.peer import peer_groups
 from indicators.table import compute_with_registers
@@ -120,14 +121,17 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def cache_key(dataset, periods: tuple[str, ...]) -> str:
-    """Cache key of a dataset's indicator table (see module docstring)."""
+def cache_key(dataset, periods: tuple[str, ...], engine: str = "pandas") -> str:
+    """Cache key of a dataset's indicator table (see module docstring; a non-default
+    ``engine`` is part of it)."""
     digest = hashlib.sha256(code_version().encode())
     manifest = Path(dataset.manifest_path)
     if manifest.is_file():
         digest.update(manifest.read_bytes())
     sources = sorted((s.table, s.file, s.sheet or "", s.sha256) for s in dataset.report.sources)
     standards = (dataset.config or {}).get("standards")   # the only config read here; other
+    if engine != "pandas":
+        digest.update(f"engine={engine}".encode())
     digest.update(json.dumps({"sources": sources, "periods": list(periods),  # keys may hold
                               "standards": standards, "cutoff": str(dataset.cutoff)},  # run stats
                              sort_keys=True, default=str, ensure_ascii=False).encode())
@@ -162,14 +166,28 @@ def _prune(folder: Path, max_age_days: float = 30) -> None:
             continue
 
 
+#: environment variable naming the default measure engine of ``build`` (``app.py --engine``
+#: sets it, so ``serve``'s reloads and uploads use the same engine)
+ENGINE_ENV = "INDICATOR_ENGINE"
+
+
+def default_engine() -> str:
+    """$INDICATOR_ENGINE or ``'pandas'``."""
+    return os.environ.get(ENGINE_ENV) or "pandas"
+
+
 def build(manifest_path: str | Path, cache_dir: str | Path | None = None,
-          periods: tuple[str, ...] = ("year", "month"), use_cache: bool = True) -> Results:
+          periods: tuple[str, ...] = ("year", "month"), use_cache: bool = True,
+          engine: str | None = None) -> Results:
     """Load a dataset and compute its indicator table with year-on-year change and ranks.
 
     manifest_path: the dataset's ``dataset.yaml``. cache_dir: where ingest and this step keep
     their Parquet caches; default ingest's default (``<project>/.cache/``). The indicator table
     goes to ``<cache_dir>/indicators/<key>.parquet`` (entries unused for 30 days are pruned).
-    use_cache=False disables both caches. periods: see ``compute_indicators``.
+    use_cache=False disables both caches. periods: see ``compute_indicators``. engine: who
+    computes the ticket measures (``measures.ENGINES``: pandas, duckdb, spark; default
+    ``default_engine()``) — the table is the same; the engine is part of the cache key, so a
+    cached table says which engine made it.
     Raises whatever ``data.load_dataset`` raises for an unreadable manifest
     (``data.manifest.ManifestError``), and ``ValueError`` for invalid standard overrides or
     settings in the manifest (score weights, peer group, definition changes, radius).
@@ -181,12 +199,15 @@ def build(manifest_path: str | Path, cache_dir: str | Path | None = None,
     else:
         dataset = load_dataset(manifest_path, cache_dir=cache_dir)
     catalog = catalog_for(dataset.config)
+    engine = engine or default_engine()
+    if engine not in ENGINES:
+        raise ValueError(f"未知的计算引擎“{engine}”，可选：{'、'.join(ENGINES)}")
     if use_cache:
         if cache_dir is None:
             from data.cache import DEFAULT_CACHE_DIR
             cache_dir = DEFAULT_CACHE_DIR
         base = Path(cache_dir) / CACHE_SUBDIR
-        key = cache_key(dataset, periods)
+        key = cache_key(dataset, periods, engine)
         table_path, reg_path = base / f"{key}.parquet", base / f"{key}.registers.parquet"
         if table_path.is_file() and reg_path.is_file():
             try:
@@ -197,7 +218,7 @@ def build(manifest_path: str | Path, cache_dir: str | Path | None = None,
                                from_cache=True)
             except (OSError, ValueError) as exc:   # a damaged cache is recomputed, not fatal
                 log.warning("ignoring unreadable indicator cache %s: %s", table_path, exc)
-    table, registers = compute_with_registers(dataset, periods, catalog)
+    table, registers = compute_with_registers(dataset, periods, catalog, engine)
     dataset = release_records(dataset)      # the cube exists: the raw records can go
     table = add_rank(add_yoy(table, catalog), catalog)
     table = add_peer_rank(table, peer_groups(dataset, table, catalog), catalog)
