@@ -29,8 +29,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from indicators.measures import (FLOW_KEYS, HIST_BIN_HOURS, HIST_CAP_HOURS, _month_label,
-                                 available_measures)
+from indicators.measures import FLOW_KEYS, HIST_BIN_HOURS, _month_label, available_measures
 
 #: Per-dialect spelling of "microseconds since the Unix epoch" of a timestamp expression.
 DIALECTS: dict[str, str] = {"duckdb": "epoch_us({x})", "spark": "unix_micros({x})"}
@@ -120,7 +119,7 @@ def histogram_sql(cutoff: pd.Timestamp | None = None, dialect: str = "duckdb",
                   table: str = "complaints") -> str:
     """The handling-hours histogram statement (``measures.handling_histogram`` in SQL).
 
-    Bin = floor(hours / HIST_BIN_HOURS) clipped to [0, HIST_CAP_HOURS]; hours are exact
+    Bin = floor(hours / HIST_BIN_HOURS), negative clipped to 0, no upper cap; hours are exact
     (microsecond) differences closed_at − received_at. Output columns: unit_level, unit_id,
     month_code (YYYYMM), bin (BIGINT), count (BIGINT). Raises ``ValueError`` for an unknown
     dialect.
@@ -130,7 +129,7 @@ def histogram_sql(cutoff: pd.Timestamp | None = None, dialect: str = "duckdb",
     us = DIALECTS[dialect]
     hours = (f"({us.format(x='closed_at')} - {us.format(x='received_at')}) "
              f"/ {3600e6 * HIST_BIN_HOURS:.1f}")
-    b = f"CAST(LEAST(GREATEST(FLOOR({hours}), 0), {HIST_CAP_HOURS}) AS BIGINT)"
+    b = f"CAST(GREATEST(FLOOR({hours}), 0) AS BIGINT)"
     timed = _predicates(["closed_at"], cutoff)["timed"]
     return (f"SELECT unit_level, unit_id, {_MONTH} AS month_code, {b} AS bin, "
             f"COUNT(*) AS count\nFROM {table}\n"
