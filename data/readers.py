@@ -338,6 +338,11 @@ def read_csv_file(path: Path, header_row: int | None, encoding: str = "auto",
     if kind in ("zip", "ole"):
         raise ReadError(f"{path.name} 其实是 Excel 工作簿，不是 CSV 文本，请把扩展名改为 "
                         f"{'.xlsx' if kind == 'zip' else '.xls'}")
+    from .csv_columnar import read_columnar      # columnar fast path; None = not applicable
+    fast = read_columnar(path, raw, header_row, encoding, expected, HEADER_SCAN_ROWS,
+                         find_header_row, _frame_from_grid)
+    if fast is not None:
+        return fast
     text, used = decode_text(raw, encoding, path.name)
     if not text.strip():
         raise ReadError(f"{path.name} 是空文件")
