@@ -27,6 +27,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +87,7 @@ def read_columnar(path: Path, raw: bytes, header_row: int | None, encoding: str,
     if raw.startswith(codecs.BOM_UTF8) and encoding in ("utf-8", "utf8"):
         return None                      # plain utf-8 keeps the BOM in the first header
     body = raw[len(codecs.BOM_UTF8):] if raw.startswith(codecs.BOM_UTF8) else raw
-    if not body.strip() or b"\x00" in body:
+    if re.search(rb"\S", body) is None or b"\x00" in body:
         return None
     lines = _head_lines(body, scan_rows)
     if lines is None:

@@ -113,3 +113,31 @@ def test_files_the_fast_path_declines(tmp_path, counted):
     for path in (gbk, title, short):
         read_csv_file(path, None, expected=["编号", "名称"])
     assert counted == {"fast": 0, "declined": 3}
+
+
+def test_checks_once_per_distinct_value_equal_cell_by_cell(monkeypatch):
+    """validate.per_distinct: the same values and masks as the check run on every cell, for
+    columns long enough to take the distinct-value route (bad values mixed in)."""
+    from data import validate as v
+    rng = np.random.default_rng(3)
+    n = 3 * v.DISTINCT_MIN_ROWS
+
+    def col(values):
+        return pd.Series(np.asarray(values, dtype=object)[rng.integers(len(values), size=n)],
+                         dtype="str")
+    cases = [
+        (v.parse_numbers, col(["5", " 12 ", "１２", "1,234", "1,5", "", "abc", "-3", "7.5"]), ()),
+        (v.parse_booleans, col(["是", "否", "", "Y", "maybe", " 1 "]), ()),
+        (v.parse_dates_wide, col(["2024-03-05", "2024/3/5", "2024-02-30", "", "45356", "x"]), ()),
+        (v._check_status, col(["closed", "OPEN", "", "done"]), ()),
+        (v._check_satisfaction, col(["satisfied", "4", "2", "", "9", "great"]), ()),
+        (v._check_id, col(["G001", " G002 ", "1.10101199003075e+17", "11010119900307451800.0"]), ()),
+        (v._apply_value_map, col(["已办结", "办理中", "closed", "", "不知道"]),
+         ({"已办结": "closed", "办理中": "open"}, ())),
+    ]
+    for check, s, args in cases:
+        direct_values, direct_bad = check(s, *args)
+        values, bad = v.per_distinct(check, s, *args)
+        pd.testing.assert_series_equal(values, direct_values, check_exact=True)
+        np.testing.assert_array_equal(bad, direct_bad)
+        assert 0 < bad.sum() < n or check in (v._check_id,)
