@@ -38,3 +38,27 @@ def test_800_day_handling_time_gives_its_median_at_every_level(engine):
         assert abs(by_unit[unit] - 800) <= 1 / 24                     # within the hour
         assert format_value(CATALOG["median_handling_days"], by_unit[unit]) == "800.0 天"
     assert med.set_index("unit_id").loc[["G1", "S1", "D1", "total"], "denominator"].eq(3).all()
+
+
+def test_bin_medians_equal_histogram_median_exactly():
+    """rollup.bin_medians (integer codes) gives measures.histogram_median's values bit for bit,
+    on a random summed histogram with long tails, many groups and single-ticket groups."""
+    import numpy as np
+
+    from indicators.measures import histogram_median
+    from indicators.rollup import bin_medians
+    rng = np.random.default_rng(11)
+    n = 20_000
+    raw = pd.DataFrame({"uid": rng.integers(0, 300, n),
+                        "pcode": rng.choice([2023, 2024, 202401, 202402, 202412], n),
+                        "bin": np.floor(rng.lognormal(3.5, 1.6, n)).astype("int64")})
+    hist = raw.groupby(["uid", "pcode", "bin"]).size().rename("count").reset_index()
+    assert hist["bin"].max() > 365 * 24                      # beyond the old cap
+    got = bin_medians(hist["uid"].to_numpy(), hist["pcode"].to_numpy(), hist["bin"].to_numpy(),
+                      hist["count"].to_numpy()).sort_values(["uid", "pcode"]).reset_index(drop=True)
+    want = histogram_median(hist, ["uid", "pcode"]).sort_values(["uid", "pcode"]) \
+        .reset_index(drop=True)
+    assert len(got) == len(want) == len(raw.groupby(["uid", "pcode"]))
+    np.testing.assert_array_equal(got["median_hours"].to_numpy(), want["median_hours"].to_numpy())
+    np.testing.assert_array_equal(got["n"].to_numpy(), want["n"].to_numpy())
+    np.testing.assert_array_equal(got["uid"].to_numpy(), want["uid"].to_numpy())
