@@ -6,6 +6,12 @@ the indicator table cached as Parquet. The cache key is a SHA-256 over the
 manifest file's bytes, the dataset's source hashes (``dataset.report.sources[*].sha256``), the
 standard overrides (``dataset.config['standards']``), the cut-off and the code version (a hash of the ``.py`` and ``.yaml`` files of ``indicators/``
 and ``data/``), so editing data, manifest, standards, ingest or indicator code all invalidate it.
+
+Warm start: beside the table, ``build`` keeps the dataset without its records and an index of
+the watched files' sizes and modification times (``_save_warm``); when none of them and no
+code changed, the next ``build`` returns from those files without ingesting anything — its
+time does not depend on the number of tickets. Any change falls through to the full path
+above (hashes and all).
 """
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -158,12 +165,84 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
 def _prune(folder: Path, max_age_days: float = 30) -> None:
     """Delete cached tables not used for ``max_age_days`` (old data or code versions)."""
     limit = time.time() - max_age_days * 86_400
-    for path in folder.glob("*.parquet"):
+    for path in [*folder.glob("*.parquet"), *folder.glob("*.dataset.pkl"),
+                 *folder.glob("warm-*.json")]:
         try:
             if path.stat().st_mtime < limit:
                 path.unlink()
         except OSError:
             continue
+
+
+# ---------------------------------------------------------------- warm start
+
+def _warm_index(base: Path, manifest_path: Path, periods: tuple[str, ...], engine: str) -> Path:
+    """Where the warm-start index of this manifest, periods and engine lives."""
+    name = json.dumps([str(Path(manifest_path).resolve()), list(periods), engine])
+    return base / f"warm-{hashlib.sha256(name.encode()).hexdigest()[:16]}.json"
+
+
+def _watched(dataset) -> list[Path]:
+    """Files whose change must invalidate a warm start: the manifest, every source file (also
+    those that could not be read), boundary files, and the folders holding them."""
+    manifest = Path(dataset.manifest_path).resolve()
+    base = manifest.parent
+    files = [manifest]
+    files += [base / s.file for s in dataset.report.sources]
+    files += [base / f["file"] for f in dataset.report.fatal if f.get("file")]
+    for spec in ((dataset.config or {}).get("boundaries") or {}).values():
+        if (spec or {}).get("path"):
+            files.append(base / str(spec["path"]))
+    files = list(dict.fromkeys(p.resolve() for p in files))
+    return files + list(dict.fromkeys(p.parent for p in files))
+
+
+def _save_warm(base: Path, key: str, dataset, periods: tuple[str, ...], engine: str) -> None:
+    """Keep what a restart needs without reading any ticket: the dataset without its records
+    (units, registers, config, load report; pickled — the cache folder is the application's
+    own) beside the cached indicator table, and an index of the watched files' sizes and
+    modification times. Failures to write are ignored (read-only disk …)."""
+    from data.cache import fingerprint
+    if not Path(dataset.manifest_path).is_file():
+        return                           # nothing on disk to watch
+    try:
+        ds_path = base / f"{key}.dataset.pkl"
+        fd, tmp = tempfile.mkstemp(dir=base, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(release_records(dataset), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, ds_path)
+        index = {"key": key, "code": code_version(), "files": fingerprint(_watched(dataset))}
+        _warm_index(base, dataset.manifest_path, periods, engine).write_text(
+            json.dumps(index, ensure_ascii=False), encoding="utf-8")
+    except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+        log.warning("warm start not saved: %s", exc)
+
+
+def _load_warm(base: Path, manifest_path: Path, periods: tuple[str, ...], engine: str
+               ) -> Results | None:
+    """Results of an unchanged dataset from the warm-start files, or None (no index, any
+    watched file changed, other code, damaged files). Reads the indicator table, the
+    registers' years and the pickled dataset without its records — never the tickets, so the
+    time does not grow with the ticket count."""
+    from data.cache import fingerprint
+    try:
+        index = json.loads(_warm_index(base, manifest_path, periods, engine)
+                           .read_text(encoding="utf-8"))
+        if index.get("code") != code_version():
+            return None
+        files = index.get("files") or {}
+        if not files or fingerprint(list(files)) != files:
+            return None
+        key = index["key"]
+        table = pd.read_parquet(base / f"{key}.parquet")
+        registers = pd.read_parquet(base / f"{key}.registers.parquet")
+        with open(base / f"{key}.dataset.pkl", "rb") as fh:
+            dataset = pickle.load(fh)
+    except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError, AttributeError,
+            ImportError, TypeError) as exc:
+        log.info("no warm start: %s", exc)
+        return None
+    return Results(dataset, table, catalog_for(dataset.config), registers, from_cache=True)
 
 
 #: environment variable naming the default measure engine of ``build`` (``app.py --engine``
@@ -194,14 +273,20 @@ def build(manifest_path: str | Path, cache_dir: str | Path | None = None,
     """
     from data import load_dataset  # imported here: ingest is a separate stage
 
+    engine = engine or default_engine()
+    if engine not in ENGINES:
+        raise ValueError(f"未知的计算引擎“{engine}”，可选：{'、'.join(ENGINES)}")
+    if use_cache:                # warm start: nothing changed since the last build
+        from data.cache import DEFAULT_CACHE_DIR
+        warm = _load_warm(Path(cache_dir or DEFAULT_CACHE_DIR) / CACHE_SUBDIR,
+                          Path(manifest_path), periods, engine)
+        if warm is not None:
+            return warm
     if not use_cache:
         dataset = load_dataset(manifest_path, cache_dir=cache_dir, use_cache=False)
     else:
         dataset = load_dataset(manifest_path, cache_dir=cache_dir)
     catalog = catalog_for(dataset.config)
-    engine = engine or default_engine()
-    if engine not in ENGINES:
-        raise ValueError(f"未知的计算引擎“{engine}”，可选：{'、'.join(ENGINES)}")
     if use_cache:
         if cache_dir is None:
             from data.cache import DEFAULT_CACHE_DIR
@@ -214,6 +299,7 @@ def build(manifest_path: str | Path, cache_dir: str | Path | None = None,
                 table, registers = pd.read_parquet(table_path), pd.read_parquet(reg_path)
                 table_path.touch()
                 reg_path.touch()
+                _save_warm(base, key, dataset, periods, engine)
                 return Results(release_records(dataset), table, catalog, registers,
                                from_cache=True)
             except (OSError, ValueError) as exc:   # a damaged cache is recomputed, not fatal
@@ -226,4 +312,5 @@ def build(manifest_path: str | Path, cache_dir: str | Path | None = None,
         _prune(base)
         _write_parquet(table, table_path)
         _write_parquet(registers, reg_path)
+        _save_warm(base, key, dataset, periods, engine)
     return Results(dataset, table, catalog, registers)
