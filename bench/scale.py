@@ -26,7 +26,10 @@ compare          Compare callbacks at grid level (16,000 grids),   budget 300 ms
                  median server ms (Flask test client)
 ===============  ===============================================  ==============================
 
-Results are also written to ``.cache/bench_scale/results.json``.
+Results are also written to ``.cache/bench_scale/results.json``. With ``BENCH_PROFILE=1``
+each step also records and prints its ten functions with the most own time (cProfile).
+Peers in the same run: polars doing the same checks (``bench/scale_peers.py``) for ingest and
+for measures + roll-up + medians, printed as ratios of time and of peak memory.
 """
 from __future__ import annotations
 
@@ -341,6 +344,12 @@ def report(rows: int, r: dict) -> None:
             print(f"  {name:<40} {ms:7.1f} ms   budget {BUDGET_MS:.0f} ms: {verdict}")
     elif "first_page" in r:
         print(f"first page: failed: {r['first_page']['error']}")
+    for step, res in r.items():
+        if isinstance(res, dict) and res.get("profile_top10"):
+            print(f"  profile of {step} (top 10 by own time, BENCH_PROFILE=1):")
+            for p in res["profile_top10"]:
+                print(f"    {p['own_s']:8.2f} s own {p['cumulative_s']:8.2f} s cum "
+                      f"{p['calls']:>9,} calls  {p['function']}")
 
 
 def main() -> None:
@@ -352,6 +361,21 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [parse_size(s) for s in args.sizes.split(",")]
     if args.worker:
+        if os.environ.get("BENCH_PROFILE"):       # top functions of this step (own time)
+            import cProfile
+            import pstats
+            prof = cProfile.Profile()
+            prof.enable()
+            result = run_step(args.worker, sizes[0], args.repeat)
+            prof.disable()
+            stats = pstats.Stats(prof).stats
+            top = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:10]
+            result["profile_top10"] = [
+                {"function": f"{Path(f).name}:{line}({name})", "calls": int(nc),
+                 "own_s": round(tt, 3), "cumulative_s": round(ct, 3)}
+                for (f, line, name), (_cc, nc, tt, ct, _callers) in top]
+            print(json.dumps(result))
+            return
         print(json.dumps(run_step(args.worker, sizes[0], args.repeat)))
         return
     steps = [s.strip() for s in args.steps.split(",") if s.strip()]
