@@ -27,7 +27,8 @@ compare          Compare callbacks at grid level (16,000 grids),   budget 300 ms
 ===============  ===============================================  ==============================
 
 Results are also written to ``.cache/bench_scale/results.json``. With ``BENCH_PROFILE=1``
-each step also records and prints its ten functions with the most own time (cProfile).
+each step (or ``BENCH_PROFILE=ingest_csv,rollup``: those steps) also records and prints its ten
+functions with the most own time (cProfile; the profiler slows Python-heavy steps).
 Peers in the same run: polars doing the same checks (``bench/scale_peers.py``) for ingest and
 for measures + roll-up + medians, printed as ratios of time and of peak memory.
 """
@@ -361,7 +362,8 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [parse_size(s) for s in args.sizes.split(",")]
     if args.worker:
-        if os.environ.get("BENCH_PROFILE"):       # top functions of this step (own time)
+        wanted = os.environ.get("BENCH_PROFILE", "")
+        if wanted == "1" or args.worker in wanted.split(","):   # this step's top functions
             import cProfile
             import pstats
             prof = cProfile.Profile()
