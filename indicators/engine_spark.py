@@ -52,6 +52,11 @@ def spark_session(master: str | None = None):
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               # the two results come back to this process: at 10M tickets the histogram has
+               # 20M rows, over Spark's 1 GiB defaults for the driver and a collected result
+               .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "6g"))
+               .config("spark.driver.maxResultSize",
+                       os.environ.get("SPARK_MAX_RESULT_SIZE", "4g"))
                .config("spark.sql.shuffle.partitions", os.environ.get(
                    "SPARK_SHUFFLE_PARTITIONS", "8" if url.startswith("local") else "200")))
     if url.startswith("local"):
