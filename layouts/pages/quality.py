@@ -241,7 +241,7 @@ def download(_clicks: int | None, lang: str | None):
 )
 def download_rejected(_clicks: int | None):
     """The rejected rows (original columns, row number, reasons) as an .xlsx to send back."""
-    from data.report import rejected_rows_workbook
+    from reports.rejected_rows import rejected_rows_workbook
 
     return dcc.send_bytes(rejected_rows_workbook(store.get().dataset.report),
                           filename="被拒收的行.xlsx")
