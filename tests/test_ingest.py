@@ -306,8 +306,11 @@ def test_csv_gz_and_undecodable_csv(tmp_path):
         levels=["grid"])
     d = data.load_dataset(m, cache_dir=tmp_path / "cache")
     assert d.tables["complaints"]["ticket_id"].tolist() == ["A1"]
-    assert d.report.fatal[0]["file"] == "bad.csv"
-    assert "GB18030" in d.report.fatal[0]["message"]
+    # issue 12: a line that does not decode is one rejected row (its Excel row), not a fatal file
+    assert d.report.fatal == []
+    bad = d.report.sources[1]
+    assert (bad.file, bad.rows_read, bad.accepted, bad.rejected) == ("bad.csv", 1, 0, 1)
+    assert [(e.row, e.column, e.rule) for e in bad.errors] == [(2, "id", "encoding")]
 
 
 def test_parse_dates_formats_and_impossible_dates():
