@@ -13,7 +13,8 @@ Every source goes through the same steps (docs/architecture.md §2):
    working-day due dates, convert coordinates — steps 1–4 are cached per file (:mod:`data.cache`);
 5. per table: **join** sheets on a key, **stack** files, reject **duplicate keys** (all copies), build
    the hierarchy from the grid register and **attach** records to units (``unknown_unit``);
-6. **report**: for every file × sheet rows_read = accepted + rejected + blank.
+6. **report**: for every file × sheet rows_read = accepted + rejected + blank + summary + notes
+   + template (rows that are not data: :mod:`data.layout`).
 """
 from __future__ import annotations
 
@@ -355,8 +356,8 @@ def _kind_line(excel_row: np.ndarray, kinds: np.ndarray) -> str:
     for kind, word in ((SUMMARY, "合计行"), (NOTE, "表尾说明行"), (TEMPLATE, "只有 0 的空白模板行")):
         rows = excel_row[kinds == kind]
         if len(rows):
-            shown = "、".join(map(str, rows[:8])) + (" 等" if len(rows) > 8 else "")
-            parts.append(f"{word} {len(rows):,} 行（第 {shown} 行）")
+            shown = "、".join(map(str, rows[:8])) + (" 等" if len(rows) > 8 else " ")
+            parts.append(f"{word} {len(rows):,} 行（第 {shown}行）")
     return "未作为数据读取：" + "；".join(parts) + "（不计入接收或拒收）"
 
 
