@@ -330,7 +330,7 @@ def test_transforms():
     assert apply_transforms(s, (("strip", None), ("zfill", 4))).tolist()[:3] == ["0101", "0007", ""]
     ward = apply_transforms(pd.Series(["Ward 5", "05", "5", "", "none"], dtype="str"),
                             (("regex", r"(\d+)$"), ("zfill", 2)))
-    assert ward.tolist() == ["05", "05", "05", "", "none"]
+    assert ward.tolist() == ["05", "05", "05", "", ""]   # no match → empty (issue 12)
     pre = apply_transforms(pd.Series(["503.0", "0306", "1801.0"], dtype="str"),
                            (("regex", r"^(\d+)(?:\.0+)?$"), ("zfill", 4)))
     assert pre.tolist() == ["0503", "0306", "1801"]
