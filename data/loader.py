@@ -529,7 +529,16 @@ def _table_errors(table: str, results: list[SourceResult], manifest: Manifest,
         level_cols = [f"{lv}_{k}" for lv in manifest.levels for k in ("id", "name") if f"{lv}_{k}" in main]
         if level_cols and "grids" not in manifest.tables:
             # no grid register: units come from the records' own unit columns
-            own, unit_warnings = units_from_records(main[~rejected_mask()], manifest.levels,
+            # every row that could be read names its units (a row rejected for a bad date still
+            # names a real unit); a line that did not decode names nothing trustworthy
+            unreadable = np.zeros(len(main), dtype=bool)
+            for i in mains:
+                errs = results[i].errors
+                bad_pos = set(errs.loc[errs["rule"] == "encoding", "_pos"])
+                if bad_pos:
+                    sel = main_src == i
+                    unreadable[sel] = main.loc[sel, "_pos"].isin(bad_pos).to_numpy()
+            own, unit_warnings = units_from_records(main[~unreadable], manifest.levels,
                                                     manifest.level_names, TABLE_NOUN.get(table, table))
             warnings += unit_warnings
             units = own if units is None else (pd.concat([units, own], ignore_index=True)
@@ -596,6 +605,9 @@ def _finish_columns(table: str, frame: pd.DataFrame, manifest: Manifest) -> pd.D
 
 def _source_report(table: str, res: SourceResult, extra: pd.DataFrame) -> SourceReport:
     errs = combine_errors([res.errors, extra]).sort_values(["_pos"], kind="stable")
+    undecoded = errs["rule"] == "encoding"
+    if undecoded.any():  # a line that did not decode: that, and nothing read from its garbled text
+        errs = errs[undecoded | ~errs["_pos"].isin(errs.loc[undecoded, "_pos"])]
     rejected_pos = errs["_pos"].unique()
     skipped = res.blank + res.summary + res.notes + res.template
     rep = SourceReport(table=table, file=res.file, sheet=res.sheet, sha256=res.sha256,
