@@ -17,6 +17,7 @@ RULE_EN = {
     "unknown_unit": "unknown unit", "closed_before_received": "closed before received",
     "bad_value": "value not allowed", "id_stored_as_number": "long id stored as a number",
     "formula_no_value": "formula without a saved result", "merged_cell": "merged cell",
+    "encoding": "line not decodable",
 }
 _TEXT = {
     "zh": {"title": "数据载入报告", "read": "读取", "accepted": "接收", "rejected": "拒收",
