@@ -23,6 +23,8 @@ import pandas as pd
 DATA, BLANK, SUMMARY, NOTE, TEMPLATE = 0, 1, 2, 3, 4
 #: cell texts that count as "zero" in a template row
 ZERO_TEXTS = ("0", "0.0", "0.00", "-0", "0%")
+#: a note row (footer) fills at most this many cells
+NOTE_MAX_CELLS = 4
 
 
 def _spaced(label: str) -> list[str]:
@@ -40,38 +42,47 @@ def row_kinds(frame: pd.DataFrame, summary_labels: tuple[str, ...] = (),
     :data:`NOTE` or :data:`TEMPLATE` (int8 array, one per row).
 
     summary: some cell is exactly one of ``summary_labels`` (spaces inside ignored) — checked
-    before notes; note: the row's first non-empty cell starts with one of ``note_labels``
-    followed by ``：``/``:`` or nothing; template: every non-empty cell is a zero
-    (:data:`ZERO_TEXTS`). Vectorised: a few ``isin`` per column.
+    before notes; note: a row of at most :data:`NOTE_MAX_CELLS` filled cells whose first starts
+    with one of ``note_labels`` followed by ``：``/``:`` or nothing; template: every non-empty
+    cell is a zero (:data:`ZERO_TEXTS`). Vectorised: two ``isin`` per column.
     """
     n = len(frame)
     kinds = np.zeros(n, dtype="int8")
     if not frame.shape[1]:
         kinds[:] = BLANK
         return kinds
-    nonempty = np.zeros(n, dtype=bool)
+    n_filled = np.zeros(n, dtype="int32")
     nonzero = np.zeros(n, dtype=bool)
     summary = np.zeros(n, dtype=bool)
     labels = [v for lab in summary_labels for v in _spaced(lab)]
-    first = pd.Series("", index=frame.index, dtype="str") if note_labels else None
+    special_texts = list(ZERO_TEXTS) + labels
     for col in frame.columns:
         s = frame[col]
         filled = (s != "").to_numpy()
         if filled.any():
             stripped = s.str.strip()
             filled = (stripped != "").to_numpy()
-            nonempty |= filled
+            n_filled += filled
+            special = stripped.isin(special_texts).to_numpy()
+            if not special.any():        # the usual data column: one isin decides
+                nonzero |= filled
+                continue
             nonzero |= filled & ~stripped.isin(ZERO_TEXTS).to_numpy()
             if labels:
                 summary |= stripped.isin(labels).to_numpy()
-            if first is not None:
-                first = first.mask((first == "").to_numpy() & filled, stripped)
+    nonempty = n_filled > 0
     kinds[~nonempty] = BLANK
     kinds[nonempty & ~nonzero] = TEMPLATE
-    if note_labels:
+    # a footer fills at most a few cells (填表人：张三 · 审核人：李四 · 日期): only such rows are looked at
+    candidates = np.flatnonzero(nonzero & (n_filled <= NOTE_MAX_CELLS) & ~summary)
+    if note_labels and len(candidates):
         words = "|".join(re.escape(w) for w in sorted(note_labels, key=len, reverse=True))
-        note = first.str.contains(f"^(?:{words})\\s*(?:[:：]|$)", regex=True).to_numpy()
-        kinds[nonzero & note] = NOTE
+        note = re.compile(f"^(?:{words})\\s*(?:[:：]|$)")
+        cells = frame.iloc[candidates].to_numpy(dtype=object)
+        for i, row in zip(candidates, cells):
+            first = next((str(v).strip() for v in row if str(v).strip()), "")
+            if note.match(first):
+                kinds[i] = NOTE
     kinds[nonzero & summary] = SUMMARY
     return kinds
 

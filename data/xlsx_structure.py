@@ -33,7 +33,10 @@ _ROW_END = rb"</row>"
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([A-Z]*)(\d*)(?::([A-Z]+)(\d+))?"')
 #: cell references with a column of two or more letters (AA…XFD): narrow sheets have none, so
 #: the scan costs one failed match per cell
-_WIDE_REF = re.compile(rb'<(?:\w+:)?c r="([A-Z]{2,})')
+#: patterns start with a literal (Python's re then skips ahead fast); attributes separated by a
+#: tab or newline instead of a space (legal XML, never written by Excel) switch to _ANY_SPACE
+_WIDE_REF = re.compile(rb' r="([A-Z]{2,})')
+_ODD_SPACE = (b'\tr="', b'\nr="', b'\rr="')
 _LAST_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="[A-Z]+(\d+)"')
 _long_ref: dict[int, re.Pattern] = {}
 
@@ -41,8 +44,13 @@ _long_ref: dict[int, re.Pattern] = {}
 def _longer_rows(digits: int) -> re.Pattern:
     """Cell references whose row number has more than ``digits`` digits (out of order rows)."""
     if digits not in _long_ref:
-        _long_ref[digits] = re.compile(rb'\br="[A-Z]+(\d{%d,})"' % (digits + 1))
+        _long_ref[digits] = re.compile(rb' r="[A-Z]+(\d{%d,})"' % (digits + 1))
     return _long_ref[digits]
+
+
+def _any_space(pattern: re.Pattern) -> re.Pattern:
+    """The same pattern with any XML whitespace before ``r=``."""
+    return re.compile(rb"[ \t\r\n]" + pattern.pattern[1:])
 CHUNK = 1 << 20
 
 
@@ -89,15 +97,16 @@ def _sheet_part(zf: zipfile.ZipFile, sheet_name: str) -> str | None:
 
 def _extent(done: bytes, out: SheetStructure) -> None:
     """Farthest row and column referenced in ``done`` (whole rows of the sheet XML)."""
-    if out.dimension is None and b"dimension" in done[:4096]:
-        m = _DIMENSION.search(done[:4096])
+    if out.dimension is None and b"dimension" in done[:65536]:
+        m = _DIMENSION.search(done[:65536])
         if m:
             c1, r1, c2, r2 = m.groups()
             last_c, last_r = (c2, r2) if c2 else (c1, r1)
             out.dimension = m.group(0).split(b'ref="')[1].rstrip(b'"').decode()
             out.dim_rows = int(last_r or b"1")
             out.dim_cols = column_index(last_c or b"A") + 1
-    wide = set(_WIDE_REF.findall(done))
+    odd = any(sep in done for sep in _ODD_SPACE)
+    wide = set((_any_space(_WIDE_REF) if odd else _WIDE_REF).findall(done))
     if wide:
         out.max_col = max(out.max_col, max(column_index(w) for w in wide) + 1)
     elif out.max_col < 26 and (b'r="' in done):
@@ -105,7 +114,8 @@ def _extent(done: bytes, out: SheetStructure) -> None:
     tail = _LAST_REF.findall(done[-8192:])
     if tail:
         out.max_row = max(out.max_row, int(tail[-1]))
-    for m in _longer_rows(len(str(out.max_row))).findall(done):
+    longer = _longer_rows(len(str(out.max_row)))
+    for m in (_any_space(longer) if odd else longer).findall(done):
         out.max_row = max(out.max_row, int(m))
 
 
