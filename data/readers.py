@@ -357,6 +357,7 @@ def read_workbook(path: Path, sheet: str | int | None, header_row: int | None,
     merges = found.merged if found is not None else _xls_merges(path, name)
     width = max((len(r) for r in rows), default=0)
     c0 = 0
+    all_rows = rows
     if options.column_range is not None:
         c0, c_last = options.column_range
         rows = [r[c0:c_last + 1] for r in rows]
@@ -370,7 +371,7 @@ def read_workbook(path: Path, sheet: str | int | None, header_row: int | None,
         first, header_row = options.header_rows
         if len(rows) < header_row:
             raise ReadError(f"{path.name}「{name}」只有 {len(rows)} 行，找不到第 {first}–{header_row} 行的表头")
-        header = _multi_header(rows, first, header_row, merges_local, 0, width)
+        header = _multi_header(all_rows, first, header_row, merges, c0, width)
     else:
         if header_row is None:
             top = [list(cells_to_text(np.array(r, dtype=object))) for r in rows[:HEADER_SCAN_ROWS]]

@@ -92,6 +92,23 @@ def test_merged_hierarchy_labels_fill_down_and_merged_numbers_reject_only_merged
     assert any("新村社区" in w and "东风街道」2 条" in w and "红星街道」1 条" in w for w in src.warnings)
 
 
+def test_named_columns_fill_down_around_summary_rows(cases):
+    d = load(cases, "fill_down_named")
+    src = d.report.sources[0]
+    assert counts(src) == (5, 4, 0, 0, 1, 0, 0)
+    assert "4 个空单元格按上一行的值填充（「街道」、「社区」）" in src.warnings
+    assert d.tables["complaints"].set_index("ticket_id")["unit_id"].to_dict() == {
+        "T1": "新村社区", "T2": "新村社区", "T3": "桥头社区", "T4": "桥头社区"}
+
+
+def test_a_column_range_starting_inside_a_merged_header(cases):
+    d = load(cases, "range_cuts_merge")
+    src = d.report.sources[0]
+    assert counts(src) == (1, 1, 0, 0, 0, 0, 0)
+    row = d.tables["volunteer_hours"].iloc[0]
+    assert (row["participations"], row["hours"]) == (4, 8)
+
+
 def test_ids_from_several_columns_keep_two_xincun_apart(cases):
     d = load(cases, "name_only_register")
     grids = next(s for s in d.report.sources if s.table == "grids")
@@ -195,7 +212,8 @@ print(d.report.fatal[0]["message"])
 """
 
 
-@pytest.mark.parametrize("case, ref", [("hostile_cell", "XFD1048576"), ("hostile_dimension", "A1:XFD1048576")])
+@pytest.mark.parametrize("case, ref", [("hostile_cell", "XFD1048576"), ("hostile_cell_tab", "XFD1048576"),
+                                       ("hostile_dimension", "A1:XFD1048576")])
 def test_hostile_declared_size_is_refused_before_any_reader(cases, case, ref):
     path = cases / case / "dataset.yaml"
     assert path.parent.joinpath("complaints.xlsx").stat().st_size < 6 * 1024

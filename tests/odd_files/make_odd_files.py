@@ -149,6 +149,42 @@ def ticket_only(folder: Path) -> None:
               level_names={"district": "议员选区", "council": "街区委员会"}, cutoff="2024-12-31")
 
 
+def fill_down_named(folder: Path) -> None:
+    """Item 3. tickets.csv: 街道/社区 typed on the first row of each block only (not merged):
+
+    row 2  T1 · 2024-03-01 · 东风街道 · 新村社区
+    row 3  T2 · 2024-03-02 ·          ·
+    row 4  合计                                     → summary: neither gives nor takes a value
+    row 5  T3 · 2024-03-03 · 红星街道 · 桥头社区
+    row 6  T4 · 2024-03-04 ·          ·
+
+    fill_down: [street_name, community_name] → T2 in 东风街道/新村社区, T4 in 红星街道/桥头社区.
+    """
+    (folder / "tickets.csv").write_text("工单编号,受理时间,街道,社区\nT1,2024-03-01,东风街道,新村社区\n"
+                                        "T2,2024-03-02,,\n合计,,,\nT3,2024-03-03,红星街道,桥头社区\n"
+                                        "T4,2024-03-04,,\n", encoding="utf-8")
+    _manifest(folder, ["street", "community"], {"complaints": {"sources": [{
+        "path": "tickets.csv", "fill_down": ["street_name", "community_name"],
+        "columns": {"ticket_id": "工单编号", "received_at": "受理时间", "street_name": "街道",
+                    "community_name": "社区"}}]}})
+
+
+def range_cuts_merge(folder: Path) -> None:
+    """Item 1. hours.xlsx: 志愿服务 merged over A1:C1 above 编号 · 人数 · 小时 (row 2); one row
+    (row 3: V1 · 4 · 8). column_range B:C starts inside the merge: the paths are still
+    志愿服务/人数 and 志愿服务/小时 (the top-left value comes from A1, outside the range)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (["志愿服务", None, None], ["编号", "人数", "小时"], ["V1", 4, 8]):
+        ws.append(row)
+    ws.merge_cells("A1:C1")
+    wb.save(folder / "hours.xlsx")
+    _manifest(folder, ["community"], {"volunteer_hours": {"sources": [{
+        "path": "hours.xlsx", "header_rows": [1, 2], "column_range": "B:C",
+        "columns": {"date": {"value": "2024-04-01"}, "participations": "志愿服务/人数",
+                    "hours": "志愿服务/小时"}}]}})
+
+
 _TEXT_ROWS = [["工单编号", "受理时间", "办结时间", "社区"], ["T1", "2024-03-01", "2024-03-02", "新村社区"],
               ["T2", "2024-03-03", "NA", "新村社区"], ["T3", "2024-03-04", "N/A", "桥头社区"]]
 
@@ -204,12 +240,13 @@ def gbk_line_in_utf8(folder: Path) -> None:
     _text_manifest(folder, "tickets.csv")
 
 
-def _tiny_xlsx(path: Path, dimension: str, cells: list[tuple[int, str, str]]) -> None:
-    """A hand-written .xlsx (a few KB): one sheet, inline strings, an optional <dimension>."""
+def _tiny_xlsx(path: Path, dimension: str, cells: list[tuple[int, str, str]], sep: str = " ") -> None:
+    """A hand-written .xlsx (a few KB): one sheet, inline strings, an optional <dimension>;
+    ``sep`` separates a cell's tag from its ``r`` attribute (any XML whitespace is legal)."""
     main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
-    rows = "".join(f'<row r="{r}"><c r="{ref}" t="inlineStr"><is><t>{v}</t></is></c></row>'
+    rows = "".join(f'<row r="{r}"><c{sep}r="{ref}" t="inlineStr"><is><t>{v}</t></is></c></row>'
                    for r, ref, v in cells)
     parts = {
         "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
@@ -232,6 +269,14 @@ def hostile_cell(folder: Path) -> None:
     _text_manifest_xlsx(folder)
 
 
+def hostile_cell_tab(folder: Path) -> None:
+    """Item 7. As hostile_cell, but the cells' attributes are separated by a tab (``<c\tr=…>``,
+    legal XML that Excel never writes). Expected: refused the same way."""
+    _tiny_xlsx(folder / "complaints.xlsx", "", [(1, "A1", "工单编号"), (2, "A2", "T1"),
+                                                (1048576, "XFD1048576", "x")], sep="\t")
+    _text_manifest_xlsx(folder)
+
+
 def hostile_dimension(folder: Path) -> None:
     """Item 7. complaints.xlsx declaring <dimension ref="A1:XFD1048576"/> over two cells.
     Expected: refused in report.fatal naming A1:XFD1048576."""
@@ -248,9 +293,11 @@ def _text_manifest_xlsx(folder: Path) -> None:
 CASES: dict[str, Callable[[Path], None]] = {
     "multi_row_header": multi_row_header, "merged_hierarchy": merged_hierarchy,
     "name_only_register": name_only_register, "ticket_only": ticket_only,
+    "fill_down_named": fill_down_named, "range_cuts_merge": range_cuts_merge,
     "utf16_tab_txt": utf16_tab_txt, "utf16_bom_tsv": utf16_bom_tsv, "na_not_opted_in": na_not_opted_in,
     "semicolon": semicolon, "gbk_line_in_utf8": gbk_line_in_utf8,
-    "hostile_cell": hostile_cell, "hostile_dimension": hostile_dimension,
+    "hostile_cell": hostile_cell, "hostile_cell_tab": hostile_cell_tab,
+    "hostile_dimension": hostile_dimension,
 }
 
 
