@@ -241,3 +241,26 @@ def test_new_manifest_keys_are_checked():
             path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
             with pytest.raises(ManifestError, match=word):
                 load_manifest(path)
+
+
+def test_hostile_upload_is_refused_and_changes_nothing(cases, tmp_path):
+    """The same refusal through the upload path (server.uploads.apply_upload builds the whole
+    dataset with the uploaded file staged, as the Upload page does)."""
+    import shutil
+
+    from indicators.pipeline import build
+    from server.uploads import apply_upload, targets
+
+    folder = tmp_path / "ds"
+    shutil.copytree(cases / "hostile_cell", folder)
+    corpus._tiny_xlsx(folder / "complaints.xlsx", "", [(1, "A1", "工单编号"), (2, "A2", "T1")])
+    manifest = folder / "dataset.yaml"
+    assert data.load_dataset(manifest, use_cache=False).report.fatal == []   # served: fine
+    before = (folder / "complaints.xlsx").read_bytes()
+    hostile = (cases / "hostile_cell" / "complaints.xlsx").read_bytes()
+    target = targets(manifest)[0]
+    result = apply_upload(manifest, target.key, "complaints.xlsx", hostile, "t",
+                          lambda m: build(m, cache_dir=tmp_path / "cache"), max_bytes=1 << 20)
+    assert not result.accepted
+    assert "XFD1048576" in result.message and "已拒绝读取" in result.message
+    assert (folder / "complaints.xlsx").read_bytes() == before
