@@ -76,3 +76,10 @@ def test_indicators_at_every_level_and_the_total(results, raw):
     exact = days.groupby(raw["received"].dt.year.astype(str)).median()
     for period, value in median.set_index("period")["value"].items():
         assert abs(value - exact[period]) <= 1 / 24 + 1e-9, period      # 1-hour histogram bins
+
+
+def test_a_flat_series_draws_a_sparkline():
+    """Every month of the message board resolves 100 %: the overview's sparkline of a constant
+    series crashed the page (TypeError in layouts.components.sparkline_svg) before."""
+    from layouts.components import sparkline_svg
+    assert sparkline_svg([1.0, 1.0, float("nan"), 1.0]).startswith("data:image/svg+xml")
