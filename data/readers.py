@@ -1,4 +1,4 @@
-"""Read one source file (xlsx / xls / csv / csv.gz / geojson) into a frame of TEXT.
+"""Read one source file (xlsx / xls / csv / txt / tsv, optionally .gz / geojson) into a frame of TEXT.
 
 Every cell comes back as ``str`` (``""`` for empty), so identifiers keep their leading zeros and
 nothing is guessed before the manifest says what a column is. Numbers stored as numbers are
@@ -8,6 +8,11 @@ written without a spurious ``.0`` (``101.0`` → ``"101"``); Excel dates become 
 Unlike ``pd.read_excel``/``pd.read_csv`` defaults, headers are never renamed silently: an empty
 header becomes ``(列 C)`` and a repeated header ``区县 (列 F)``; :class:`RawSheet` lists the
 repeated ones so that mapping a repeated header fails with a clear message.
+
+Layout options of a manifest source (:class:`ReadOptions`): a multi-row header joined into
+paths, a column range, the delimiter of a text source and its ``na_values``. An .xlsx sheet's
+extent is checked before calamine allocates it; a text source is decoded strictly as a whole
+first and line by line only when that fails (a faster reader can sit in front of both).
 """
 from __future__ import annotations
 
