@@ -200,6 +200,15 @@ def test_one_gbk_line_in_utf8_is_one_rejected_row(cases):
     assert set(d.units["unit_id"]) == {"新村社区", "桥头社区"}
 
 
+def test_text_source_with_a_two_row_header_and_a_line_in_another_encoding(cases):
+    d = load(cases, "csv_two_header_rows")
+    src = d.report.sources[0]
+    assert counts(src) == (3, 2, 1, 0, 0, 0, 0)
+    assert errors(src) == [(4, "办结/时间", "encoding")]
+    assert "第 4 行不能按 GBK 解码" in src.errors[0].message
+    assert sorted(d.tables["complaints"]["ticket_id"]) == ["T1", "T3"]
+
+
 _PROBE = """
 import resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))   # a regression fails, never 512 GB

@@ -240,6 +240,27 @@ def gbk_line_in_utf8(folder: Path) -> None:
     _text_manifest(folder, "tickets.csv")
 
 
+def csv_two_header_rows(folder: Path) -> None:
+    """Item 1 + 6. report.csv in GBK (stated ``encoding: gbk``) with a two-row header
+    (工单 · 工单 · 办结 over 编号 · 受理时间 · 时间) and one damaged line (row 4):
+
+    row 3  T1 · 2024-03-01 · 2024-03-02
+    row 4  T2 · 2024-03-03 · 0xFF 0xFE   (bytes GBK cannot hold → encoding, row 4)
+    row 5  T3 · 2024-03-04 ·
+
+    (UTF-8 text in a GBK file mostly *does* decode, as nonsense: that is caught by the rules
+    that follow, e.g. bad_date — no decoder can tell.)
+
+    Columns by path: 工单/编号, 工单/受理时间, 办结/时间. Expected: 2 accepted, row 4 rejected.
+    """
+    head = "工单,工单,办结\n编号,受理时间,时间\nT1,2024-03-01,2024-03-02\n".encode("gbk")
+    bad = b"T2,2024-03-03,\xff\xfe\n"
+    (folder / "report.csv").write_bytes(head + bad + "T3,2024-03-04,\n".encode("gbk"))
+    _manifest(folder, ["community"], {"complaints": {"sources": [{
+        "path": "report.csv", "encoding": "gbk", "header_rows": [1, 2],
+        "columns": {"ticket_id": "工单/编号", "received_at": "工单/受理时间", "closed_at": "办结/时间"}}]}})
+
+
 def _tiny_xlsx(path: Path, dimension: str, cells: list[tuple[int, str, str]], sep: str = " ") -> None:
     """A hand-written .xlsx (a few KB): one sheet, inline strings, an optional <dimension>;
     ``sep`` separates a cell's tag from its ``r`` attribute (any XML whitespace is legal)."""
@@ -296,6 +317,7 @@ CASES: dict[str, Callable[[Path], None]] = {
     "fill_down_named": fill_down_named, "range_cuts_merge": range_cuts_merge,
     "utf16_tab_txt": utf16_tab_txt, "utf16_bom_tsv": utf16_bom_tsv, "na_not_opted_in": na_not_opted_in,
     "semicolon": semicolon, "gbk_line_in_utf8": gbk_line_in_utf8,
+    "csv_two_header_rows": csv_two_header_rows,
     "hostile_cell": hostile_cell, "hostile_cell_tab": hostile_cell_tab,
     "hostile_dimension": hostile_dimension,
 }
