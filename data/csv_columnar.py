@@ -67,13 +67,15 @@ def _head_lines(body: bytes, scan_rows: int) -> list[str] | None:
 
 
 def read_columnar(path: Path, raw: bytes, header_row: int | None, encoding: str,
-                  expected: list[str] | None, scan_rows: int, find_header_row, frame_from_grid):
+                  expected: list[str] | None, scan_rows: int, find_header_row, frame_from_grid,
+                  sniff_delimiter=None):
     """``RawSheet`` of CSV ``raw`` bytes (already decompressed), or ``None`` when this path
     cannot promise the general path's result (see module docstring).
 
     header_row: 1-based, or None to find it among the first ``scan_rows`` lines by the
-    ``expected`` headers with ``find_header_row``; frame_from_grid: ``readers._frame_from_grid``
-    (passed in to keep the import one-way). Never raises for a bad file: any pyarrow error
+    ``expected`` headers with ``find_header_row``; frame_from_grid: ``readers._frame_from_grid``,
+    sniff_delimiter: ``readers.sniff_delimiter`` (passed in to keep the import one-way; a file
+    whose sniffed delimiter is not a comma is declined). Never raises for a bad file: any pyarrow error
     means ``None``.
     """
     import pyarrow as pa
@@ -93,6 +95,8 @@ def read_columnar(path: Path, raw: bytes, header_row: int | None, encoding: str,
     if lines is None:
         return None
     warnings: list[str] = []
+    if sniff_delimiter is not None and sniff_delimiter(lines[(header_row or 1) - 1:]) != ",":
+        return None
     if header_row is None:
         top = list(csv.reader(io.StringIO("\n".join(lines))))
         header_row = find_header_row(top, expected or [])

@@ -18,7 +18,9 @@ import data.csv_columnar as columnar
 from data.readers import read_csv_file
 
 sys.path.insert(0, str(Path(__file__).parent / "bad_files"))
+sys.path.insert(0, str(Path(__file__).parent / "odd_files"))
 import make_bad_files as corpus  # noqa: E402
+import make_odd_files as odd  # noqa: E402
 
 
 @pytest.fixture
@@ -66,6 +68,16 @@ def test_bad_file_corpus_reports_are_identical_on_both_paths(tmp_path, monkeypat
     manifests = sorted(tmp_path.glob("*/dataset.yaml"))
     fast = {m: _snapshot(m) for m in manifests}
     assert counted["fast"] >= 5 and counted["declined"] >= 5   # both paths really exercised
+    _general_only(monkeypatch)
+    for m in manifests:
+        _assert_same(fast[m], _snapshot(m))
+
+
+def test_odd_file_corpus_reports_are_identical_on_both_paths(tmp_path, monkeypatch, counted):
+    """Issue 12's layouts (delimiters, UTF-16, a GBK line in UTF-8, two header rows, na_values):
+    the fast path declines or gives the same report."""
+    manifests = [odd.make_case(name, tmp_path) for name in odd.CASES]
+    fast = {m: _snapshot(m) for m in manifests}
     _general_only(monkeypatch)
     for m in manifests:
         _assert_same(fast[m], _snapshot(m))
