@@ -77,12 +77,22 @@ def test_prepare_writes_year_and_district_partitions(tmp_path, spark):
 
 
 @pytest.mark.skipif(not (SAMPLE / "dataset.yaml").is_file(), reason="sample not generated")
-def test_sample_indicator_table_from_spark_equals_pandas(tmp_path, spark):
-    from data import load_dataset
-    from indicators.table import compute_with_registers
-    dataset = load_dataset(SAMPLE / "dataset.yaml", cache_dir=tmp_path)
-    by_pandas, reg_pandas = compute_with_registers(dataset, engine="pandas")
-    by_spark, reg_spark = compute_with_registers(dataset, engine="spark")
-    assert len(by_pandas) > 100_000
-    pd.testing.assert_frame_equal(by_spark, by_pandas, check_exact=True)
-    pd.testing.assert_frame_equal(reg_spark, reg_pandas)
+def test_app_indicators_engine_spark_equals_pandas_on_the_sample(tmp_path, monkeypatch, spark,
+                                                                 sample_results):
+    """``python app.py indicators --engine spark`` writes the same CSV as the pandas engine
+    (the session's pandas build of the sample), with its own cache folder."""
+    from click.testing import CliRunner
+
+    import app
+    import data.cache
+    monkeypatch.setattr(data.cache, "DEFAULT_CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setenv("SPARK_MASTER", "local[2]")
+    monkeypatch.setenv("INDICATOR_ENGINE", "pandas")   # --engine sets it: restored afterwards
+    out = tmp_path / "spark.csv"
+    result = CliRunner().invoke(app.cli, ["indicators", "--engine", "spark", "--period", "all",
+                                          "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    expected = sample_results.table[app.INDICATOR_CSV_COLUMNS].to_csv(index=False)
+    got = out.read_text(encoding="utf-8")
+    assert len(got.splitlines()) > 100_000
+    assert got == expected
