@@ -145,6 +145,10 @@ class Indicator:
     score_weight: weight in ``composite_score`` (0: not scored; only indicators with a standard
     are scored). definition_changes: years from which the definition changed — the year-on-year
     change into such a year is marked not comparable (``indicators.compare.add_yoy``).
+    maturity_days: open periods — a value of a period ending less than this many days before
+    the data cut-off is ``provisional`` (its outcome can still change: tickets received then may
+    still close); 0 = only a period not yet over at the cut-off; None = never (registers).
+    used_by: which views show it (Chinese text, for the 指标说明).
     """
 
     id: str
@@ -168,6 +172,8 @@ class Indicator:
     references: tuple[Standard, ...] = field(default_factory=tuple)
     score_weight: float = 0.0
     definition_changes: tuple[int, ...] = ()
+    maturity_days: int | None = None
+    used_by: str = ""
 
     def name(self, lang: str = "zh") -> str:
         return self.name_en if lang == "en" else self.name_zh
@@ -210,10 +216,15 @@ def _indicator(ind_id: str, raw: Mapping[str, Any]) -> Indicator:
         raise ValueError(f"{ind_id}: excluded must be a list of {{measure, reason_zh, reason_en}}")
     changes = tuple(int(y) for y in raw.pop("definition_changes", None) or ())
     weight = float(raw.pop("score_weight", 0) or 0)
+    maturity = raw.pop("maturity_days", None)
+    if maturity is not None:
+        if isinstance(maturity, bool) or not isinstance(maturity, int) or maturity < 0:
+            raise ValueError(f"{ind_id}: maturity_days must be a whole number of days ≥ 0: "
+                             f"{maturity!r}")
     ind = Indicator(id=ind_id, standard=_standard(std) if std else None,
                     references=tuple(_standard(r) for r in refs), periods=periods,
                     excluded=tuple(Exclusion(**e) for e in excluded), score_weight=weight,
-                    definition_changes=changes,
+                    definition_changes=changes, maturity_days=maturity,
                     **{k: ("" if v is None else v) for k, v in raw.items()})
     if ind.kind not in KINDS:
         raise ValueError(f"{ind_id}: kind must be one of {KINDS}: {ind.kind!r}")
