@@ -407,12 +407,18 @@ def _is_nan(value: Any) -> bool:
         return True
 
 
-def status(ind: Indicator, value: float, period: int | str | None = None) -> str:
+def status(ind: Indicator, value: float, period: int | str | None = None,
+           provisional: Any = False) -> str:
     """``'meets'`` or ``'fails'`` against ``ind.standard``; ``'none'`` when the indicator has no
     standard, the value is NaN/None, or ``period`` ('2025', '2025-03' or 2025) lies before the
-    standard's ``effective_year``. Rates compare as fractions (0.95 ≥ 0.918)."""
+    standard's ``effective_year``; ``'provisional'`` instead of meets/fails when the row is
+    provisional (an open period, ``indicators.table.provisional_flags``: never judged 未达标).
+    Rates compare as fractions (0.95 ≥ 0.918)."""
     if ind.standard is None or _is_nan(value) or not ind.standard.applies(period):
         return "none"
+    if provisional is True or (provisional is not None and not _is_nan(provisional)
+                               and bool(provisional)):
+        return "provisional"
     return "meets" if ind.standard.met_by(float(value)) else "fails"
 
 
