@@ -304,11 +304,21 @@ def catalog_for(config: Mapping[str, Any] | None,
     - ``settings: {definition_changes: {indicator_id: [year, …]}}`` adds years from which an
       indicator's definition changed (the year-on-year change into them is not comparable).
 
+    - ``indicators: {id: {name_zh, numerator, denominator, scale, …}}``: the dataset's own
+      indicators (``indicators.custom``), appended before the composite score.
+
     A dropped standard also drops the indicator's weight. Raises ``ValueError`` for an unknown
     indicator id, an invalid standard, a negative weight, a weight on an indicator without a
     standard, or a year that is not a whole number.
     """
     base = dict(CATALOG if catalog is None else catalog)
+    own = (config or {}).get("indicators")
+    if own:     # the dataset's own indicators, before the composite score (always last)
+        from indicators.custom import parse_custom
+        custom = parse_custom(own, base)
+        tail = {k: base.pop(k) for k in [k for k in base if base[k].kind == "score"]}
+        base.update(custom)
+        base.update(tail)
     overrides = dict((config or {}).get("standards") or {})
     overrides.pop(STATION_AREA_KEY, None)
     for ind_id, spec in overrides.items():

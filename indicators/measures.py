@@ -33,7 +33,8 @@ an undated snapshot):
 
 - grids (at the finest level): ``grids``, ``households`` (户), ``grids_with_households``,
   ``grids_without_households``, ``population`` (人), ``grids_with_full_time`` (≥ 1 full-time grid
-  worker), ``grid_workers`` (full-time + part-time), ``grids_with_branch``, ``community_workers``.
+  worker), ``grid_workers`` (full-time + part-time), ``full_time_workers``, ``part_time_workers``
+  (persons), ``grids_with_branch``, ``community_workers``.
 - stations (at the level they belong to): ``stations``; ``centres_with_standard`` (type has a
   minimum area and the area is known); ``centres_meeting_area`` (area_m2 ≥ the minimum of its
   type); ``centres_without_area`` (type has a standard, area unknown).
@@ -121,6 +122,8 @@ MEASURES: dict[str, Measure] = {m.name: m for m in [
     _m("population", "grids", "stock", ("unit_id", "population"), "常住人口"),
     _m("grids_with_full_time", "grids", "stock", ("unit_id", "full_time_workers"), "配备专职网格员的网格数"),
     _m("grid_workers", "grids", "stock", ("unit_id", "full_time_workers", "part_time_workers"), "网格员人数（专职+兼职）"),
+    _m("full_time_workers", "grids", "stock", ("unit_id", "full_time_workers"), "专职网格员人数"),
+    _m("part_time_workers", "grids", "stock", ("unit_id", "part_time_workers"), "兼职网格员人数"),
     _m("grids_with_branch", "grids", "stock", ("unit_id", "has_party_branch"), "建立党支部的网格数"),
     _m("community_workers", "grids", "stock", ("unit_id", "community_workers"), "社区工作者人数"),
     _m("population_located", "grids", "stock", ("unit_id", "population", "lat", "lon"), "有中心点坐标的网格人口"),
@@ -558,6 +561,9 @@ def grid_measures(grids: pd.DataFrame, finest_level: str, community_level: str |
     if "grid_workers" in present:
         frame["grid_workers"] = (np.nan_to_num(num("full_time_workers"))
                                  + np.nan_to_num(num("part_time_workers")))
+    for col in ("full_time_workers", "part_time_workers"):
+        if col in present:
+            frame[col] = np.nan_to_num(num(col))
     if "grids_with_branch" in present:
         frame["grids_with_branch"] = (df["has_party_branch"].astype("boolean").fillna(False)
                                       .to_numpy(dtype="float64"))

@@ -158,10 +158,13 @@ def provisional_flags(table: pd.DataFrame, catalog: Mapping[str, Indicator], cut
     return out
 
 
-def indicators_from_cube(cube: Cube, catalog: Mapping[str, Indicator], cutoff=None
-                         ) -> pd.DataFrame:
+def indicators_from_cube(cube: Cube, catalog: Mapping[str, Indicator], cutoff=None,
+                         units: pd.DataFrame | None = None) -> pd.DataFrame:
     """The tidy indicator table from a rolled-up ``Cube`` (see ``compute_indicators``);
-    ``cutoff``: the dataset's data cut-off, for the ``provisional`` column."""
+    ``cutoff``: the dataset's data cut-off, for the ``provisional`` column; ``units``: the
+    dataset's units, for own indicators over a count of units (``indicators.custom``)."""
+    from indicators.custom import add_columns
+    cube = add_columns(cube, catalog, units)
     medians = None
     if cube.histogram is not None:
         medians = histogram_median(cube.histogram, ["level", "unit_id", "period"])
@@ -242,4 +245,4 @@ def compute_with_registers(dataset, periods: tuple[str, ...] = ("year", "month")
     fallback (bool: the period used an earlier or undated register) — see ``rollup.Cube``."""
     cat = catalog_for(dataset.config) if catalog is None else dict(catalog)
     cube = rollup(dataset, compute_measures(dataset, engine), periods)
-    return indicators_from_cube(cube, cat, dataset.cutoff), cube.register_years
+    return indicators_from_cube(cube, cat, dataset.cutoff, dataset.units), cube.register_years
