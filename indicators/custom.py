@@ -118,6 +118,10 @@ def parse_custom(section: Any, catalog: Mapping[str, Any]) -> dict[str, Any]:
         direction = spec.get("direction", "higher")
         if direction not in DIRECTIONS:
             raise _fail(f"{where}.direction", f"应为 {' / '.join(DIRECTIONS)} 之一：{direction!r}")
+        if direction == "band" and (not isinstance(spec.get("standard"), Mapping)
+                                    or spec["standard"].get("comparison") != "between"):
+            raise _fail(f"{where}.direction", "band（区间）需要写 standard: {comparison: between, "
+                                              "low, high, …}")
         decimals = spec.get("decimals", 1)
         if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 6:
             raise _fail(f"{where}.decimals", f"应为 0–6 的整数：{decimals!r}")

@@ -904,7 +904,7 @@ def manifest() -> dict:
                 "name_zh": "每社区网格数", "name_en": "Grids per community",
                 "numerator": "grids", "denominator": {"units": "community"},
                 "scale": "ratio", "unit_zh": "个", "unit_en": "grids", "decimals": 1,
-                "direction": "band"},
+                "direction": "higher"},
         },
     }
 
