@@ -78,6 +78,7 @@ DQ_URL = "dq-url"
 DQ_LEVEL = "dq-level"
 DQ_YEAR = "dq-year"
 DQ_UNITS = "dq-units"
+DQ_FINDINGS = "dq-findings"
 
 # Indicator catalog (指标说明) ------------------------------------------------------------
 CAT_TABLE = "cat-table"
