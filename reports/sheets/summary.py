@@ -87,6 +87,7 @@ def write_summary(ws: Worksheet, ctx: Context) -> None:
     header_row(ws, HEADER_ROW, headers)
     row = HEADER_ROW + 1
     name_texts, std_texts, unit_texts, note_texts = [], [], [], []
+    any_prov_change = False
     for ind in ctx.indicators:
         std = standard_of(ind)
         data = _summary_rows(ctx, ind)
@@ -132,12 +133,13 @@ def write_summary(ws: Worksheet, ctx: Context) -> None:
             shown = None if change is None else fmt.change_for_excel(ind, change)
             good = getattr(rec, "change_good", None)
             prov_change = is_true(getattr(rec, "provisional_change", None))
+            any_prov_change = any_prov_change or (prov_change and shown is not None)
             # colour only a change that shows: +0.0 stays neutral whatever its sign underneath;
             # a change involving a provisional value is not judged either
             cfont = (F_BODY if not shown or good is None or pd.isna(good) or prov_change
                      else F_PASS if bool(good) else F_FAIL)
             put_number(ws, row, c_change, shown,
-                       provisional_format(cfmt, "（含暂定值）") if prov_change else cfmt,
+                       provisional_format(cfmt, "（暂定）") if prov_change else cfmt,
                        font=cfont, border=GRID_BORDER, fill=fill)
             note = _row_note(rec, ind)
             if prov:
@@ -161,7 +163,7 @@ def write_summary(ws: Worksheet, ctx: Context) -> None:
     set_column_widths(ws, {
         1: fit_width(name_texts, 12, 30), 2: fit_width(std_texts, 8, 24),
         3: fit_width(unit_texts, 10, 30), 4: 12, 5: 9, 6: 8, 7: 12,
-        **{8 + k: 12 for k in range(len(earlier))}, c_change: 15,
+        **{8 + k: 12 for k in range(len(earlier))}, c_change: 21 if any_prov_change else 15,
         c_note: fit_width(note_texts, 10, 34)})
     fit_row_heights(ws, range(HEADER_ROW + 1, row))
     if row > HEADER_ROW + 1:

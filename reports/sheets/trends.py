@@ -78,6 +78,8 @@ def write_trends(ws: Worksheet, ctx: Context) -> None:
         # two columns share the header: each needs half of its width (never under 9: 100.0%)
         half = max(9.0, indicator_column_width(label) * 0.62)
         widths[col] = widths[col + 1] = half
+        if ind.id in prov.columns and prov[ind.id].any():   # room for “77.4%（暂定）”
+            widths[col] = max(half, 14.0)
     ws.row_dimensions[HEADER_ROW].height = 44
     for r, month in enumerate(MONTHS):
         row = first + r
