@@ -349,6 +349,112 @@ def monthly_trend(rows: pd.DataFrame, indicator: Any, year: str, lang: str = "zh
     return fig
 
 
+def yearly_trend(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *,
+                 title: str = "") -> go.Figure:
+    """Line chart of an indicator over every year the data hold, one line per unit (OWID
+    style: x = year, the unit's name at the end of its line), with the standard as a
+    horizontal line where it applies.
+
+    rows: unit_id, unit_name (str), period (str ``"2025"``), value (float; rates as fractions),
+    small_count (bool), provisional (bool, optional). Small counts are hollow markers (样本不足
+    in the hover); provisional years are hollow markers on a dotted line with a footnote.
+    Returns a go.Figure with one Scatter trace per unit (at most MAX_TREND_UNITS), named by the
+    unit, plus one dotted trace per unit with provisional years.
+    """
+    frame = pd.DataFrame({
+        "unit_id": rows["unit_id"].astype(str).to_numpy(),
+        "unit_name": rows["unit_name"].astype(str).to_numpy(),
+        "year": pd.to_numeric(rows["period"].astype(str), errors="coerce").to_numpy(),
+        "value": rows["value"].astype("Float64").astype(float).to_numpy(),
+        "small": rows["small_count"].astype("boolean").fillna(False).to_numpy(),
+        "provisional": (rows["provisional"].astype("boolean").fillna(False).to_numpy()
+                        if "provisional" in rows.columns else False),
+    })
+    frame = frame[frame["year"].notna()]
+    units = frame.drop_duplicates("unit_id")[["unit_id", "unit_name"]].head(MAX_TREND_UNITS)
+    fig = go.Figure()
+    small_text, prov_text = t("small_count", lang), t("provisional", lang)
+    any_provisional = False
+    for k, (unit_id, unit_name) in enumerate(units.itertuples(index=False)):
+        colour = UNIT_COLOURS[k]
+        part = frame[frame["unit_id"] == unit_id].sort_values("year")
+        labels = [(format_value(indicator, v, lang) if pd.notna(v) else "—")
+                  + (f" · {small_text}" if s else "") + (f" · {prov_text}" if p else "")
+                  for v, s, p in zip(part["value"], part["small"], part["provisional"],
+                                     strict=True)]
+        prov = part["provisional"].to_numpy(dtype=bool)
+        final = ~prov
+        x, y = part["year"].to_numpy(dtype=int), part["value"].to_numpy()
+        if prov.any():
+            any_provisional = True
+            start = np.flatnonzero(final)[-1:] if final.any() else np.array([], int)
+            seg = np.concatenate([start, np.flatnonzero(prov)])
+            fig.add_trace(go.Scatter(
+                x=x[seg], y=y[seg], name=f"{unit_name} {prov_text}", legendgroup=unit_id,
+                showlegend=False, mode="lines+markers+text",
+                line={"color": colour, "width": 2, "dash": "dot"},
+                marker={"size": [0] * len(start) + [10] * int(prov.sum()), "color": "white",
+                        "line": {"color": colour, "width": 2}},
+                text=[unit_name if i == len(seg) - 1 else "" for i in range(len(seg))],
+                textposition="middle right", textfont={"color": colour, "size": 12},
+                customdata=[labels[i] for i in seg],
+                hovertemplate=f"{unit_name} %{{x}}: %{{customdata}}<extra></extra>"))
+        fig.add_trace(go.Scatter(
+            x=x[final], y=y[final], name=unit_name, legendgroup=unit_id,
+            mode="lines+markers+text",
+            line={"color": colour, "width": 3},
+            marker={"size": 8, "color": ["white" if s else colour for s in part["small"][final]],
+                    "line": {"color": colour, "width": 1.5}},
+            # the unit's name at the end of its line, as Our World in Data labels its charts
+            text=[unit_name if i == final.sum() - 1 and not prov.any() else ""
+                  for i in range(int(final.sum()))],
+            textposition="middle right", textfont={"color": colour, "size": 12},
+            customdata=[x for x, f in zip(labels, final) if f],
+            hovertemplate=f"{unit_name} %{{x}}: %{{customdata}}<extra></extra>"))
+    shapes, annotations = [], []
+    std = getattr(indicator, "standard", None)
+    if std is not None:
+        label = f"{t('standard', lang)} {_name(std, lang, 'label')}".strip()
+        levels = [std.low, std.high] if std.comparison == "between" else [std.value]
+        for level in levels:
+            if level is None:
+                continue
+            shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
+                           "y0": level, "y1": level,
+                           "line": {"color": STANDARD_LINE, "width": 1.5, "dash": "dot"}})
+        annotations.append({"xref": "paper", "x": 0, "xanchor": "left", "yref": "y",
+                            "y": levels[-1], "yanchor": "bottom", "text": label,
+                            "showarrow": False, "font": {"size": 12, "color": STANDARD_LINE},
+                            "bgcolor": "rgba(255,255,255,0.85)"})
+    if any_provisional:
+        annotations.append({"xref": "paper", "x": 0, "xanchor": "left", "yref": "paper",
+                            "y": -0.28, "yanchor": "top", "showarrow": False, "align": "left",
+                            "text": t("provisional_footnote", lang),
+                            "font": {"size": 12, "color": "#555555"}})
+    years = sorted(int(v) for v in frame["year"].unique())
+    axis = ({"tickformat": f".{indicator.decimals}%", "hoverformat": f".{indicator.decimals}%"}
+            if indicator.kind == "rate" else _axis_format(indicator))
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        height=460 + (80 if any_provisional else 0),
+        margin={"l": 10, "r": 120, "t": 70, "b": 150 if any_provisional else 40},
+        font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
+        plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, annotations=annotations,
+        legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "xanchor": "left"},
+        hovermode="x unified",
+        xaxis={"tickmode": "array", "tickvals": years,
+               "ticktext": [f"{y}{'年' if lang == 'zh' else ''}" for y in years],
+               "range": [min(years) - 0.3, max(years) + 0.6] if years else None,
+               "gridcolor": "#eeeeee"},
+        yaxis={"gridcolor": "#e5e5e5", "automargin": True, **axis},
+    )
+    if indicator.kind != "rate" and indicator.unit(lang):
+        fig.add_annotation(xref="paper", x=0, xanchor="right", yref="paper", y=1,
+                           yanchor="bottom", text=indicator.unit(lang), showarrow=False,
+                           font={"size": 12, "color": "#555555"})
+    return fig
+
+
 #: Cell codes of the status matrix and their colours (pale versions of COLOURS, so the value
 #: printed in the cell stays readable; the cell text also carries ✓ / ✗).
 MATRIX_CODES = {"none": 0, "meets": 1, "fails": 2, "small": 3}

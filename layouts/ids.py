@@ -63,6 +63,7 @@ TR_NOTE = "tr-note"
 TR_URL = "tr-url"
 TR_LANG = "tr-lang"
 TR_LANG_SWITCH = "tr-lang-switch"
+TR_VIEW = "tr-view"
 
 # Data quality (数据质量) -----------------------------------------------------------------
 DQ_SUMMARY = "dq-summary"
