@@ -121,18 +121,22 @@ def period_end(period: pd.Series) -> pd.Series:
                           errors="coerce")
 
 
-def provisional_flags(table: pd.DataFrame, catalog: Mapping[str, Indicator], cutoff
-                      ) -> np.ndarray:
+def provisional_flags(table: pd.DataFrame, catalog: Mapping[str, Indicator], cutoff,
+                      recent: np.ndarray | None = None) -> np.ndarray:
     """Open periods (暂定): True where a row's outcome can still change after the data cut-off.
 
     A row of an indicator with ``maturity_days`` = d is provisional when its period ends less
     than d days before the cut-off: (first instant after the period) + d days > (last counted
     instant of the cut-off, ``measures.effective_cutoff``) — a month of tickets that may still
     close. d = 0 marks only a period not over at the cut-off; ``maturity_days`` None (registers)
-    never. The composite score is provisional where any scored indicator of the same unit and
-    period is. No cut-off: nothing is provisional. Returns a bool array aligned with ``table``.
+    never. ``recent`` (aligned with ``table``): the row's valid tickets received within
+    ``measures.RESOLUTION_WINDOW_DAYS`` of the cut-off (``immature_30d``; NaN = unknown): a
+    ticket indicator with d = that window whose row has none of them is final after all — no
+    ticket of it can still change. The composite score is provisional where any scored
+    indicator of the same unit and period is. No cut-off: nothing is provisional. Returns a
+    bool array aligned with ``table``.
     """
-    from indicators.measures import effective_cutoff
+    from indicators.measures import RESOLUTION_WINDOW_DAYS, effective_cutoff
 
     cut = effective_cutoff(cutoff)
     out = np.zeros(len(table), dtype=bool)
@@ -146,6 +150,12 @@ def provisional_flags(table: pd.DataFrame, catalog: Mapping[str, Indicator], cut
         ready = end + pd.to_timedelta(days.fillna(0), unit="D")
         # to the second: a cut-off of 23:59:59 covers its whole day
         out = has & (ready > cut + pd.Timedelta(seconds=1)).fillna(False).to_numpy(bool)
+        if recent is not None:
+            window = table["indicator_id"].map(
+                {i: ind.table == "complaints" and ind.maturity_days == RESOLUTION_WINDOW_DAYS
+                 for i, ind in catalog.items()}).fillna(False).to_numpy(dtype=bool)
+            none_recent = np.asarray(recent, dtype="float64") == 0     # NaN: unknown, kept
+            out = out & ~(window & none_recent)
     if COMPOSITE_ID in catalog:
         scored = [i for i, ind in catalog.items() if ind.score_weight > 0]
         keys = ["level", "unit_id", "period"]
@@ -196,7 +206,12 @@ def indicators_from_cube(cube: Cube, catalog: Mapping[str, Indicator], cutoff=No
     for col in ("level", "unit_id", "unit_name", "period", "indicator_id", "excluded_reason"):
         table[col] = table[col].astype("str")
     table["small_count"] = table["small_count"].astype(bool)
-    table["provisional"] = provisional_flags(table, catalog, cutoff)
+    recent = None
+    if "immature_30d" in cube.measures.columns:
+        keys = ["level", "unit_id", "period"]
+        recent = table[keys].merge(cube.measures[keys + ["immature_30d"]].astype(
+            {k: str for k in keys}), on=keys, how="left")["immature_30d"].to_numpy()
+    table["provisional"] = provisional_flags(table, catalog, cutoff, recent)
     return table[COLUMNS]
 
 
