@@ -178,7 +178,9 @@ def _write_findings(ws: Worksheet, ctx: Context, row: int) -> int:
     put_text(ws, row, 1, "报送完整性：此前有记录的单位某月无记录；异常值：修正 z 分数绝对值大于 3.5"
              "（与本单位各月或同期同级单位相比）；跨年一致性：本年为前几年平均的 ±33% 以外；"
              "表间一致性：诉求量与登记人口、户均人口。暂定值与样本不足的值不参与核查。",
-             font=F_MUTED)
+             font=F_MUTED, alignment=WRAP_TOP)
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=8)
+    ws.row_dimensions[row].height = 30
     row += 1
     header_row(ws, row, ["核查项", "层级", "单位", "期间", "核查内容", "数值", "预期范围", "原因"])
     row += 1
