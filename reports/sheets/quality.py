@@ -10,7 +10,8 @@ import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.cells import (EXCEL_MAX_CELL_CHARS, TRUNCATION_MARKER, CellNote, GRID_BORDER,
-                           TOTAL_FILL, WRAP_TOP, cell_notes, display_width, fit_width, put_label,
+                           TOTAL_FILL, WRAP_TOP, cell_notes, display_width, fit_row_heights,
+                           fit_width, put_label,
                            put_number, put_text, set_column_widths)
 from reports.sheets.common import (RULE_NAMES_ZH, HEADER_ROW, Context, sheet_header, header_row, finish, as_float,
                                    TABLE_NAMES_ZH, F_BODY, F_BOLD, F_MUTED, F_FAIL, F_SECTION)
@@ -48,7 +49,9 @@ def write_quality(ws: Worksheet, ctx: Context) -> None:
         put_number(ws, row, c, n, "#,##0", font=F_BOLD, fill=TOTAL_FILL, border=GRID_BORDER)
     row += 2
     row = _write_excluded(ws, ctx, row) + 1
+    findings_start = row
     row = _write_findings(ws, ctx, row) + 1
+    findings_end = row
 
     # rejected rows counted per rule (file × sheet × rule), with one example
     counts: Counter[tuple[int, str]] = Counter()
@@ -124,7 +127,9 @@ def write_quality(ws: Worksheet, ctx: Context) -> None:
     row = _write_export_notes(ws, ctx, row + 1)
     set_column_widths(ws, {1: 18, 2: fit_width(text_cols[2] + ["文件"], 12, 40),
                            3: fit_width(text_cols[3] + ["工作表"], 8, 20), 4: 11, 5: 11,
-                           6: 11, 7: 14, 8: 18})
+                           6: 11, 7: 14, 8: 36})
+    # the findings' reasons wrap in column 8: rows as tall as their text (after the widths)
+    fit_row_heights(ws, range(findings_start + 3, findings_end))
     finish(ws, ctx, f"{HEADER_ROW}:{HEADER_ROW}", f"A{HEADER_ROW + 1}")
 
 
@@ -196,7 +201,7 @@ def _write_findings(ws: Worksheet, ctx: Context, row: int) -> int:
         cells = [r.check_zh, level, r.unit_name, r.period, r.item_zh,
                  _finding_number(ind, r.value), f"≥ {low}" if high == "—" else f"{low} – {high}"]
         for c, text in enumerate(cells, start=1):
-            put_text(ws, row, c, text, font=F_BODY, border=GRID_BORDER)
+            put_text(ws, row, c, text, font=F_BODY, border=GRID_BORDER, alignment=WRAP_TOP)
         put_text(ws, row, 8, r.reason_zh, font=F_BODY, border=GRID_BORDER, alignment=WRAP_TOP)
         row += 1
     return row
