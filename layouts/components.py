@@ -158,12 +158,14 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
     name = indicator.name_en if lang == "en" else indicator.name_zh
     formula = indicator.formula_en if lang == "en" else indicator.formula_zh
     return dbc.Card(
-        className=f"kpi-card status-{st}", id={"type": ids.KPI_CARD, "indicator": indicator.id},
+        className=f"kpi-card status-{st}" + (" kpi-provisional" if _true(row.get("provisional"))
+                                             else ""),
+        id={"type": ids.KPI_CARD, "indicator": indicator.id},
         children=dbc.CardBody([
             html.Div(dcc.Link(name, href=href) if href else name, className="kpi-name",
                      title=formula),
             html.Div(format_value(indicator, value, lang)
-                     + (t("provisional_suffix", lang) if st == "provisional" else ""),
+                     + (t("provisional_suffix", lang) if _true(row.get("provisional")) else ""),
                      className="kpi-value"),
             html.Div(className="kpi-status", title=source, children=[
                 html.Span(f"{STATUS_ICON[st]} {t('status_' + st, lang)}",
