@@ -190,7 +190,8 @@ def outliers_peer(table: pd.DataFrame, catalog: Mapping, check: str = "outlier_p
         if not hit.any():
             continue
         ind = catalog.get(ind_id)
-        low, high = med - Z_LIMIT * scale, med + Z_LIMIT * scale
+        # per-resident volumes are never negative
+        low, high = max(med - Z_LIMIT * scale, 0.0), med + Z_LIMIT * scale
         reason = [f"修正 z 分数 {s:+.1f}（|z| > {Z_LIMIT}）：同期 {len(part)} 个同级单位的中位数 "
                   f"{_fmt(ind, med)}{why}" for s in z[hit]]
         out.append(_finding(check, part.loc[hit], ind.name_zh if ind else ind_id, v[hit],
