@@ -128,3 +128,42 @@ def test_thirty_day_resolution_rate_is_censoring_aware(table):
                                     "重复工单 1 件；已转出 1 件；无效工单 1 件")
     dec = row(table, "resolution_30d_rate", period="2025-12")
     assert dec["denominator"] == 0 and np.isnan(dec["value"]) and not dec["provisional"]
+
+
+def test_manifest_maps_source_statuses_onto_outcomes(tmp_path):
+    """办理状态 as typed (已撤销, 已转出 …) → the canonical outcomes through the manifest's value
+    map; an unmapped status is a rejected row naming the allowed outcomes."""
+    from data import load_dataset
+
+    (tmp_path / "grids.csv").write_text("网格编号,户数\nG1,100\n", encoding="utf-8")
+    (tmp_path / "tickets.csv").write_text(
+        "工单编号,受理时间,办结时间,办理状态,网格编号\n"
+        "t1,2025-03-01 08:00,2025-03-02 08:00,已办结,G1\n"
+        "t2,2025-03-01 09:00,,办理中,G1\n"
+        "t3,2025-03-01 10:00,2025-03-01 11:00,已撤销,G1\n"
+        "t4,2025-03-01 11:00,,已转出,G1\n"
+        "t5,2025-03-01 12:00,,挂起,G1\n", encoding="utf-8")
+    (tmp_path / "dataset.yaml").write_text("""
+name: 测试
+levels: [grid]
+cutoff: 2025-12-31
+tables:
+  grids:
+    sources:
+      - {path: grids.csv, columns: {grid_id: 网格编号, households: 户数}}
+  complaints:
+    sources:
+      - path: tickets.csv
+        columns: {ticket_id: 工单编号, received_at: 受理时间, closed_at: 办结时间,
+                  status: 办理状态, grid_id: 网格编号}
+        values:
+          status: {已办结: closed, 办理中: open, 已撤销: cancelled, 已转出: referred}
+""", encoding="utf-8")
+    ds = load_dataset(tmp_path / "dataset.yaml", use_cache=False)
+    assert sorted(ds.tables["complaints"]["status"].tolist()) == \
+        ["cancelled", "closed", "open", "referred"]
+    bad = [e for s in ds.report.sources for e in s.errors]
+    assert [(e.row, e.value, e.rule) for e in bad] == [(6, "挂起", "bad_value")]
+    r = row(compute_indicators(ds), "resolution_rate", period="2025-03")
+    assert (r["numerator"], r["denominator"], r["excluded"]) == (1, 2, 2)
+    assert r["excluded_reason"] == "已撤销 1 件；已转出 1 件"
