@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from layouts import store
+from server import audit
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +164,8 @@ class DataWatcher:
                 log.exception("reload of %s failed", self.manifest_path)
                 reason = f"{type(exc).__name__}: {exc}"
             if reason:
+                audit.record("reload", object={"version": version, "reason": reason[:200]},
+                             result="refused", **_system())
                 self.status.failed_version, self.status.failed_reason = version, reason
                 self.status.failed_at = time.time()
                 log.warning("data version %s refused, still serving %s: %s", version,
@@ -175,11 +178,20 @@ class DataWatcher:
             self.status.version, self.status.loaded_at = version, time.time()
             self.status.failed_version = self.status.failed_reason = ""
             log.info("serving data version %s", version)
+            audit.record("reload", object={"version": version}, **_system())
             return True
         finally:
             self.status.building = False
             if locked:
                 self._lock.release()
+
+
+def _system() -> dict[str, str]:
+    """Audit fields of a reload: the signed-in user when a request triggered it (an upload),
+    else ``system`` (a background thread after files changed on disk)."""
+    import flask
+    return {} if flask.has_request_context() else {"user": "system", "role": "", "client": "",
+                                                   "scope": ""}
 
 
 _watcher: DataWatcher | None = None

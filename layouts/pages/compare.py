@@ -19,6 +19,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts import components, downloads, figures, ids, store
 from layouts.components import dropdown_labels, grid_locale, header, page_href, query_params
+from layouts.guards import graph_config
 from layouts.i18n import normalise_lang, t
 
 PATH = "/compare"
@@ -223,8 +224,7 @@ def _definition(ind: Any, lang: str) -> html.Div:
 
 def _graph(graph_id: str, figure: Any, lang: str, **config: Any) -> dcc.Graph:
     return dcc.Graph(id=graph_id, figure=figure if figure is not None else figures.go.Figure(),
-                     config={"locale": "zh-CN" if lang == "zh" else "en",
-                             "displaylogo": False, "responsive": True, **config})
+                     config=graph_config(lang, responsive=True, **config))
 
 
 def _shown(figure: Any) -> dict:
