@@ -282,7 +282,7 @@ def install_auth(app: dash.Dash, users: UsersFile | dict[str, User], secret_key:
                               mimetype="text/plain; charset=utf-8")
 
     @server.route(LOGIN_PATH, methods=["GET", "POST"])
-    @limiter.limit(LOGIN_RATE, methods=["POST"])
+    @limiter.limit(lambda: server.config.get("LOGIN_RATE") or LOGIN_RATE, methods=["POST"])
     def login():
         if flask.request.method == "GET":
             return _login_form(next_url=safe_next(flask.request.args.get("next")))
@@ -342,7 +342,7 @@ def install_auth(app: dash.Dash, users: UsersFile | dict[str, User], secret_key:
 WRONG = "用户名或密码不正确。"
 #: Flask-Limiter's per-client rate on sign-in attempts (each worker counts its own unless
 #: RATELIMIT_STORAGE_URI names a shared store such as redis://)
-LOGIN_RATE = "30 per minute"
+LOGIN_RATE = os.environ.get("DASHBOARD_LOGIN_RATE") or "60 per minute"
 
 
 class _FixedUsers:

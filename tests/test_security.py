@@ -60,6 +60,7 @@ def served(tmp_path_factory):
         {"username": "east", "password_hash": hash_password(PASSWORDS["east"]), "scope": [EAST]},
     ]}), encoding="utf-8")
     app = create_server_app(SAMPLE, users, SECRET, max_upload_mb=1)
+    app.server.config["LOGIN_RATE"] = "10000 per minute"   # many sign-ins from 127.0.0.1
     yield app
     store.set_access(None, None)
     reload_mod._watcher = None

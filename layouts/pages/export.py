@@ -67,8 +67,10 @@ def validate_choice(data: store.DashboardData, year: Any, unit: Any) -> tuple[in
     Raises ValueError when the year has no indicator rows or the unit key is not one of
     :func:`scope_options`.
     """
-    if str(year) not in data.years:
+    if isinstance(year, bool) or not isinstance(year, (str, int)) or str(year) not in data.years:
         raise ValueError(f"unknown year {year!r}")
+    if unit is not None and not isinstance(unit, str):
+        raise ValueError(f"scope is not a unit key: {type(unit).__name__}")
     key = unit or store.TOTAL
     if key not in {o["value"] for o in scope_options(data, "zh")}:
         raise ValueError(f"unknown scope {unit!r}")
