@@ -284,7 +284,7 @@ def install_auth(app: dash.Dash, users: UsersFile | dict[str, User], secret_key:
     @server.route(LOGIN_PATH, methods=["GET", "POST"])
     @limiter.limit(lambda: server.config.get("LOGIN_RATE") or LOGIN_RATE, methods=["POST"])
     def login():
-        if flask.request.method == "GET":
+        if flask.request.method != "POST":             # GET and HEAD: the form
             return _login_form(next_url=safe_next(flask.request.args.get("next")))
         csrf.protect()
         form = flask.request.form
@@ -322,7 +322,7 @@ def install_auth(app: dash.Dash, users: UsersFile | dict[str, User], secret_key:
 
     @server.route(LOGOUT_PATH, methods=["GET", "POST"])
     def logout():
-        if flask.request.method == "GET":      # a link must not sign anyone out: ask first
+        if flask.request.method != "POST":     # a link must not sign anyone out: ask first
             return page("退出登录", '<h1>退出登录</h1>' + logout_form("确认退出"))
         csrf.protect()
         audit.record("sign_out")

@@ -33,8 +33,7 @@ _UNIT_KEY = re.compile(r"^([a-z_]+):([\w.-]{1,64})$")
 
 
 def content_security_policy(script_hashes: list[str]) -> str:
-    """The CSP header: this site only. Dash's one inline bootstrap script is allowed by its
-    hash; Plotly needs inline styles, ``blob:`` workers (maps) and ``data:`` images."""
+    """The CSP header: this site only. Dash's inline scripts are allowed by their hashes; Plotly needs inline styles, ``blob:`` workers (maps) and ``data:`` images."""
     scripts = " ".join(f"'sha256-{h}'" for h in script_hashes)
     return ("default-src 'self'; "
             f"script-src 'self' {scripts} 'unsafe-eval'; "
@@ -44,16 +43,15 @@ def content_security_policy(script_hashes: list[str]) -> str:
             "form-action 'self'; frame-ancestors 'none'")
 
 
-def _inline_script_hashes(app: dash.Dash) -> list[str]:
-    """sha256 (base64) of every inline ``<script>`` Dash puts in its index page."""
-    try:
-        renderer = app.renderer
-    except AttributeError:
-        renderer = "var renderer = new DashRenderer();"
-    found = re.findall(r"<script[^>]*>(.*?)</script>", app._generate_renderer(), re.S) \
-        if hasattr(app, "_generate_renderer") else [renderer]
-    return sorted({base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode()
-                   for s in found if s.strip()})
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>",
+                            re.S | re.I)
+
+
+def inline_script_hashes(page: str) -> list[str]:
+    """sha256 (base64) of every inline executable ``<script>`` in an HTML page (Dash's index:
+    the renderer bootstrap and its clientside callbacks); JSON data blocks are not scripts."""
+    return sorted({base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
+                   for body in _INLINE_SCRIPT.findall(page) if body.strip()})
 
 
 def same_origin(request: flask.Request) -> bool:
@@ -97,12 +95,17 @@ def install_guards(app: dash.Dash, *, user: Callable[[], Any] | None = None,
     secure: the session cookie is Secure (TLS proxy): adds Strict-Transport-Security.
     """
     server = app.server
-    policy = content_security_policy(_inline_script_hashes(app))
+    policy = content_security_policy([])
 
     @server.after_request
     def security_headers(response: flask.Response) -> flask.Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", policy)
+        own = policy
+        if response.mimetype == "text/html" and not response.direct_passthrough:
+            hashes = inline_script_hashes(response.get_data(as_text=True))
+            if hashes:                     # exactly the inline scripts this page carries
+                own = content_security_policy(hashes)
+        headers.setdefault("Content-Security-Policy", own)
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
