@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from layouts import ids
+from layouts import ids, store
+from layouts.i18n import t
 
 #: the longest text any input may hold (a URL query, a search box)
 MAX_TEXT = 2_000
@@ -215,3 +216,24 @@ def graph_config(lang: str, **extra: Any) -> dict[str, Any]:
                          "plotlyServerURL"):
             config[key] = value
     return config
+
+
+def whole_view() -> bool:
+    """Whether the current user sees the whole dataset (no scope, or no accounts)."""
+    try:
+        return store.access_key().endswith("|*")
+    except PermissionError:
+        return False
+
+
+def rank_column(lang: str, small: str) -> dict[str, Any]:
+    """The rank column of a ranked grid: ``排名`` for the whole dataset; for a scoped user
+    ``本区排名`` shown as ``k/N`` (ranks among the units in scope, server.scope.rerank_within)."""
+    base = {"field": "rank", "width": 100, "type": "numericColumn",
+            "filter": "agNumberColumnFilter"}
+    if whole_view():
+        return {**base, "headerName": t("rank", lang), "valueFormatter": {
+            "function": f"params.value == null ? '{small}' : params.value"}}
+    return {**base, "headerName": t("rank_in_scope", lang), "width": 120, "valueFormatter": {
+        "function": f"params.value == null ? '{small}' : params.value + '/' + "
+                    "(params.data.rank_of == null ? '' : params.data.rank_of)"}}

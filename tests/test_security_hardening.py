@@ -474,3 +474,98 @@ def test_audit_log_rotates_by_size(tmp_path):
     numbers = [r["object"]["n"] for r in kept]
     assert numbers == sorted(numbers) and numbers[-1] == 59     # oldest dropped, order kept
     assert [r["user"] for r in log.read(user="u59")] == ["u59"]
+
+
+# -- 8. scope everywhere ----------------------------------------------------------------------
+def _as(app, name):
+    """A request context signed in as ``name`` (for page layouts and jobs called directly)."""
+    from flask_login import login_user
+
+    from server.auth import _installed
+
+    context = app.server.test_request_context()
+    context.push()
+    login_user(_installed["users"][name])
+    return context
+
+
+def test_map_sends_only_the_units_in_scope(served):
+    from layouts.mapview import map_data
+    from layouts.pages import map as map_page
+
+    app, _, _ = served
+    grids = store._results.dataset.tables["grids"]
+    foreign_ids = set(grids.loc[grids["district_id"] != "511602", "district_id"]) | \
+        set(grids.loc[grids["district_id"] != "511602", "street_id"])
+    own_streets = set(grids.loc[grids["district_id"] == "511602", "street_id"])
+    context = _as(app, "east")
+    try:
+        geo = map_data(store.get().dataset)
+        sent = {str(f["id"]) for b in geo.boundaries.values() for f in b.geojson["features"]}
+        page = json.dumps(map_page.layout(level="street").to_plotly_json(), default=str,
+                          ensure_ascii=False)
+    finally:
+        context.pop()
+    assert sent and not sent & foreign_ids
+    assert own_streets & sent
+    assert not [i for i in foreign_ids if f'"{i}"' in page]
+    context = _as(app, "city")                     # the whole-city account sees them all
+    try:
+        geo = map_data(store.get().dataset)
+        everything = {str(f["id"]) for b in geo.boundaries.values() for f in b.geojson["features"]}
+    finally:
+        context.pop()
+    assert foreign_ids & everything
+
+
+def test_compare_ranks_are_within_scope(served):
+    app, _, _ = served
+    east = sign_in(app, "east")
+    body = body_for("..cmp-graph")
+    body["changedPropIds"] = ["cmp-level.value"]
+    answer = east.post("/_dash-update-component", json=body)
+    assert answer.status_code == 200, answer.status_code
+    grid = answer.get_json()["response"]["cmp-grid"]
+    rows = grid["rowData"]
+    ranked = [r for r in rows if r["rank"] is not None]
+    assert ranked and {r["rank_of"] for r in ranked} == {len(ranked)}
+    # expected: the city-wide order of the same units, renumbered 1..N (ties share a rank)
+    full = store._results.table
+    city = {r["unit_id"]: r["rank"] for r in ranked}
+    level = body["inputs"][1]["value"]
+    city_ranks = full[(full["level"] == level) & (full["period"] == body["inputs"][2]["value"])
+                      & (full["indicator_id"] == body["inputs"][0]["value"])
+                      & full["unit_id"].isin(city)].set_index("unit_id")["rank"]
+    expected = city_ranks.rank(method="min").astype(int).to_dict()
+    assert {u: int(r) for u, r in city.items()} == expected
+    assert max(city_ranks) > len(ranked)            # the city rank would have leaked
+    header = next(c for c in grid["columnDefs"] if c["field"] == "rank")
+    assert header["headerName"] == "本区排名" and "rank_of" in header["valueFormatter"]["function"]
+    city_grid = sign_in(app, "city").post("/_dash-update-component", json=body).get_json()
+    assert max(r["rank"] or 0 for r in city_grid["response"]["cmp-grid"]["rowData"]) > len(ranked)
+    city_header = next(c for c in city_grid["response"]["cmp-grid"]["columnDefs"]
+                       if c["field"] == "rank")
+    assert city_header["headerName"] == "排名"
+
+
+def test_scoped_export_is_titled_with_the_scope(served):
+    import io
+
+    import openpyxl
+
+    from layouts.pages.export import run_job
+
+    app, _, _ = served
+    context = _as(app, "east")
+    try:
+        data = store.get()
+        download, status = run_job(data, store.results(), data.latest_year, "total", "zh",
+                                   lambda _p: None)
+    finally:
+        context.pop()
+    assert download["filename"] == f"年度评议_{data.latest_year}_示例区.xlsx", status
+    import base64
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(download["content"])))
+    first = book.worksheets[0]
+    texts = " ".join(str(c.value) for row in first.iter_rows(max_row=4) for c in row if c.value)
+    assert "示例区" in texts and "全部单位" not in texts

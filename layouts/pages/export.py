@@ -75,12 +75,29 @@ def validate_choice(data: store.DashboardData, year: Any, unit: Any) -> tuple[in
     if key not in {o["value"] for o in scope_options(data, "zh")}:
         raise ValueError(f"unknown scope {unit!r}")
     level, unit_id = store.parse_unit_key(key)
-    return int(year), (None if level == store.TOTAL else unit_id)
+    if level == store.TOTAL:
+        return int(year), own_scope_unit(data)
+    return int(year), unit_id
+
+
+def own_scope_unit(data: store.DashboardData) -> str | None:
+    """None for a whole-dataset user; for a user scoped to one unit, that unit's id, so the
+    workbook is titled with the scope's own name (示例区), never the city's (示例市（全部单位）)."""
+    from layouts.guards import whole_view
+
+    if whole_view():
+        return None
+    units = data.dataset.units
+    top = units[units["level"].astype(str) == data.dataset.levels[0]]
+    return str(top["unit_id"].iloc[0]) if len(top) == 1 else None
 
 
 def file_name(data: store.DashboardData, year: int, unit: str | None) -> str:
     """``年度评议_2025_示例区.xlsx`` (``_全部`` for the whole dataset)."""
     level, unit_id = store.parse_unit_key(unit)
+    own = own_scope_unit(data) if level == store.TOTAL else None
+    if own is not None:
+        level, unit_id = data.dataset.levels[0], own
     scope = "全部" if level == store.TOTAL else data.unit_name(level, unit_id, "zh")
     safe = "".join(ch for ch in scope if ch not in '\\/:*?"<>|').strip() or unit_id
     return f"年度评议_{year}_{safe}.xlsx"
