@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
@@ -153,3 +154,41 @@ def install_guards(app: dash.Dash, *, user: Callable[[], Any] | None = None,
                 audit.record("scope_refused", object=sorted(outside)[:20], result="refused")
         return None
 
+
+
+#: what the export page says when its job's worker process died (the poll found no job and no
+#: result); the build button, enabled again, becomes the retry button
+JOB_LOST = "导出未完成：处理进程意外结束。请点击「重新导出」再试一次。"
+RETRY_LABEL = "重新导出"
+
+
+def install_job_watch(app: dash.Dash) -> None:
+    """Answer an export poll whose job process is gone with a message and a retry button.
+
+    Dash's background-callback poll answers 204 (no update) when the job's process no longer
+    runs and left no result — the browser would stop polling with no word. This hook turns that
+    answer into the export callback's status text (:data:`JOB_LOST`) and relabels the build
+    button (re-enabled when the job ends) as 「重新导出」."""
+    from layouts import ids
+
+    @app.server.after_request
+    def lost_export_job(response: flask.Response) -> flask.Response:
+        request = flask.request
+        job = request.args.get("job")
+        if request.path != CALLBACK_PATH or response.status_code != 204 or not job:
+            return response
+        body = request.get_json(silent=True) or {}
+        if f"{ids.EXP_STATUS}.children" not in str(body.get("output", "")):
+            return response
+        from layouts.pages.export import MANAGER
+        try:                      # Dash's handle is "<pid>~<signature>"
+            running = MANAGER.job_running(job.split("~", 1)[0])
+        except (ValueError, OSError):
+            running = False
+        if running:
+            return response
+        audit.record("export", object={"job": job[:20]}, result="worker_lost")
+        payload = {"multi": True, "response": {ids.EXP_STATUS: {"children": JOB_LOST}},
+                   "sideUpdate": {ids.EXP_BUTTON: {"children": RETRY_LABEL}}}
+        return flask.Response(json.dumps(payload, ensure_ascii=False), status=200,
+                              mimetype="application/json")

@@ -24,8 +24,10 @@ from typing import Any
 
 from server.accounts import UsersFile
 from server.auth import DEFAULT_UPLOAD_MB, env_flag, install_auth, install_local_only, state_folder
+from server.guards import install_job_watch
 from server.reload import DataWatcher, install
 
+log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_MANIFEST = ROOT / "data" / "sample" / "dataset.yaml"
 
@@ -54,7 +56,8 @@ def create_server_app(manifest_path: str | Path, users_path: str | Path | None =
     users = UsersFile(users_path) if users_path else None
     if users and not secret_key:
         raise StartupError("已启用账号但未设置环境变量 SECRET_KEY，拒绝启动。")
-    watcher = DataWatcher(manifest_path, build or pipeline_build, interval_s=reload_interval_s)
+    watcher = DataWatcher(manifest_path, build or tolerant_build(pipeline_build),
+                          interval_s=reload_interval_s)
     results = watcher.load_initial()
     app = create_app(results, data_version=watcher.status.version)
     if users:
@@ -68,7 +71,22 @@ def create_server_app(manifest_path: str | Path, users_path: str | Path | None =
         # throttling and the audit log, https for the Origin check)
         app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=1, x_proto=1, x_host=1)
     install(app, watcher)
+    install_job_watch(app)
     return app
+
+
+def tolerant_build(build: Any) -> Any:
+    """``build`` (indicators.pipeline.build) that survives an unwritable cache folder: an
+    OSError while building with the cache is logged as a warning and the build repeated
+    without it (the data are then served from memory; nothing is written)."""
+    def run(manifest: Any) -> Any:
+        try:
+            return build(manifest)
+        except OSError as exc:
+            log.warning("cache unusable (%s); building without the cache, serving from memory",
+                        exc)
+            return build(manifest, use_cache=False)
+    return run
 
 
 def _from_environment() -> Any:

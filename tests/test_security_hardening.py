@@ -569,3 +569,57 @@ def test_scoped_export_is_titled_with_the_scope(served):
     first = book.worksheets[0]
     texts = " ".join(str(c.value) for row in first.iter_rows(max_row=4) for c in row if c.value)
     assert "示例区" in texts and "全部单位" not in texts
+
+
+# -- 11. faults -------------------------------------------------------------------------------
+def test_an_export_whose_worker_dies_is_reported_with_a_retry(served):
+    import os
+    import signal
+
+    from server.guards import JOB_LOST, RETRY_LABEL
+
+    app, _, state = served
+    east = sign_in(app, "east")
+    end_id = re.search(r'"end_id":\s*"([^"]+)"', east.get("/").get_data(as_text=True))
+    params = {"endId": end_id.group(1)} if end_id else {}
+    body = body_for("..exp-")
+    body["inputs"][0]["value"] = time.time_ns() % 10 ** 9    # a new click: a new job
+    started = east.post("/_dash-update-component", json=body, query_string=params)
+    assert started.status_code == 200, started.status_code
+    handles = started.get_json()
+    os.kill(int(str(handles["job"]).split("~")[0]), signal.SIGKILL)         # the job's worker process dies
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        poll = east.post("/_dash-update-component", json=body, query_string={
+            **params, "cacheKey": handles["cacheKey"], "job": handles["job"]})
+        assert poll.status_code in (200, 204)
+        answer = poll.get_json(silent=True) or {}
+        if "response" in answer:
+            break
+        time.sleep(0.3)
+    else:
+        pytest.fail("the poll never reported the lost job")
+    assert answer["response"]["exp-status"]["children"] == JOB_LOST
+    assert answer["sideUpdate"]["exp-button"]["children"] == RETRY_LABEL
+    lost = [r for r in audit_records(state) if r["result"] == "worker_lost"]
+    assert lost and lost[-1]["user"] == "east"
+
+
+def test_an_unwritable_cache_is_a_warning_not_a_crash(tmp_path, monkeypatch, caplog):
+    import data.cache
+    from server.wsgi import create_server_app
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setattr(data.cache, "DEFAULT_CACHE_DIR", blocker / "cache")
+    caplog.set_level("WARNING")
+    try:
+        app = create_server_app(SAMPLE, reload_interval_s=3600)
+        client = app.server.test_client()
+        answer = client.get("/_dash-layout")
+        assert answer.status_code == 200
+        assert store._results is not None and len(store._results.table) > 0
+    finally:
+        reload_mod._watcher = None
+    assert any("serving from memory" in r.getMessage() for r in caplog.records)
+    assert not (blocker / "cache").exists()

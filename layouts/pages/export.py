@@ -13,6 +13,7 @@ two 35 s exports in normal callbacks stalled chart callbacks ≈ 31 s under guni
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import time
 from datetime import datetime
@@ -42,11 +43,20 @@ JOB_CACHE_DIR = Path(__file__).resolve().parents[2] / ".cache" / "export-jobs"
 def _manager() -> DiskcacheManager:
     import diskcache
 
-    JOB_CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    folder = JOB_CACHE_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:          # an unwritable project cache must not stop the server
+        folder = Path(tempfile.gettempdir()) / "dashboard-export-jobs"
+        log.warning("export job folder %s unusable (%s); using %s", JOB_CACHE_DIR, exc, folder)
+        folder.mkdir(parents=True, exist_ok=True)
     # expire: a finished job's workbook is kept at most an hour if the browser never fetches it;
     # cache_by: jobs are keyed by the user's scope and the data version too (server/), so two
     # users asking for the same year and unit never share a job or its workbook
-    return DiskcacheManager(diskcache.Cache(str(JOB_CACHE_DIR)), cache_by=[store.access_key],
+    return DiskcacheManager(diskcache.Cache(str(folder)), cache_by=[store.access_key],
                             expire=3600)
 
 
