@@ -13,6 +13,10 @@ an export unfinished after 180 s is an error).
 Prints latency percentiles, errors, exports completed, then touches a data file and checks that
 every worker process reports the same new data version. Stops the server it started; everything
 is bounded in time (no request waits more than 60 s).
+
+The whole run is made twice on fresh servers: with issue 14's protections (server-side session
+lookup, CSRF/Origin checks, input guards, headers, audit log; ``DASHBOARD_PROTECTIONS=on``) and
+without them (``off``, the baseline), then printed side by side; ratio = with ÷ without.
 """
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 import yaml
@@ -52,9 +57,15 @@ def end_id(session: requests.Session, base: str) -> str:
 
 
 def sign_in(base: str, username: str) -> requests.Session:
+    """A browser-like session: the sign-in form's CSRF token, and the site's own Origin on
+    every request (as the dashboard's pages send their callbacks)."""
     session = requests.Session()
+    session.headers["Origin"] = base
+    form = session.get(base + "/login", timeout=60).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
     answer = session.post(base + "/login", data={"username": username,
-                                                "password": ACCOUNTS[username][0]},
+                                                "password": ACCOUNTS[username][0],
+                                                "csrf_token": token.group(1) if token else ""},
                           allow_redirects=False, timeout=60)
     if answer.status_code != 302:
         raise SystemExit(f"sign-in of {username} failed: {answer.status_code}")
@@ -134,7 +145,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--port", type=int, default=8097)
+    parser.add_argument("--port", type=int, default=8073,
+                        help="first run's port; the second run uses the next one")
+    parser.add_argument("--modes", nargs="+", choices=["on", "off"], default=["on", "off"],
+                        help="runs with (on) and without (off) issue 14's protections")
     parser.add_argument("--think", type=float, nargs=2, default=(0.0, 0.0), metavar=("MIN", "MAX"),
                         help="seconds each analyst waits between requests (default: none)")
     args = parser.parse_args()
@@ -144,23 +158,51 @@ def main() -> None:
     recorded = json.loads(PAYLOADS.read_text(encoding="utf-8"))
     export_body = next(r["body"] for r in recorded if r["body"]["output"].startswith("..exp-"))
     payloads = [r["body"] for r in recorded if not r["body"]["output"].startswith("..exp-")]
+    modes = {"on": "with issue 14's protections", "off": "without them (baseline)"}
+    figures = {}
+    for offset, mode in enumerate(args.modes):
+        print(f"\n=== run {offset + 1}: {modes[mode]} (DASHBOARD_PROTECTIONS={mode}) ===")
+        figures[mode] = run(args, mode, args.port + offset, payloads, export_body,
+                            hash_password)
+    if len(figures) == 2:
+        on, off = figures["on"], figures["off"]
+        print("\n=== side by side (ratio = with ÷ without: the protections' cost) ===")
+        print(f"{'':<22}{'with':>10}{'without':>10}{'ratio':>8}")
+        for key, label in (("p50", "callback p50 s"), ("p95", "callback p95 s"),
+                           ("p99", "callback p99 s"), ("rate", "callbacks / s"),
+                           ("errors", "errors"), ("exports", "exports done"),
+                           ("export_errors", "export errors")):
+            a, b = on.get(key, float("nan")), off.get(key, float("nan"))
+            ratio = f"{a / b:8.2f}" if b else "       –"
+            print(f"{label:<22}{a:>10.3f}{b:>10.3f}{ratio}" if isinstance(a, float) else
+                  f"{label:<22}{a:>10}{b:>10}{ratio}")
+        verdict = on["p95"] < 1.0 and on["errors"] == 0 and on["export_errors"] == 0
+        print(f"target (p95 < 1 s, 0 errors, with protections): {'met' if verdict else 'NOT met'}")
+
+
+def run(args: argparse.Namespace, mode: str, port: int, payloads: list[dict],
+        export_body: dict, hash_password: Any) -> dict[str, float]:
+    """One load run against a fresh gunicorn with DASHBOARD_PROTECTIONS=``mode``."""
     folder = Path(tempfile.mkdtemp(prefix="load-test-"))
     data = folder / "sample"
     shutil.copytree(ROOT / "data" / "sample", data,
                     ignore=shutil.ignore_patterns("__pycache__", "*.py"))
     users = folder / "users.yaml"
     users.write_text(yaml.safe_dump({"users": [
-        {"username": name, "password_hash": hash_password(pw), "scope": scope}
+        {"username": name, "password_hash": hash_password(pw), "scope": scope,
+         "role": "analyst"}
         for name, (pw, scope) in ACCOUNTS.items()]}, allow_unicode=True), encoding="utf-8")
     env = {**os.environ, "SECRET_KEY": "load-test-" + os.urandom(16).hex(),
            "DASHBOARD_DATASET": str(data / "dataset.yaml"), "DASHBOARD_USERS": str(users),
+           "DASHBOARD_STATE_DIR": str(folder / "state"), "DASHBOARD_PROTECTIONS": mode,
            "PYTHONPATH": str(ROOT)}
-    base = f"http://127.0.0.1:{args.port}"
+    base = f"http://127.0.0.1:{port}"
     command = [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(args.workers),
                "--threads", str(args.threads), "--timeout", "120", "--keep-alive", "75", "--bind",
-               f"127.0.0.1:{args.port}", "--log-level", "warning", "server.wsgi:application"]
+               f"127.0.0.1:{port}", "--log-level", "warning", "server.wsgi:application"]
     print("server:", " ".join(command[1:]))
     server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    figures: dict[str, float] = {}
     try:
         started = time.monotonic()
         while True:
@@ -198,6 +240,8 @@ def main() -> None:
               f"errors: {len(errors)}")
         if latencies:
             times = [t for _, t in latencies]
+            figures.update(p50=percentile(times, .5), p95=percentile(times, .95),
+                           p99=percentile(times, .99), rate=len(latencies) / wall)
             print(f"latency s: p50 {percentile(times, .5):.3f} · p95 "
                   f"{percentile(times, .95):.3f} · p99 {percentile(times, .99):.3f} · "
                   f"max {max(times):.3f} · mean {statistics.fmean(times):.3f}")
@@ -206,6 +250,8 @@ def main() -> None:
                 print(f"  {name:<16} n {len(own):>5} · p50 {percentile(own, .5):.3f} · "
                       f"p95 {percentile(own, .95):.3f}")
         print(f"exports completed: {len(exports)}; export errors: {len(export_errors)}")
+        figures.update(errors=len(errors), exports=len(exports),
+                       export_errors=len(export_errors))
         for name in sorted({n for n, _, _ in exports}):
             own = [(t, b) for n, t, b in exports if n == name]
             print(f"  {name}: {len(own)} workbooks, {min(t for t, _ in own):.1f}–"
@@ -242,6 +288,7 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
         shutil.rmtree(folder, ignore_errors=True)
+    return figures
 
 
 if __name__ == "__main__":

@@ -623,3 +623,28 @@ def test_an_unwritable_cache_is_a_warning_not_a_crash(tmp_path, monkeypatch, cap
         reload_mod._watcher = None
     assert any("serving from memory" in r.getMessage() for r in caplog.records)
     assert not (blocker / "cache").exists()
+
+
+def test_only_data_managers_upload(served):
+    """A whole-city analyst or admin may no longer upload (before: every scope-all account)."""
+    import base64
+
+    app, _, state = served
+    url = "data:application/octet-stream;base64," + base64.b64encode(b"x" * 100).decode()
+    body = {"output": "..up-result.children...up-status.children..",
+            "outputs": [{"id": "up-result", "property": "children"},
+                        {"id": "up-status", "property": "children"}],
+            "inputs": [{"id": "up-file", "property": "contents", "value": url}],
+            "changedPropIds": ["up-file.contents"],
+            "state": [{"id": "up-file", "property": "filename", "value": "x.xlsx"},
+                      {"id": "up-target", "property": "value", "value": "stations:0"},
+                      {"id": "up-lang", "property": "data", "value": "zh"}]}
+    for name in ("admin",):
+        text = json.dumps(sign_in(app, name).post("/_dash-update-component", json=body)
+                          .get_json(), ensure_ascii=False)
+        assert "可以上传" in text and "已接收" not in text
+    refused = [r for r in audit_records(state) if r["action"] == "permission_refused"
+               and r["user"] == "admin"]
+    assert refused and refused[-1]["object"]["action"] == "upload"
+    from server.auth import _installed
+    assert _installed["users"]["city"].may_upload and not _installed["users"]["admin"].may_upload
