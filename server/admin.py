@@ -34,6 +34,12 @@ ACTION_NAMES = {
     "unlock": "解除锁定", "audit_download": "下载审计日志",
 }
 
+RESULT_NAMES = {
+    "ok": "成功", "wrong_password": "密码错误", "delay": "尝试过快（已拒绝）", "locked": "账号已锁定",
+    "refused": "已拒绝", "started": "已开始", "accepted": "已接收", "worker_lost": "处理进程中断",
+    "rate_limited": "尝试过于频繁", "nothing_to_lift": "无需解除", "failed": "失败",
+}
+
 _STYLE = """<style>body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0;
 background:#f5f6f8}main{max-width:1200px;margin:1rem auto;background:#fff;padding:1.2rem 1.6rem;
 border-radius:8px}table{border-collapse:collapse;width:100%;font-size:.85rem}td,th{border-bottom:
@@ -84,7 +90,7 @@ def _accounts_html() -> str:
                       f'<input type="hidden" name="csrf_token" value="{html.escape(generate_csrf())}">'
                       f'<input type="hidden" name="username" value="{html.escape(name)}">'
                       '<button type="submit">解除锁定</button></form>')
-        scope = "全部单位" if user.scope is None else "、".join(sorted(user.scope))
+        scope = _scope_text("all" if user.scope is None else ",".join(sorted(user.scope)))
         rows.append(f"<tr><td>{html.escape(name)}</td><td>{html.escape(user.name)}</td>"
                     f"<td>{ROLE_NAMES.get(user.role, user.role)}</td><td>{html.escape(scope)}</td>"
                     f"<td>{active.get(name, 0):,}</td><td>{state}</td><td>{_when(last)}</td>"
@@ -102,29 +108,57 @@ def _audit_html(filters: dict[str, str]) -> str:
     shown = records[-SHOWN:][::-1]
     options = "".join(f'<option value="{k}"{" selected" if filters["action"] == k else ""}>'
                       f"{v}</option>" for k, v in ACTION_NAMES.items())
+    results = "".join(f'<option value="{k}"{" selected" if filters["result"] == k else ""}>'
+                      f"{v}</option>" for k, v in RESULT_NAMES.items())
     form = (f'<form method="get" action="{ADMIN_PATH}">用户 <input name="user" value="'
             f'{html.escape(filters["user"])}" size="10"> 操作 <select name="action"><option '
-            f'value="">全部</option>{options}</select> 结果 <input name="result" size="8" value="'
-            f'{html.escape(filters["result"])}"> 自 <input name="since" type="date" value="'
+            f'value="">全部</option>{options}</select> 结果 <select name="result"><option value="">全部</option>'
+            f'{results}</select> 自 <input name="since" type="date" value="'
             f'{html.escape(filters["since"])}"> 至 <input name="until" type="date" value="'
             f'{html.escape(filters["until"])}"> <button type="submit">筛选</button></form>')
     query = "&".join(f"{k}={html.escape(v)}" for k, v in filters.items() if v)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(r.get(k)))}</td>" for k in (
-            "time", "user", "role", "client")) +
-        f"<td>{html.escape(ACTION_NAMES.get(str(r.get('action')), str(r.get('action'))))}</td>" +
-        "".join(f"<td>{html.escape(_cell(r.get(k)))}</td>" for k in ("scope", "object",
-                                                                      "result")) + "</tr>"
-        for r in shown)
+    rows = "".join(_row(r) for r in shown)
     return (f"<h2>审计日志</h2>{form}<p>共 {len(records):,} 条符合条件，显示最近 "
             f"{len(shown):,} 条。<a href=\"{ADMIN_PATH}/audit.jsonl?{query}\">下载全部符合条件的记录"
             "</a></p><table><tr><th>时间（UTC）</th><th>用户</th><th>角色</th><th>来源地址</th>"
             "<th>操作</th><th>范围</th><th>对象</th><th>结果</th></tr>" + rows + "</table>")
 
 
+def _scope_text(value: Any) -> str:
+    """``all`` → 全部单位; unit keys → unit names (the raw key only if the unit is unknown)."""
+    if value in ("", None):
+        return ""
+    if value == "all":
+        return "全部单位"
+    from layouts import store
+    units = store._results.dataset.units if store._results is not None else None
+    names = {} if units is None else dict(zip(
+        units["level"].astype(str) + ":" + units["unit_id"].astype(str),
+        units["unit_name"].astype(str)))
+    return "、".join(names.get(k, k) for k in str(value).split(","))
+
+
+def _row(r: dict) -> str:
+    cells = [str(r.get("time", "")).replace("T", " ").replace("+00:00", ""),
+             _cell(r.get("user")), ROLE_NAMES.get(str(r.get("role")), _cell(r.get("role"))),
+             _cell(r.get("client")),
+             ACTION_NAMES.get(str(r.get("action")), _cell(r.get("action"))),
+             _scope_text(r.get("scope")), _cell(r.get("object")),
+             RESULT_NAMES.get(str(r.get("result")), _cell(r.get("result")))]
+    return "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
+
+
 def _cell(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)[:300]
+    """A record's field as text for the page: objects as their values joined by ·, unit keys
+    as unit names, no internal names (output ids, field keys)."""
+    if isinstance(value, dict):
+        parts = [_cell(v) for k, v in value.items() if k not in ("output", "sha256", "id")
+                 and not str(k).endswith("-lang") and v not in ("", None)]
+        return " · ".join(p for p in parts if p)[:300]
+    if isinstance(value, list):
+        return "、".join(_cell(v) for v in value)[:300]
+    if isinstance(value, str) and ":" in value and " " not in value and len(value) < 80:
+        return _scope_text(value)
     return "" if value is None else str(value)[:300]
 
 
