@@ -230,7 +230,7 @@ def install_auth(app: dash.Dash, users: UsersFile | dict[str, User], secret_key:
                          WTF_CSRF_TIME_LIMIT=None)
     _common(server, max_upload_mb)
     csrf = CSRFProtect(server)
-    folder = Path(state_dir) if state_dir else Path.cwd() / ".dashboard-state"
+    folder = Path(state_dir) if state_dir else state_folder(None)
     sessions = SessionStore(folder / "sessions.sqlite") if protections else None
     throttle = Throttle(folder / "sessions.sqlite") if protections else None
     audit_log = AuditLog(folder / "audit.jsonl") if protections else None
@@ -238,6 +238,7 @@ def install_auth(app: dash.Dash, users: UsersFile | dict[str, User], secret_key:
     limiter = Limiter(get_remote_address, app=server, default_limits=[],
                       storage_uri=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
                       enabled=protections, headers_enabled=False)
+    server.extensions["dashboard_limiter"] = limiter    # Flask-Limiter keeps only a weak ref
 
     def load_user(username: Any, sid: Any = None) -> User | None:
         user = registry.get(username)

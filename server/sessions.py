@@ -16,6 +16,7 @@ timeout is exact to that). SQLite in WAL mode with a busy timeout serialises the
 """
 from __future__ import annotations
 
+import os
 import secrets
 import sqlite3
 import threading
@@ -54,9 +55,10 @@ class SessionStore:
         self._db()                                   # create the file and table now
 
     def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
+        db, pid = getattr(self._local, "db", None), getattr(self._local, "pid", None)
+        if db is None or pid != os.getpid():     # never use a connection across a fork
             db = self._local.db = connect(self.path, _SCHEMA)
+            self._local.pid = os.getpid()
         return db
 
     def create(self, username: str, fingerprint: str, client: str = "") -> str:

@@ -13,6 +13,7 @@ Flask-Limiter adds a coarse per-client request rate on the sign-in form (server.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -56,9 +57,10 @@ class Throttle:
         self._db()
 
     def _db(self):
-        db = getattr(self._local, "db", None)
-        if db is None:
+        db, pid = getattr(self._local, "db", None), getattr(self._local, "pid", None)
+        if db is None or pid != os.getpid():     # never use a connection across a fork
             db = self._local.db = connect(self.path, _SCHEMA)
+            self._local.pid = os.getpid()
         return db
 
     def _row(self, kind: str, key: str) -> tuple[int, float]:
