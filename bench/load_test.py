@@ -259,7 +259,10 @@ def start_server(args: argparse.Namespace, mode: str, port: int, hash_password: 
         except requests.RequestException:
             pass
         if time.monotonic() - started > 180 or process.poll() is not None:
-            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
             raise SystemExit("server did not start")
         time.sleep(0.5)
     print(f"server ({mode}) ready in {time.monotonic() - started:.1f} s")

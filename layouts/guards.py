@@ -237,3 +237,18 @@ def rank_column(lang: str, small: str) -> dict[str, Any]:
     return {**base, "headerName": t("rank_in_scope", lang), "width": 120, "valueFormatter": {
         "function": f"params.value == null ? '{small}' : params.value + '/' + "
                     "(params.data.rank_of == null ? '' : params.data.rank_of)"}}
+
+
+_permission: Callable[[str], bool] | None = None
+
+
+def set_permission_check(check: Callable[[str], bool] | None) -> None:
+    """Install (server.auth) or remove the check :func:`may` asks: ``action → allowed``."""
+    global _permission
+    _permission = check
+
+
+def may(action: str) -> bool:
+    """Whether the signed-in user's role allows ``action`` (``export``, ``upload`` …); True
+    without accounts. Pages use it to disable what the server would refuse anyway."""
+    return True if _permission is None else _permission(action)

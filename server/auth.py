@@ -44,6 +44,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.security import check_password_hash
 
 from layouts import store
+from layouts.guards import set_permission_check
 from server import audit
 from server.accounts import ROLE_NAMES, Policy, User, UsersFile
 from server.audit import AuditLog
@@ -180,6 +181,7 @@ def install_local_only(app: dash.Dash, max_upload_mb: float = DEFAULT_UPLOAD_MB,
     server = app.server
     _common(server, max_upload_mb)
     store.set_access(None, None)
+    set_permission_check(None)
     _installed.clear()
 
     @server.before_request
@@ -255,6 +257,8 @@ def install_auth(app: dash.Dash, users: UsersFile | dict[str, User], secret_key:
     _installed.update(app=server, users=registry, load_user=load_user, sessions=sessions,
                       throttle=throttle, audit=audit_log, csrf=csrf)
     store.set_access(current_scope, restrict_results)
+    set_permission_check(lambda action: (user := signed_in_user()) is not None and
+                         user.may(action))
     dummy = next(iter(registry.users.values())).password_hash
 
     @server.errorhandler(CSRFError)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from plotly.utils import PlotlyJSONEncoder
 
 from layouts import store
 from server import reload as reload_mod
@@ -358,6 +359,19 @@ def test_export_with_a_list_as_scope_is_refused_before_it_starts(served):
 
 
 # -- 6. Plotly config -------------------------------------------------------------------------
+def _find(component, component_id):
+    """The component with ``id`` in a layout tree (None if absent)."""
+    if getattr(component, "id", None) == component_id:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and hasattr(child, "to_plotly_json"):
+            found = _find(child, component_id)
+            if found is not None:
+                return found
+    return None
+
+
 def _graphs(component):
     from dash import dcc
 
@@ -502,13 +516,14 @@ def test_map_sends_only_the_units_in_scope(served):
     try:
         geo = map_data(store.get().dataset)
         sent = {str(f["id"]) for b in geo.boundaries.values() for f in b.geojson["features"]}
-        page = json.dumps(map_page.layout(level="street").to_plotly_json(), default=str,
+        page = json.dumps(map_page.layout(level="street"), cls=PlotlyJSONEncoder,
                           ensure_ascii=False)
     finally:
         context.pop()
     assert sent and not sent & foreign_ids
     assert own_streets & sent
     assert not [i for i in foreign_ids if f'"{i}"' in page]
+    assert [i for i in own_streets if f'"{i}"' in page]       # the map itself was drawn
     context = _as(app, "city")                     # the whole-city account sees them all
     try:
         geo = map_data(store.get().dataset)
@@ -605,26 +620,6 @@ def test_an_export_whose_worker_dies_is_reported_with_a_retry(served):
     assert lost and lost[-1]["user"] == "east"
 
 
-def test_an_unwritable_cache_is_a_warning_not_a_crash(tmp_path, monkeypatch, caplog):
-    import data.cache
-    from server.wsgi import create_server_app
-
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where the cache folder should be")
-    monkeypatch.setattr(data.cache, "DEFAULT_CACHE_DIR", blocker / "cache")
-    caplog.set_level("WARNING")
-    try:
-        app = create_server_app(SAMPLE, reload_interval_s=3600)
-        client = app.server.test_client()
-        answer = client.get("/_dash-layout")
-        assert answer.status_code == 200
-        assert store._results is not None and len(store._results.table) > 0
-    finally:
-        reload_mod._watcher = None
-    assert any("serving from memory" in r.getMessage() for r in caplog.records)
-    assert not (blocker / "cache").exists()
-
-
 def test_only_data_managers_upload(served):
     """A whole-city analyst or admin may no longer upload (before: every scope-all account)."""
     import base64
@@ -648,3 +643,20 @@ def test_only_data_managers_upload(served):
     assert refused and refused[-1]["object"]["action"] == "upload"
     from server.auth import _installed
     assert _installed["users"]["city"].may_upload and not _installed["users"]["admin"].may_upload
+
+
+def test_a_viewer_sees_the_export_button_disabled_with_a_reason(served):
+    from layouts import ids
+    from layouts.pages import export as export_page
+
+    app, _, _ = served
+    for name, allowed in (("look", False), ("east", True)):
+        context = _as(app, name)
+        try:
+            layout = export_page.layout()
+            page = json.dumps(layout, cls=PlotlyJSONEncoder, ensure_ascii=False)
+            button = _find(layout, ids.EXP_BUTTON)
+        finally:
+            context.pop()
+        assert bool(button.disabled) is not allowed, name
+        assert ("只读账号" in page) is not allowed

@@ -26,6 +26,7 @@ from dash import DiskcacheManager, Input, Output, State, callback, dcc, html
 
 from layouts import ids, store
 from layouts.components import header
+from layouts.guards import may
 from layouts.i18n import normalise_lang, t
 
 PATH = "/export"
@@ -159,7 +160,7 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
                 ]),
                 dbc.Col(xs=12, md=5, children=[
                     dbc.Button(t("export_button", lang), id=ids.EXP_BUTTON, color="primary",
-                               className="me-2", disabled=year is None),
+                               className="me-2", disabled=year is None or not may("export")),
                     dbc.Button(t("export_cancel", lang), id=ids.EXP_CANCEL, color="secondary",
                                outline=True, disabled=True),
                 ]),
@@ -168,7 +169,8 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
                      children=dbc.Progress(id=ids.EXP_PROGRESS, value=0, max=100, striped=True,
                                            animated=True, label=t("export_starting", lang),
                                            style={"height": "1.5rem"})),
-            html.P(t("export_no_years", lang) if year is None else "", id=ids.EXP_STATUS,
+            html.P(t("export_no_years", lang) if year is None else
+                   ("" if may("export") else t("export_not_allowed", lang)), id=ids.EXP_STATUS,
                    className="summary mt-3", role="status"),
             dcc.Download(id=ids.EXP_DOWNLOAD),
         ]),
