@@ -12,7 +12,7 @@ lat/lon  ``float64`` WGS-84 degrees                           not_a_number, out_
 year     ``Int64``                                            not_a_number, out_of_range
 date     ``datetime64[ns]`` (naive, local time)               bad_date, out_of_range (manifest ``dates``)
 bool     ``boolean``                                          bad_value
-status   ``'closed'|'open'``                                  bad_value
+status   ``'closed'|'open'`` or excluded (model.EXCLUDED_STATUSES)  bad_value
 satisf.  ``'satisfied'|'basically_satisfied'|'dissatisfied'`` bad_value
 ======== ==================================================== =========================
 
@@ -29,7 +29,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .model import SATISFACTION_VALUES
+from .model import SATISFACTION_VALUES, TICKET_STATUSES
 from .transforms import FULLWIDTH_DIGITS
 
 KINDS: dict[str, str] = {
@@ -292,9 +292,10 @@ def _check_text(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def _check_status(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """'closed' / 'open' (<NA> when empty or bad), and the mask of other non-empty values."""
+    """A ``TICKET_STATUSES`` value (<NA> when empty or bad), and the mask of other non-empty
+    values."""
     text = s.str.strip().str.lower()
-    bad = ~text.isin(("closed", "open", "")).to_numpy()
+    bad = ~text.isin((*TICKET_STATUSES, "")).to_numpy()
     return text.where(~bad & (text != "").to_numpy()).astype("string"), bad
 
 
@@ -375,7 +376,8 @@ def validate_columns(frame: pd.DataFrame, raw: pd.DataFrame, headers: dict[str, 
             out[col] = values
         elif kind == "status":
             value, bad = per_distinct(_check_status, s)
-            add(bad, "bad_value", f"{label}应映射为 closed（已办结）或 open（办理中）")
+            add(bad, "bad_value", f"{label}应映射为 closed（已办结）、open（办理中）或排除原因"
+                f"（cancelled 撤销、duplicate 重复、referred 转办、invalid 无效）")
             out[col] = value
         elif kind == "satisfaction":
             value, bad = per_distinct(_check_satisfaction, s)

@@ -103,12 +103,14 @@ def ticket_measures(source: pd.DataFrame | str | Path, cutoff: pd.Timestamp | No
     frame.select(*cols).createOrReplaceTempView("complaints")
     if present is None:
         filled = frame.selectExpr(*[f"count({c})" for c in cols]).first()
-        present = _present_for([c for c, n in zip(cols, filled) if n])
+        statuses = ([r[0] for r in frame.select("status").distinct().collect()
+                     if r[0] is not None] if "status" in cols else ())
+        present = _present_for([c for c, n in zip(cols, filled) if n], statuses)
     flows = _to_pandas(spark.sql(complaint_measures_sql(cols, cutoff, present, dialect="spark")))
     flows = _finish(_typed(flows, [c for c in flows.columns if c not in FLOW_KEYS]), FLOW_KEYS)
     hist = None
     if histogram and "closed_at" in cols:
-        hist = _to_pandas(spark.sql(histogram_sql(cutoff, dialect="spark")))
+        hist = _to_pandas(spark.sql(histogram_sql(cutoff, dialect="spark", columns=cols)))
         hist["bin"] = hist["bin"].astype("int64")
         hist["count"] = hist["count"].astype("int64")
         hist = _finish(hist, ["unit_level", "unit_id", "month", "bin"], categorical=True)
