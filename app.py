@@ -23,7 +23,8 @@ SAMPLE_MANIFEST = ROOT / "data" / "sample" / "dataset.yaml"
 
 #: exactly these columns, in this order, in `indicators --out`
 INDICATOR_CSV_COLUMNS = ["level", "unit_id", "unit_name", "period", "indicator_id",
-                         "numerator", "denominator", "value"]
+                         "numerator", "denominator", "value", "excluded", "excluded_reason",
+                         "provisional"]
 
 dataset_option = click.option(
     "--dataset", "dataset_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -12,7 +12,7 @@ lat/lon  ``float64`` WGS-84 degrees                           not_a_number, out_
 year     ``Int64``                                            not_a_number, out_of_range
 date     ``datetime64[ns]`` (naive, local time)               bad_date, out_of_range (manifest ``dates``)
 bool     ``boolean``                                          bad_value
-status   ``'closed'|'open'``                                  bad_value
+status   ``'closed'|'open'`` or excluded (model.EXCLUDED_STATUSES)  bad_value
 satisf.  ``'satisfied'|'basically_satisfied'|'dissatisfied'`` bad_value
 ======== ==================================================== =========================
 
@@ -29,7 +29,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .model import SATISFACTION_VALUES
+from .model import SATISFACTION_VALUES, TICKET_STATUSES
 from .transforms import FULLWIDTH_DIGITS
 
 KINDS: dict[str, str] = {
@@ -299,8 +299,9 @@ def validate_columns(frame: pd.DataFrame, raw: pd.DataFrame, headers: dict[str, 
             out[col] = values
         elif kind == "status":
             text = s.str.strip().str.lower()
-            bad = ~text.isin(("closed", "open", "")).to_numpy()
-            add(bad, "bad_value", f"{label}应映射为 closed（已办结）或 open（办理中）")
+            bad = ~text.isin((*TICKET_STATUSES, "")).to_numpy()
+            add(bad, "bad_value", f"{label}应映射为 closed（已办结）、open（办理中）或排除原因"
+                f"（cancelled 撤销、duplicate 重复、referred 转办、invalid 无效）")
             out[col] = text.where(~bad & (text != "").to_numpy()).astype("string")
         elif kind == "satisfaction":
             text = s.str.strip()

@@ -82,6 +82,12 @@ def _column_defs(indicator: Any, lang: str, drillable: bool = False,
     def fmt(expr: str) -> dict:
         return {"function": f"params.value == null ? '—' : {expr}"}
 
+    mark = t("provisional_suffix", lang).replace("'", "")
+
+    def fmt_prov(expr: str) -> dict:     # an open period's value: 91.8%（暂定）
+        return {"function": f"params.value == null ? '—' : {expr} + "
+                            f"(params.data && params.data.provisional ? '{mark}' : '')"}
+
     number = {"type": "numericColumn", "filter": "agNumberColumnFilter"}
 
     small = t("small_count", lang)
@@ -90,7 +96,7 @@ def _column_defs(indicator: Any, lang: str, drillable: bool = False,
         {"field": "unit_name", "headerName": t("unit_name", lang), "flex": 2, "minWidth": 140,
          "filter": "agTextColumnFilter", "cellClass": "drill-cell" if drillable else ""},
         {"field": "value", "headerName": t("value", lang), "flex": 1, **number,
-         "valueFormatter": fmt(value_fmt)},
+         "valueFormatter": fmt_prov(value_fmt)},
         {"field": "numerator", "headerName": t("numerator", lang), "flex": 1,
          **number, "valueFormatter": fmt("d3.format(',.4~f')(params.value)")},
         {"field": "denominator", "headerName": t("denominator", lang), "flex": 1,
@@ -119,6 +125,9 @@ def _row_data(rows: pd.DataFrame) -> list[dict]:
     out = rows[cols].astype({c: "float64" for c in cols if c not in text}
                             | {c: "string" for c in text})
     out = out.astype(object).where(out.notna(), None)
+    if "provisional" in rows.columns:      # 暂定 marks in the value column
+        out["provisional"] = rows["provisional"].astype("boolean").fillna(False) \
+            .astype(bool).to_numpy()
     return out.to_dict("records")
 
 
