@@ -21,6 +21,7 @@ import logging
 import os
 import pickle
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,11 @@ class Results:
         """``indicators.benchmarks.benchmarks`` of this catalog (published figures matched)."""
         from indicators.benchmarks import benchmarks
         return benchmarks(self.catalog)
+
+    @property
+    def table_rows(self) -> int:
+        """Rows of the indicator table (a warm start answers without reading the table)."""
+        return len(self.table)
 
     def narrate(self, unit_id: str, year: int | str, lang: str = "zh",
                 level: str | None = None) -> dict[str, str]:
@@ -224,6 +230,10 @@ def _save_warm(base: Path, key: str, dataset, table: pd.DataFrame, periods: tupl
             os.close(fd)
             feather.write_feather(table, tmp, compression="lz4")
             os.replace(tmp, arrow)
+        slices = base / f"{key}.slices.arrow"     # what the pages read, one batch per slice
+        if not slices.is_file():
+            from indicators.slices import write_slices
+            write_slices(table, slices)
         ds_path = base / f"{key}.dataset.pkl"
         fd, tmp = tempfile.mkstemp(dir=base, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
@@ -252,16 +262,67 @@ def _load_warm(base: Path, manifest_path: Path, periods: tuple[str, ...], engine
         if not files or fingerprint(list(files)) != files:
             return None
         key = index["key"]
-        from pyarrow import feather
-        table = feather.read_table(base / f"{key}.arrow").to_pandas()
         registers = pd.read_parquet(base / f"{key}.registers.parquet")
         with open(base / f"{key}.dataset.pkl", "rb") as fh:
             dataset = pickle.load(fh)
+        table_path = base / f"{key}.arrow"
+        if not table_path.is_file():
+            raise FileNotFoundError(table_path)
+        slices = None
+        if (base / f"{key}.slices.arrow").is_file():
+            from indicators.slices import SliceFile
+            try:
+                slices = SliceFile(base / f"{key}.slices.arrow")
+            except Exception as exc:          # noqa: BLE001 — a damaged file: slice the table
+                log.info("slice file not used: %s", exc)
     except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError, AttributeError,
             ImportError, TypeError) as exc:
         log.info("no warm start: %s", exc)
         return None
-    return Results(dataset, table, catalog_for(dataset.config), registers, from_cache=True)
+    if slices is None:
+        from pyarrow import feather
+        try:
+            table = feather.read_table(table_path).to_pandas()
+        except (OSError, ValueError) as exc:
+            log.info("no warm start: %s", exc)
+            return None
+        return Results(dataset, table, catalog_for(dataset.config), registers, from_cache=True)
+    warm = WarmResults(dataset, None, catalog_for(dataset.config), registers, from_cache=True)
+    warm._table_path, warm.slices = table_path, slices
+    return warm
+
+
+class WarmResults(Results):
+    """Results of a warm start: ``slices`` (an ``indicators.slices.SliceFile``) gives the
+    dashboard its (year, level) and monthly slices batch by batch, and ``table`` — the whole
+    indicator table — is read from its Arrow file the first time something asks for it (the
+    workbook, quality findings, a scoped copy), not at start-up. ``dataclasses.replace`` of a
+    WarmResults gives one holding the table it is given and no slices."""
+
+    slices: Any = None
+    _table_path: Path | None = None
+    _table_value: pd.DataFrame | None = None
+    _table_lock = threading.Lock()
+
+    @property                                     # type: ignore[override]
+    def table(self) -> pd.DataFrame:
+        if self._table_value is None and self._table_path is not None:
+            with self._table_lock:
+                if self._table_value is None:
+                    from pyarrow import feather
+                    self._table_value = feather.read_table(self._table_path).to_pandas()
+        return self._table_value
+
+    @table.setter
+    def table(self, value: pd.DataFrame | None) -> None:
+        self._table_value = value
+
+    @property
+    def table_rows(self) -> int:
+        """Rows of the indicator table, without reading it when the slice file knows."""
+        if self._table_value is None and self.slices is not None:
+            return self.slices.rows
+        return len(self.table)
 
 
 #: environment variable naming the default measure engine of ``build`` (``app.py --engine``

@@ -9,7 +9,6 @@ One process serves one dataset: a second ``set_results`` replaces the first.
 """
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from data.model import LEVEL_NAMES_EN, LEVEL_NAMES_ZH
+from indicators.slices import slice_rows
 
 TOTAL = "total"
 #: Columns every page relies on (docs/architecture.md §3 plus indicators.compare's additions).
@@ -26,8 +26,6 @@ REQUIRED_COLUMNS = (
     "level", "unit_id", "unit_name", "period", "indicator_id", "numerator", "denominator",
     "value", "small_count", "prev_value", "change", "change_unit", "change_good", "rank",
 )
-_YEAR = re.compile(r"^\d{4}$")
-_MONTH = re.compile(r"^\d{4}-\d{2}$")
 _UNIT_KEY_SEP = ":"
 
 
@@ -79,6 +77,29 @@ class _LazySlices(Mapping):
         return len(self._rows)
 
 
+class _FileSlices(Mapping):
+    """``{key: rows of the indicator table}`` read from a slice file (indicators.slices), one
+    record batch the first time a key is read, then kept. Reads may race on first use; both
+    read the same frame."""
+
+    def __init__(self, source: Any, batches: dict[tuple[str, str], int]) -> None:
+        self._source, self._batches = source, batches
+        self._frames: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> pd.DataFrame:
+        frame = self._frames.get(key)
+        if frame is None:
+            frame = self._source.frame(self._batches[key])
+            self._frames[key] = frame
+        return frame
+
+    def __iter__(self):
+        return iter(self._batches)
+
+    def __len__(self) -> int:
+        return len(self._batches)
+
+
 class DashboardData:
     """Read-only view of an ``indicators.pipeline.Results`` for the dashboard.
 
@@ -90,8 +111,9 @@ class DashboardData:
     """
 
     def __init__(self, results: Any) -> None:
-        table: pd.DataFrame = results.table
-        missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+        prepared = getattr(results, "slices", None)   # a warm start's indicators.slices.SliceFile
+        columns = prepared.columns if prepared is not None else list(results.table.columns)
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
         if missing:
             raise ValueError(f"indicator table lacks columns {missing}")
         self.dataset = results.dataset
@@ -99,45 +121,29 @@ class DashboardData:
         self._results = results
         self._quality: pd.DataFrame | None = None
         # One frame per (year, level) and per (level, indicator) of the months: a callback slices
-        # one of these, never the table. Only the group positions are found here (from the key
-        # columns); each frame is copied out of the table the first time a page asks for it, so
-        # start-up does not copy a table of millions of rows (mostly Arrow strings) up front.
-        period, periods = pd.factorize(table["period"])
-        level, levels = pd.factorize(table["level"])
-        indicator, indicators = pd.factorize(table["indicator_id"])
-        periods = pd.Index(periods).astype(str)
-        keyed = (period >= 0) & (level >= 0) & (indicator >= 0)       # -1: a missing key
-        is_year = keyed & np.asarray(periods.str.fullmatch(_YEAR.pattern), dtype=bool)[period]
-        is_month = keyed & np.asarray(periods.str.fullmatch(_MONTH.pattern), dtype=bool)[period]
-
-        def split(mask: np.ndarray, first: tuple[np.ndarray, pd.Index],
-                  second: tuple[np.ndarray, pd.Index]) -> _LazySlices:
-            """Row positions per (first, second) key among the rows in ``mask``, on integer codes."""
-            rows = np.flatnonzero(mask)
-            if not len(rows):
-                return _LazySlices(table, {})
-            code = first[0][rows].astype(np.int64) * len(second[1]) + second[0][rows]
-            order = np.argsort(code, kind="stable")
-            rows, code = rows[order], code[order]
-            starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
-            ends = np.r_[starts[1:], len(code)]
-            return _LazySlices(table, {
-                (str(first[1][c // len(second[1])]), str(second[1][c % len(second[1])])): rows[a:b]
-                for c, a, b in zip(code[starts], starts, ends)})
-
-        self._by_year_level: Mapping[tuple[str, str], pd.DataFrame] = split(
-            is_year, (period, periods), (level, pd.Index(levels)))
+        # one of these, never the table. Each frame is made the first time a page asks for it —
+        # read from the warm start's slice file (one record batch) or taken out of the table at
+        # the positions found here — so start-up neither reads nor copies a table of millions
+        # of rows.
+        if prepared is not None:
+            self._by_year_level: Mapping[tuple[str, str], pd.DataFrame] = _FileSlices(
+                prepared, prepared.by_year_level)
+            self._monthly: Mapping[tuple[str, str], pd.DataFrame] = _FileSlices(
+                prepared, prepared.monthly)
+            self.month_years: list[str] = list(prepared.month_years)
+            present = set(prepared.year_indicator_ids)
+        else:
+            table: pd.DataFrame = results.table
+            rows = slice_rows(table)
+            self._by_year_level = _LazySlices(table, rows.by_year_level)
+            self._monthly = _LazySlices(table, rows.monthly)
+            #: years with monthly rows, latest first
+            self.month_years = rows.month_years
+            present = rows.year_indicator_ids
         self.years: list[str] = sorted({p for p, _ in self._by_year_level}, reverse=True)
-        # Monthly rows per (level, indicator): a trend slices one unit out of one of these.
-        self._monthly: Mapping[tuple[str, str], pd.DataFrame] = split(
-            is_month, (level, pd.Index(levels)), (indicator, pd.Index(indicators)))
-        #: years with monthly rows, latest first
-        self.month_years: list[str] = sorted({p[:4] for p in periods[np.unique(period[is_month])]},
-                                             reverse=True)
         with_months = {ind for _, ind in self._monthly}
         #: indicator ids with monthly rows, in catalog order
         self.monthly_indicator_ids: list[str] = [i for i in self.catalog if i in with_months]
-        present = {str(i) for i in pd.Index(indicators)[np.unique(indicator[is_year])]}
         #: indicator ids with at least one yearly row, in catalog order
         self.indicator_ids: list[str] = [i for i in self.catalog if i in present]
         self.levels: list[str] = list(self.dataset.levels)
