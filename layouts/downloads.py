@@ -12,11 +12,8 @@ import re
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
 
 from layouts.i18n import t
-from reports.cells import font, put_label, put_number, put_text, set_column_widths
-from reports.formats import change_for_excel, signed, value_format
 
 #: A cell Excel would run as a formula (=, +, -, @, or a tab/CR first) unless it is a number.
 _FORMULA_START = re.compile(r"^[=+\-@\t\r]")
@@ -97,6 +94,11 @@ def table_xlsx(rows: pd.DataFrame, indicator: Any, lang: str = "zh", title: str 
     """The compare table (``shown_rows``) as an .xlsx workbook: a title line, the header, one row
     per unit in the order given. Numbers stay numbers with native formats (rates 0.0%, changes
     +0.0 percentage points or +0.0%); unit names are string cells, never formulas."""
+    # imported here: openpyxl and the workbook package cost ≈ 1 s, not needed to start the app
+    from openpyxl import Workbook
+
+    from reports.cells import font, put_label, put_number, put_text, set_column_widths
+    from reports.formats import change_for_excel, signed, value_format
     wb = Workbook()
     ws = wb.active
     ws.title = t("sheet_compare", lang)

@@ -112,3 +112,40 @@ def test_warm_start_skips_ingest_until_a_watched_file_changes(monkeypatch, tmp_p
     (tmp_path / "c2.csv").write_text("id\n3\n", encoding="utf-8")        # a new file beside it
     build(manifest, cache_dir=cache)
     assert len(calls) == 3
+
+
+def test_warm_start_serves_the_same_slices_without_reading_the_table(monkeypatch, tmp_path):
+    """A warm start gives the store every (year, level) and monthly slice from the slice file,
+    equal to the same slice taken from the whole table, and reads the whole table only when
+    something asks for ``results.table``."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from layouts.store import DashboardData
+    manifest = tmp_path / "dataset.yaml"
+    manifest.write_text("name: 测试市\n", encoding="utf-8")
+    (tmp_path / "c.csv").write_text("id\n1\n", encoding="utf-8")
+    monkeypatch.setattr(data, "load_dataset", lambda *a, **k: replace(
+        make_dataset(), manifest_path=manifest))
+    cold = build(manifest, cache_dir=tmp_path / "cache")
+    warm = build(manifest, cache_dir=tmp_path / "cache")
+    assert warm.slices is not None and warm._table_value is None
+    assert warm.table_rows == len(cold.table)
+    from_file = DashboardData(warm)
+    assert warm._table_value is None                 # the store did not read the whole table
+    from_table = DashboardData(SimpleNamespace(dataset=cold.dataset, table=cold.table,
+                                               catalog=cold.catalog))
+    for name in ("years", "month_years", "indicator_ids", "monthly_indicator_ids"):
+        assert getattr(from_file, name) == getattr(from_table, name), name
+    assert set(from_file._by_year_level) == set(from_table._by_year_level) != set()
+    assert set(from_file._monthly) == set(from_table._monthly)
+    for key in from_table._by_year_level:
+        pd.testing.assert_frame_equal(from_file._by_year_level[key],
+                                      from_table._by_year_level[key])
+    for key in from_table._monthly:
+        pd.testing.assert_frame_equal(from_file._monthly[key], from_table._monthly[key])
+    year = from_table.latest_year
+    pd.testing.assert_frame_equal(from_file.scope_rows(year, "street", None),
+                                  from_table.scope_rows(year, "street", None))
+    assert warm._table_value is None
+    pd.testing.assert_frame_equal(warm.table, cold.table, check_dtype=False)   # read on demand
