@@ -122,12 +122,26 @@ def table_xlsx(rows: pd.DataFrame, indicator: Any, lang: str = "zh", title: str 
     return buffer.getvalue()
 
 
+def rule_name(rule: Any, lang: str) -> str:
+    """A validation rule's name for people: ``out_of_range`` → 超出合理范围 (data.validate.RULE_ZH)
+    in Chinese, "out of range" in English; an unknown rule in Chinese is 其他问题 (its code never
+    reaches the Chinese page)."""
+    from data.validate import RULE_ZH
+
+    code = "" if rule is None or pd.isna(rule) else str(rule)
+    if lang == "zh":
+        return RULE_ZH.get(code, t("rule_other", lang))
+    return code.replace("_", " ")
+
+
 def errors_csv(errors: pd.DataFrame, table_names: dict[str, str], lang: str = "zh") -> bytes:
     """The problem rows of a load report (layouts.store.ERROR_COLUMNS) as CSV bytes (UTF-8 with
-    BOM) with translated headers; ``table_names`` maps table ids to display names. Text Excel
+    BOM) with translated headers and rule names (:func:`rule_name`); ``table_names`` maps table
+    ids to display names. Text Excel
     would run as a formula is defused (see :func:`defuse_text`)."""
     out = errors.copy()
     out["table"] = out["table"].map(lambda name: table_names.get(name, name))
+    out["rule"] = out["rule"].map(lambda rule: rule_name(rule, lang))
     for col in ("file", "sheet", "column", "value", "message"):
         out[col] = defuse_text(out[col])
     out = out.rename(columns={c: t(f"col_{c}", lang) for c in out.columns})

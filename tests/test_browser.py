@@ -218,8 +218,8 @@ def test_quality_page_lists_rejected_rows_and_downloads_them(dash_duo, app):
     target = Path(dash_duo.download_path) / "问题清单.csv"
     WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda _d: target.exists())
     lines = target.read_text(encoding="utf-8-sig").splitlines()
-    assert lines == ["数据表,文件,工作表,Excel 行号,列,原值,规则,说明",
-                     "网格台账,grids_2025.xlsx,网格台账,7,户数,-5,out_of_range,「户数」不能为负数"]
+    assert lines == ["数据表,文件,工作表,行号,列,原值,规则,说明",
+                     "网格台账,grids_2025.xlsx,网格台账,7,户数,-5,超出合理范围,「户数」不能为负数"]
     assert dash_duo.get_logs() == []
 
 

@@ -445,7 +445,7 @@ def test_definitions_and_quality(wb):
     assert q.cell(rule_row, 2).data_type == "s"
     assert find_row(q, 2, "stations.xlsx")
     # problem details: 2 + 5 rows, raw values as text, Excel row numbers as numbers
-    first = find_row(q, 4, "Excel 行号") + 1
+    first = find_row(q, 4, "行号") + 1
     end = find_row(q, 1, "导出处理说明") - 1
     detail = [[q.cell(r, c).value for c in (2, 4, 5, 7, 8)] for r in range(first, end)]
     assert len(detail) == 7

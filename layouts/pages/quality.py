@@ -32,8 +32,14 @@ def _table_name(name: str, lang: str) -> str:
         return name
 
 
-#: Relative column widths (AG Grid flex); numbers are right-aligned.
-_FLEX = {"message": 3, "file": 2, "warnings": 2}
+#: Relative column widths (AG Grid flex); numbers are right-aligned.  Short labels (数据表,
+#: 工作表) stay narrow so that the column, raw value, rule and explanation are read whole.
+_FLEX = {"message": 4, "file": 2, "warnings": 3, "value": 2, "rule": 2, "column": 1.5,
+         "sheet": 1, "table": 1}
+_MIN_WIDTH = {"table": 120, "sheet": 100, "file": 200, "column": 110, "value": 120, "rule": 140,
+              "message": 220}
+#: Long texts wrap inside their cell and the row grows, instead of ending in "…".
+_WRAP = ("sheet", "column", "value", "rule", "message", "warnings")
 _NUMERIC = ("row", "rows_read", "accepted", "rejected", "blank")
 #: Counts get thousands separators (16,838); an Excel row number is shown as Excel shows it.
 _COUNT_FORMAT = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
@@ -50,9 +56,12 @@ def _columns(names: tuple[str, ...], lang: str) -> list[dict]:
     return [{"field": c, "headerName": t(f"col_{c}", lang), "filter": True,
              "tooltipField": c, **({"field": "file_name"} if c == "file" else {}),
              **({"type": "numericColumn", "width": 120,
-                 **({"valueFormatter": _COUNT_FORMAT} if c != "row" else {})}
-                if c in _NUMERIC else {"flex": _FLEX.get(c, 1), "minWidth": 90})}
+                 **({"valueFormatter": _COUNT_FORMAT} if c != "row" else {"width": 90})}
+                if c in _NUMERIC else {"flex": _FLEX.get(c, 1), "minWidth": _MIN_WIDTH.get(c, 90)}),
+             **({"wrapText": True, "autoHeight": True, "cellClass": "cell-wrap"}
+                if c in _WRAP else {})}
             for c in names]
+
 
 
 def _valid_units_view(data: store.DashboardData, level: str | None,
@@ -115,7 +124,8 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
         reconciles=sources["reconciles"].map(
             {True: "✓ " + t("answer_yes", lang), False: "✗ " + t("answer_no", lang)}))
     shown_errors = _with_file_name(errors).assign(
-        table=errors["table"].map(lambda n: _table_name(n, lang)))
+        table=errors["table"].map(lambda n: _table_name(n, lang)),
+        rule=errors["rule"].map(lambda r: downloads.rule_name(r, lang)))
     return html.Div([
         dcc.Store(id=ids.DQ_LANG, data=lang),
         dcc.Location(id=ids.DQ_URL, refresh=False),
