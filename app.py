@@ -96,15 +96,30 @@ def serve(dataset_path: Path = SAMPLE_MANIFEST, host: str = "127.0.0.1", port: i
     if users_path is not None and debug:
         raise UserError("启用账号时不能使用 --debug（调试模式会把错误详情发给浏览器）。")
     _say(f"正在读取数据集 {dataset_path} …")
-    with _clear_errors():
-        try:
-            app = create_server_app(dataset_path, users_path, os.environ.get("SECRET_KEY"))
-        except StartupError as exc:
-            raise UserError(str(exc)) from exc
+
+    def make_app():
+        return create_server_app(dataset_path, users_path, os.environ.get("SECRET_KEY"))
+
     if users_path is None:
         _say("未提供用户文件：不要求登录，仅限本机访问（127.0.0.1）。")
-    _say(f"看板已启动：http://{host}:{port}/ （按 Ctrl+C 停止）")
-    app.run(host=host, port=port, debug=debug)
+    if debug:
+        with _clear_errors():
+            try:
+                app = make_app()
+            except StartupError as exc:
+                raise UserError(str(exc)) from exc
+        _say(f"看板已启动：http://{host}:{port}/ （按 Ctrl+C 停止）")
+        app.run(host=host, port=port, debug=debug)
+        return
+    # listen at once: the browser shows the loading progress while the data load
+    from layouts.loading import serve_while_loading
+
+    _say(f"看板地址：http://{host}:{port}/ （数据载入期间浏览器显示进度；按 Ctrl+C 停止）")
+    with _clear_errors():
+        try:
+            serve_while_loading(make_app, host, port, _say)
+        except StartupError as exc:
+            raise UserError(str(exc)) from exc
 
 
 @cli.command()

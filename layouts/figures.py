@@ -74,6 +74,17 @@ def _axis_format(indicator: Any) -> dict[str, Any]:
     return {"tickformat": ",", "hoverformat": f",.{indicator.decimals}f"}
 
 
+def count_text(x: Any) -> str:
+    """A numerator or denominator as the tables show it: thousands separators, no ``.0``
+    (19437.0 → ``19,437``; 1234.5 → ``1,234.5``; at most two decimals); ``—`` for NaN."""
+    if x is None or pd.isna(x):
+        return "—"
+    v = float(x)
+    if abs(v - round(v)) < 1e-9:
+        return f"{v:,.0f}"
+    return f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
 def _name(obj: Any, lang: str, field: str = "name") -> str:
     return str(getattr(obj, f"{field}_en" if lang == "en" else f"{field}_zh", "") or "")
 
@@ -114,8 +125,8 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
     ]
     # Categories are unit ids (two units may share a display name); the names are tick labels.
     keys = rows["unit_id"].astype(str).tolist()
-    def as_text(col: str) -> pd.Series:
-        return rows[col].astype("Float64").round(2).astype("string").fillna("—")
+    def as_text(col: str) -> list[str]:
+        return [count_text(v) for v in rows[col].astype("Float64").astype(float)]
 
     custom = pd.DataFrame({
         "label": labels,
@@ -416,6 +427,10 @@ def _row_label(indicator: Any, lang: str, with_unit: bool) -> str:
     return _axis_title(indicator, lang) if with_unit else indicator.name(lang)
 
 
+#: Scatter points are named beside them up to this many units (more would overlap).
+MAX_SCATTER_LABELS = 40
+
+
 def two_indicator_scatter(x_rows: pd.DataFrame, y_rows: pd.DataFrame, x_ind: Any, y_ind: Any,
                           lang: str = "zh", *, title: str = "") -> go.Figure:
     """Scatter of two indicators across the same units: one point per unit present in both.
@@ -450,7 +465,10 @@ def two_indicator_scatter(x_rows: pd.DataFrame, y_rows: pd.DataFrame, x_ind: Any
         part = both.iloc[keep]
         fig.add_trace(go.Scatter(
             x=part["value_x"].to_numpy(float), y=part["value_y"].to_numpy(float),
-            mode="markers", text=part["unit_name"].astype(str).to_numpy(object),
+            # each point named beside it while the names can still be read
+            mode="markers+text" if len(both) <= MAX_SCATTER_LABELS else "markers",
+            textposition="top center", textfont={"size": 11, "color": "#444444"},
+            text=part["unit_name"].astype(str).to_numpy(object),
             customdata=customdata[keep],
             hovertemplate="%{customdata[1]}<extra></extra>",
             name=t("small_count", lang) if few else "",
@@ -458,23 +476,34 @@ def two_indicator_scatter(x_rows: pd.DataFrame, y_rows: pd.DataFrame, x_ind: Any
                     "line": {"color": "#7f8c9a" if few else "#34495e", "width": 1.5},
                     "opacity": 0.85},
         ))
-    shapes = []
+    shapes, annotations = [], []
     for ind, axis in ((x_ind, "x"), (y_ind, "y")):
         std = getattr(ind, "standard", None)
         if std is None:
             continue
         bounds = [std.low, std.high] if std.comparison == "between" else [std.value]
+        # each standard line says whose standard it is: "办结率标准 ≥ 91.8%"
+        label = f"{ind.name(lang)}{t('standard', lang)} {_name(std, lang, 'label')}"
         for v in (b for b in bounds if b is not None):
             line = {"color": STANDARD_LINE, "width": 1, "dash": "dash"}
             shapes.append({"type": "line", "xref": "x", "x0": v, "x1": v, "yref": "paper",
                            "y0": 0, "y1": 1, "line": line} if axis == "x" else
                           {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
                            "y0": v, "y1": v, "line": line})
+            annotations.append(
+                {"xref": "x", "x": v, "yref": "paper", "y": 0, "yanchor": "bottom",
+                 "xanchor": "left", "textangle": -90, "text": label, "showarrow": False,
+                 "font": {"size": 11, "color": STANDARD_LINE}} if axis == "x" else
+                {"xref": "paper", "x": 1, "xanchor": "right", "yref": "y", "y": v,
+                 "yanchor": "bottom", "text": label, "showarrow": False,
+                 "font": {"size": 11, "color": STANDARD_LINE},
+                 "bgcolor": "rgba(255,255,255,0.8)"})
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
         height=480, margin={"l": 10, "r": 20, "t": 80, "b": 40},
         font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
-        plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, showlegend=False,
+        plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, annotations=annotations,
+        showlegend=False,
         xaxis={"title": {"text": _axis_title(x_ind, lang)}, "gridcolor": "#e5e5e5",
                "zeroline": False, **_axis_format(x_ind)},
         yaxis={"gridcolor": "#e5e5e5", "zeroline": False, "automargin": True,

@@ -17,6 +17,10 @@ NAV = "nav"
 #: pattern-matching id type of a KPI card: {"type": KPI_CARD, "indicator": <indicator id>}
 KPI_CARD = "kpi-card"
 
+# Page not found (404) ------------------------------------------------------------------
+NF_LANG_SWITCH = "nf-lang-switch"
+NF_LINKS = "nf-links"
+
 # Overview (概览) -------------------------------------------------------------------------
 OV_YEAR = "ov-year"
 OV_UNIT = "ov-unit"
@@ -38,6 +42,8 @@ CMP_SCOPE = "cmp-scope"
 CMP_TOP_N = "cmp-top-n"
 CMP_SEARCH = "cmp-search"
 CMP_GRAPH = "cmp-graph"
+#: the compare table as printed (a plain table, shown only on paper)
+CMP_PRINT_TABLE = "cmp-print-table"
 CMP_GRID = "cmp-grid"
 CMP_URL = "cmp-url"
 CMP_LANG = "cmp-lang"

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from data.model import LEVEL_NAMES_EN, LEVEL_NAMES_ZH
+from reports.plain import plain_indicator
 
 TOTAL = "total"
 #: Columns every page relies on (docs/architecture.md §3 plus indicators.compare's additions).
@@ -95,7 +96,8 @@ class DashboardData:
         if missing:
             raise ValueError(f"indicator table lacks columns {missing}")
         self.dataset = results.dataset
-        self.catalog: dict[str, Any] = dict(results.catalog)
+        # texts for people: no file names or setting keys from the catalog (reports.plain)
+        self.catalog: dict[str, Any] = {k: plain_indicator(v) for k, v in results.catalog.items()}
         # One frame per (year, level) and per (level, indicator) of the months: a callback slices
         # one of these, never the table. Only the group positions are found here (from the key
         # columns); each frame is copied out of the table the first time a page asks for it, so

@@ -39,6 +39,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.cells import EXCEL_MAX_ROWS, sheet_title
 from reports.frames import resolve_scope, scoped_units, year_table
+from reports.plain import plain_indicator
 from reports.sheets.benchmarks import write_benchmarks
 from reports.sheets.common import (HEADER_ROW, Context, default_level_names, place_name,
                                    workbook_title)
@@ -94,7 +95,7 @@ def write_workbook(results: Any, year: int, path: str | Path, scope: str | None 
     sc = resolve_scope(dataset.units, list(dataset.levels), level_names, scope, total_name)
     units_by_level = scoped_units(dataset.units, list(dataset.levels), sc)
     present = set(ytab["indicator_id"].astype("string"))
-    indicators = [ind for ind_id, ind in catalog.items() if ind_id in present]
+    indicators = [plain_indicator(ind) for ind_id, ind in catalog.items() if ind_id in present]
 
     ctx = Context(dataset=dataset, year=int(year), scope=sc, level_names=level_names,
                    indicators=indicators, ytab=ytab, table=table, units=units_by_level,

@@ -229,7 +229,7 @@ def test_kpi_card_fails_with_bad_change():
     assert _find(card, "kpi-value").children == "85.0%"
     assert _find(card, "status-mark").children == "✗ 未达标"
     change = _find(card, "kpi-change")
-    assert change.children == "较上年 ▼ -2.0 个百分点"
+    assert change.children == "较上年 ▼ 2.0 个百分点"       # the arrow carries the sign
     assert "change-bad" in change.className
     assert "样本不足" not in _texts(card)
 
@@ -239,7 +239,7 @@ def test_kpi_card_change_that_rounds_to_zero_is_neutral():
     row = pd.Series({"value": 0.95, "change": -0.0004, "change_good": False,
                      "small_count": False})
     change = _find(kpi_card(ind, row, "zh"), "kpi-change")
-    assert change.children == "较上年 ■ +0.0 个百分点"
+    assert change.children == "较上年 ■ 0.0 个百分点"
     assert "change-neutral" in change.className
 
 

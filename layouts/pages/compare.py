@@ -19,6 +19,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts import components, downloads, figures, ids, store
 from layouts.components import dropdown_labels, grid_locale, header, page_href, query_params
+from indicators.catalog import format_change, format_value
 from layouts.i18n import normalise_lang, t
 
 PATH = "/compare"
@@ -129,7 +130,7 @@ def render(data: store.DashboardData, view: View, lang: str) -> dict[str, Any]:
     if ind is None or view["year"] is None:
         return {"figure": figures.go.Figure(), "rows": [], "columns": _column_defs(None, lang),
                 "note": t("no_data", lang), "definition": None, "matrix": None,
-                "scatter": None}
+                "scatter": None, "print_table": None}
     rows = data.level_rows(view["year"], view["level"], ind.id, view["unit"])
     picked = figures.select_chart_rows(rows, view["n"], view["q"])
     # the table lists every unit, or the same units as the chart when searching
@@ -156,7 +157,29 @@ def render(data: store.DashboardData, view: View, lang: str) -> dict[str, Any]:
             "columns": _column_defs(ind, lang, drillable, _has_peers(rows)), "note": note,
             "definition": _definition(ind, lang),
             "matrix": _matrix(data, view, picked.rows, lang),
-            "scatter": _scatter(data, view, rows, lang)}
+            "scatter": _scatter(data, view, rows, lang),
+            "print_table": print_table(table_rows, ind, lang)}
+
+
+def print_table(rows: pd.DataFrame, ind: Any, lang: str) -> html.Table:
+    """The compare table as a plain HTML table for paper (assets/style.css shows it only in
+    print, where the grid is hidden): the browser repeats its header on every page and never
+    cuts a row in two — the grid's absolutely placed rows allowed neither."""
+    def cell(v: Any, fmt: Any) -> str:
+        return "—" if v is None or pd.isna(v) else fmt(v)
+
+    heads = [t("rank", lang), t("unit_name", lang), t("value", lang), t("numerator", lang),
+             t("denominator", lang), t("change", lang)]
+    body = [html.Tr([html.Td(cell(r.rank, lambda v: f"{int(v)}")
+                             if pd.notna(r.rank) else t("small_count", lang)),
+                     html.Td(str(r.unit_name)),
+                     html.Td(cell(r.value, lambda v: format_value(ind, v, lang))),
+                     html.Td(cell(r.numerator, figures.count_text)),
+                     html.Td(cell(r.denominator, figures.count_text)),
+                     html.Td(cell(r.change, lambda v: format_change(ind, v, lang)))])
+            for r in rows.itertuples(index=False)]
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in heads])), html.Tbody(body)],
+                      className="print-table")
 
 
 def _matrix(data: store.DashboardData, view: View, shown: pd.DataFrame,
@@ -282,6 +305,15 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
             html.P(out["note"], id=ids.CMP_NOTE, className="summary"),
             _graph(ids.CMP_GRAPH, out["figure"], lang),
             html.Div(out["definition"], id=ids.CMP_DEFINITION),
+            dbc.Row(className="controls g-2 align-items-center mt-2", children=[
+                dbc.Col(dbc.Label(t("label_vs", lang), html_for=ids.CMP_VS, className="mb-0"),
+                        width="auto"),
+                dbc.Col(dcc.Dropdown(labels=texts, id=ids.CMP_VS, options=ind_options,
+                                     value=view["vs"], placeholder=t("vs_placeholder", lang)),
+                        xs=12, md=3),
+            ]),
+            html.Div(_graph(ids.CMP_SCATTER, out["scatter"], lang), id=ids.CMP_SCATTER_BOX,
+                     style=_shown(out["scatter"])),
             html.Div(className="d-flex flex-wrap align-items-center gap-2 mt-2 no-print",
                      children=[
                 html.Span(t("drill_hint", lang), className="text-muted small me-auto"),
@@ -291,6 +323,7 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
                            color="secondary", outline=True),
                 dcc.Download(id=ids.CMP_DOWNLOAD),
             ]),
+            html.Div(out["print_table"], id=ids.CMP_PRINT_TABLE, className="print-only"),
             dag.AgGrid(
                 id=ids.CMP_GRID, rowData=out["rows"], columnDefs=out["columns"],
                 defaultColDef={"sortable": True, "resizable": True, "floatingFilter": False},
@@ -303,15 +336,6 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
             ),
             html.Div(_graph(ids.CMP_MATRIX, out["matrix"], lang, displayModeBar=False),
                      id=ids.CMP_MATRIX_BOX, className="mt-4", style=_shown(out["matrix"])),
-            dbc.Row(className="controls g-2 align-items-center mt-4", children=[
-                dbc.Col(dbc.Label(t("label_vs", lang), html_for=ids.CMP_VS, className="mb-0"),
-                        width="auto"),
-                dbc.Col(dcc.Dropdown(labels=texts, id=ids.CMP_VS, options=ind_options,
-                                     value=view["vs"], placeholder=t("vs_placeholder", lang)),
-                        xs=12, md=3),
-            ]),
-            html.Div(_graph(ids.CMP_SCATTER, out["scatter"], lang), id=ids.CMP_SCATTER_BOX,
-                     style=_shown(out["scatter"])),
         ]),
     ])
 
@@ -371,6 +395,7 @@ _CLICKS = (ids.CMP_GRAPH, ids.CMP_MATRIX, ids.CMP_SCATTER, ids.CMP_GRID)
     Output(ids.CMP_TOP_N, "value"),
     Output(ids.CMP_SEARCH, "value"),
     Output(ids.CMP_VS, "value"),
+    Output(ids.CMP_PRINT_TABLE, "children"),
     Input(ids.CMP_INDICATOR, "value"),
     Input(ids.CMP_LEVEL, "value"),
     Input(ids.CMP_YEAR, "value"),
@@ -421,7 +446,8 @@ def update(indicator, level, year, unit, n, q, vs, bar_click, matrix_click, scat
             _shown(out["matrix"]),
             out["scatter"] if out["scatter"] is not None else figures.go.Figure(),
             _shown(out["scatter"]), breadcrumb(data, view, lang), view["level"], view["unit"],
-            view["indicator"], view["year"], view["n"], view["q"], view["vs"])
+            view["indicator"], view["year"], view["n"], view["q"], view["vs"],
+            out["print_table"])
 
 
 @callback(

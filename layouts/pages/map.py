@@ -125,7 +125,8 @@ def render(data: store.DashboardData, geo: MapData, view: View, lang: str) -> di
                      show_circles="circles" in view["layers"],
                      show_uncovered="uncovered" in view["layers"], qualifying=view["types"],
                      title=title, only=only,
-                     circle_stations=yv.open_stations if yv is not None else None)
+                     circle_stations=yv.open_stations if yv is not None else None,
+                     year=view["year"])
     notes = []
     if geo.boundary_error:
         notes.append(geo.boundary_error)
@@ -192,7 +193,8 @@ def _panel(geo: MapData, yv: Any, coverage: Any, lang: str) -> list:
                               "station_type": t("map_col_station_type", lang),
                               "area": t("map_col_area", lang), "min": t("map_col_minimum", lang),
                               "gap": t("map_col_gap", lang)}, t("map_none_failing", lang))]
-    return out
+    # each heading with its table, laid out side by side under the map (assets/style.css)
+    return [html.Div(out[i:i + 2], className="map-section") for i in range(0, len(out), 2)]
 
 
 def drill_target(data: store.DashboardData, geo: MapData, level: str | None,
@@ -275,9 +277,11 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
                                   config={"locale": "zh-CN" if lang == "zh" else "en",
                                           "displaylogo": False, "responsive": True,
                                           "scrollZoom": True},
-                                  style={"height": f"{MAP_HEIGHT_PX}px"}), xs=12, lg=8),
+                                  style={"height": f"{MAP_HEIGHT_PX}px"}), xs=12),
+                # the tables under the map, side by side: wide enough that no column wraps
+                # a word a character a line
                 dbc.Col(html.Div(out["panel"], id=ids.MAP_PANEL, className="map-panel"),
-                        xs=12, lg=4),
+                        xs=12),
             ]),
         ]),
     ])
