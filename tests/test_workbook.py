@@ -481,7 +481,7 @@ def test_print_setup_and_frozen_panes(wb):
     assert wb["汇总"].freeze_panes == "D4"
     assert wb["网格"].freeze_panes == "G5"                  # after 区县 街道 社区 编号 名称 项目
     assert wb["区县"].freeze_panes == "D5"
-    assert wb["月度趋势"].print_title_rows == "$3:$4"
+    assert wb["月度趋势"].print_title_rows is None   # never a table header above the charts
 
 
 def test_every_cell_uses_the_cjk_font(wb):
