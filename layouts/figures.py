@@ -522,3 +522,51 @@ def _axis_title(indicator: Any, lang: str) -> str:
         return indicator.name(lang)
     template = "{name}（{unit}）" if lang == "zh" else "{name} ({unit})"
     return template.format(name=indicator.name(lang), unit=unit)
+
+
+def yearly_line(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *,
+                title: str = "") -> go.Figure:
+    """One unit's value in every year (x = year), its standard as a dotted labelled line.
+
+    rows: period (``"2023"`` …), value (rates as fractions), small_count (bool), oldest first.
+    Years with small_count are hollow markers. Returns a go.Figure with one Scatter trace
+    whose hover texts are the values as the tables write them."""
+    years = rows["period"].astype(str).tolist()
+    values = rows["value"].astype("Float64").astype(float).to_numpy()
+    small = rows["small_count"].astype("boolean").fillna(False).to_numpy() \
+        if "small_count" in rows else np.zeros(len(rows), dtype=bool)
+    labels = [format_value(indicator, v, lang) for v in values]
+    fig = go.Figure(go.Scatter(
+        x=years, y=values, mode="lines+markers+text", text=labels, textposition="top center",
+        hovertemplate="%{x}: %{text}<extra></extra>", line={"color": "#1f4e79", "width": 2.5},
+        marker={"size": 9, "color": ["white" if s else "#1f4e79" for s in small],
+                "line": {"color": "#1f4e79", "width": 2}}, cliponaxis=False,
+        name=_name(indicator, lang)))
+    data_max = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 0.0
+    shapes, annotations = [], []
+    std = getattr(indicator, "standard", None)
+    if std is not None and std.applies(years[-1] if years else None):
+        label = f"{t('standard', lang)} {_name(std, lang, 'label')}".strip()
+        for y in ([std.low, std.high] if std.comparison == "between" else [std.value]):
+            if y is None:
+                continue
+            shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
+                           "y0": y, "y1": y,
+                           "line": {"color": STANDARD_LINE, "width": 1.5, "dash": "dot"}})
+            annotations.append({"xref": "paper", "x": 1, "xanchor": "right", "yref": "y",
+                                "y": y, "yanchor": "bottom", "text": label, "showarrow": False,
+                                "font": {"size": 12, "color": STANDARD_LINE}})
+            data_max = max(data_max, abs(float(y)))
+    axis = _axis_format(indicator)
+    if indicator.kind == "rate":
+        axis = {**axis, "range": [0, max(1.0, data_max) * 1.08 if data_max > 1 else 1.05]}
+    else:
+        axis = {**axis, "rangemode": "tozero"}
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        height=320, margin={"l": 10, "r": 20, "t": 60, "b": 40},
+        font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
+        plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, annotations=annotations,
+        showlegend=False, xaxis={"type": "category", "gridcolor": "#eeeeee"},
+        yaxis={"gridcolor": "#e5e5e5", "automargin": True, **axis})
+    return fig

@@ -17,6 +17,23 @@ NAV = "nav"
 #: pattern-matching id type of a KPI card: {"type": KPI_CARD, "indicator": <indicator id>}
 KPI_CARD = "kpi-card"
 
+# Indicator page (指标详情) ----------------------------------------------------------------
+IND_NAV = "ind-nav"
+IND_LANG = "ind-lang"
+IND_LANG_SWITCH = "ind-lang-switch"
+IND_TITLE = "ind-title"
+IND_INDICATOR = "ind-indicator"
+IND_YEAR = "ind-year"
+IND_UNIT = "ind-unit"
+IND_CONTENT = "ind-content"
+IND_META = "ind-meta"
+IND_YEARS_GRAPH = "ind-years-graph"
+IND_RANKING = "ind-ranking"
+IND_MAP = "ind-map"
+IND_DOWNLOAD = "ind-download"
+IND_DOWNLOAD_CSV = "ind-download-csv"
+IND_DOWNLOAD_XLSX = "ind-download-xlsx"
+
 # Page not found (404) ------------------------------------------------------------------
 NF_LANG_SWITCH = "nf-lang-switch"
 NF_LINKS = "nf-links"

@@ -187,6 +187,9 @@ def test_card_links_to_ranking_and_bars_drill_down(dash_duo, app):
     _open(dash_duo, app)
     dash_duo.wait_for_element(".kpi-card", timeout=TIMEOUT)
     _card(dash_duo, "resolution_rate").find_element("css selector", ".kpi-name a").click()
+    # the card leads to the indicator's own page, which leads on to its full ranking
+    dash_duo.wait_for_text_to_equal(f"#{ids.IND_TITLE}", "办结率", timeout=TIMEOUT)
+    dash_duo.find_element(f"#{ids.IND_CONTENT} a[href*='/compare']").click()
     # whole dataset → the top level: 西城区 (D2: 194/205 = 94.6%) above 东城区 (95/105 = 90.5%)
     dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "办结率 · 区县 · 2025 年",
                                     timeout=TIMEOUT)

@@ -118,7 +118,7 @@ def _years_of(data: store.DashboardData, level: str, unit_id: str,
 
 def indicator_href(indicator_id: str, year: str | None, unit: str | None, lang: str) -> str:
     """The indicator's own page (layouts/pages/indicator.py) for ``year`` and ``unit``."""
-    return page_href("/indicator", {"id": indicator_id, "year": year,
+    return page_href("/indicator", {"indicator": indicator_id, "year": year,
                                     "unit": None if unit in (None, store.TOTAL) else unit,
                                     "lang": None if lang == "zh" else lang})
 
