@@ -5,6 +5,7 @@
     python app.py validate [--report F]   print the load report (exit 1 when a file cannot be read)
     python app.py indicators --out F.csv  the tidy indicator table as CSV
     python app.py export --year Y --out F.xlsx [--scope UNIT]   the annual review workbook
+    python app.py report --year Y --format docx|pdf [--out F] [--scope UNIT]   the review report
 
 Every command takes ``--dataset PATH/dataset.yaml`` (default: the embedded sample).
 """
@@ -185,6 +186,43 @@ def export(dataset_path: Path, year: int | None, scope: str | None, out_path: Pa
     with _clear_errors():
         path = write_workbook(results, year, out_path, scope=scope)
     _say(f"工作簿已写出：{path}（{time.perf_counter() - started:.1f} 秒）")
+
+
+@cli.command()
+@dataset_option
+@click.option("--year", type=int, help="评议年度（默认最新年度）/ review year (default: latest)")
+@click.option("--scope", default=None, help="范围：某区县或街道的编号（默认全部）/ unit id")
+@click.option("--format", "fmt", type=click.Choice(["docx", "pdf"]), default="docx",
+              show_default=True, help="Word 或 PDF / Word or PDF")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="输出路径（默认 年度评议报告_<年度>.<格式>）/ output file")
+def report(dataset_path: Path, year: int | None, scope: str | None, fmt: str,
+           out_path: Path | None) -> None:
+    """生成年度评议报告（Word 或 PDF）/ write the annual review report (.docx or .pdf)."""
+    from reports.review import write_report
+
+    results = _build(dataset_path)
+    years = sorted({int(p) for p in results.table["period"].unique() if len(p) == 4})
+    if not years:
+        raise UserError("数据集中没有任何年度指标，无法生成报告。")
+    year = year or years[-1]
+    if year not in years:
+        raise UserError(f"数据集中没有 {year} 年的数据；可选年度：{', '.join(map(str, years))}")
+    if scope is not None and scope not in set(results.dataset.units["unit_id"]):
+        raise UserError(f"找不到范围单位“{scope}”。")
+    out_path = out_path or Path(f"年度评议报告_{year}.{fmt}")
+    started = time.perf_counter()
+
+    def progress(done: int, total: int, step: str) -> None:
+        _say(f"  [{done}/{total}] {step}")
+
+    with _clear_errors():
+        try:
+            path = write_report(results, year, out_path, scope=scope, format=fmt,
+                                progress=progress)
+        except RuntimeError as exc:        # charts or PDF could not be made: say why
+            raise UserError(str(exc)) from exc
+    _say(f"报告已写出：{path}（{time.perf_counter() - started:.1f} 秒）")
 
 
 if __name__ == "__main__":

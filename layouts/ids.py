@@ -34,6 +34,14 @@ IND_DOWNLOAD = "ind-download"
 IND_DOWNLOAD_CSV = "ind-download-csv"
 IND_DOWNLOAD_XLSX = "ind-download-xlsx"
 
+# Export page: the Word / PDF report -------------------------------------------------------
+EXP_REPORT_FORMAT = "exp-report-format"
+EXP_REPORT_BUTTON = "exp-report-button"
+EXP_REPORT_PROGRESS = "exp-report-progress"
+EXP_REPORT_PROGRESS_BOX = "exp-report-progress-box"
+EXP_REPORT_STATUS = "exp-report-status"
+EXP_REPORT_DOWNLOAD = "exp-report-download"
+
 # Page not found (404) ------------------------------------------------------------------
 NF_LANG_SWITCH = "nf-lang-switch"
 NF_LINKS = "nf-links"

@@ -58,6 +58,26 @@ MAX_SHEET_ROWS = EXCEL_MAX_ROWS
 
 # --------------------------------------------------------------------------- entry point
 
+def review_context(results: Any, year: int, scope: str | None = None,
+                   generated_at: datetime | None = None) -> Context:
+    """What the workbook's sheets and the Word report (reports.review) read: the year's rows,
+    the scope and the units under it, the indicators present that year with plain texts
+    (reports.plain), the title. Raises ValueError as :func:`write_workbook` does."""
+    dataset, table, catalog = results.dataset, results.table, results.catalog
+    ytab = year_table(table, year)
+    total_name = place_name(dataset.name) or "全市"
+    level_names = {**default_level_names(), **(dataset.level_names or {})}
+    sc = resolve_scope(dataset.units, list(dataset.levels), level_names, scope, total_name)
+    units_by_level = scoped_units(dataset.units, list(dataset.levels), sc)
+    present = set(ytab["indicator_id"].astype("string"))
+    indicators = [plain_indicator(ind) for ind_id, ind in catalog.items() if ind_id in present]
+    return Context(dataset=dataset, year=int(year), scope=sc, level_names=level_names,
+                   indicators=indicators, ytab=ytab, table=table, units=units_by_level,
+                   title=workbook_title(dataset.name, sc, int(year)),
+                   generated_at=generated_at or datetime.now().astimezone(),
+                   register_years=getattr(results, "register_years", None))
+
+
 def write_workbook(results: Any, year: int, path: str | Path, scope: str | None = None, *,
                    generated_at: datetime | None = None,
                    failing_levels: Sequence[str] | None = None,
@@ -88,20 +108,8 @@ def write_workbook(results: Any, year: int, path: str | Path, scope: str | None 
     Raises ValueError when the year has no rows, the scope id is unknown or at the finest level.
     Parent directories of ``path`` are created.
     """
-    dataset, table, catalog = results.dataset, results.table, results.catalog
-    ytab = year_table(table, year)
-    total_name = place_name(dataset.name) or "全市"
-    level_names = {**default_level_names(), **(dataset.level_names or {})}
-    sc = resolve_scope(dataset.units, list(dataset.levels), level_names, scope, total_name)
-    units_by_level = scoped_units(dataset.units, list(dataset.levels), sc)
-    present = set(ytab["indicator_id"].astype("string"))
-    indicators = [plain_indicator(ind) for ind_id, ind in catalog.items() if ind_id in present]
-
-    ctx = Context(dataset=dataset, year=int(year), scope=sc, level_names=level_names,
-                   indicators=indicators, ytab=ytab, table=table, units=units_by_level,
-                   title=workbook_title(dataset.name, sc, int(year)),
-                   generated_at=generated_at or datetime.now().astimezone(),
-                   register_years=getattr(results, "register_years", None))
+    ctx = review_context(results, year, scope, generated_at)
+    dataset, sc, level_names = ctx.dataset, ctx.scope, ctx.level_names
 
     wb = Workbook()
     taken: set[str] = set()
