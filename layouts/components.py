@@ -142,7 +142,8 @@ def change_text(indicator: Any, row: Any, lang: str = "zh") -> tuple[str, str]:
 
 def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
              href: str | None = None, spark: str | None = None,
-             spark_title: str = "", note: str | None = None) -> dbc.Card:
+             spark_title: str = "", note: str | None = None,
+             peer: str | None = None) -> dbc.Card:
     """One KPI card for an indicator's row of the indicator table.
 
     row: value (float; rates as fractions), period (the standard applies from its effective
@@ -155,6 +156,7 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
     href: if given, the indicator's name links there (e.g. its ranking on the compare page).
     spark: a sparkline image (``sparkline_svg``) of the months, described by ``spark_title``.
     note: shown instead of the standard line (e.g. how the composite score is built).
+    peer: the peer context line (median and interquartile range of the unit's peers).
     """
     value = row["value"]
     st = status(indicator, value, row.get("period"))
@@ -186,9 +188,36 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
             html.Div(change, className=f"kpi-change change-{change_cls}"),
             html.Img(src=spark, className="kpi-spark", alt=spark_title, title=spark_title)
             if spark else None,
+            html.Div(peer, className="kpi-peer") if peer else None,
             html.Div(t("small_count", lang), className="kpi-small") if small else None,
         ]),
     )
+
+
+def chart_footer(dataset: Any, indicator: Any | None, lang: str,
+                 note: str | None = None, definition: bool = True) -> html.Div:
+    """The line under a chart saying where it comes from (DESIGN: every chart says its source):
+    the dataset and the table the indicator is computed from, the data cut-off, and the
+    indicator's definition (its formula, unless ``definition`` is False because the page shows
+    it beside); ``note`` adds a sentence (e.g. what the bands are)."""
+    colon, sep = t("colon", lang), t("semicolon", lang)
+    table = getattr(indicator, "table", "") if indicator is not None else ""
+    try:
+        table_name = t(f"table_{table}", lang) if table else ""
+    except KeyError:
+        table_name = ""
+    name = getattr(dataset, "name_en", None) if lang == "en" else None
+    source = (name or getattr(dataset, "name", "")) + (f"（{table_name}）" if table_name else "")
+    parts = [f"{t('footer_source', lang)}{colon}{source}"]
+    cutoff = getattr(dataset, "cutoff", None)
+    if cutoff is not None and not pd.isna(cutoff):
+        parts.append(f"{t('footer_cutoff', lang)}{colon}{pd.Timestamp(cutoff):%Y-%m-%d}")
+    if indicator is not None and definition:
+        formula = indicator.formula_en if lang == "en" else indicator.formula_zh
+        parts.append(f"{t('footer_definition', lang)}{colon}{formula}")
+    if note:
+        parts.append(note)
+    return html.Div(sep.join(parts), className="chart-footer")
 
 
 def breadcrumb(items: list[tuple[str, str | None]], lang: str,

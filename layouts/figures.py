@@ -89,8 +89,19 @@ def _name(obj: Any, lang: str, field: str = "name") -> str:
     return str(getattr(obj, f"{field}_en" if lang == "en" else f"{field}_zh", "") or "")
 
 
+def quartiles(values: Any) -> tuple[float, float, float] | None:
+    """(Q1, median, Q3) of the values (NaN left out; linear interpolation, as pandas), or None
+    with fewer than four values — too few units for quartiles to mean anything."""
+    v = pd.to_numeric(pd.Series(values, dtype="float64"), errors="coerce").dropna()
+    if len(v) < 4:
+        return None
+    q = v.quantile([0.25, 0.5, 0.75]).to_numpy()
+    return float(q[0]), float(q[1]), float(q[2])
+
+
 def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: str = "",
-               gap_after: int | None = None) -> go.Figure:
+               gap_after: int | None = None,
+               peer_band: tuple[float, float, float] | None = None) -> go.Figure:
     """Horizontal bar chart of one indicator across units, best at the top.
 
     rows: unit_id, unit_name (str), value (float; rates as fractions), numerator, denominator
@@ -101,6 +112,9 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
     its ``references`` (published peer figures, peer_cases.csv) that fit the axis as dotted
     labelled lines.
     gap_after: in top/bottom mode, the number of top rows; a dotted separator is drawn after them.
+    peer_band: (Q1, median, Q3) of all the units compared (:func:`quartiles`), drawn behind the
+    bars as a grey band with the median as a line (LG Inform's peer context): the middle half
+    of the units lies inside it (the page says so under the chart: ``peer_band_label``).
 
     Bars are coloured by status against the standard (COLOURS); small_count units are light grey
     and their label says 样本不足 / Too few cases. Returns a go.Figure with one Bar trace.
@@ -156,6 +170,14 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
         shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
                        "y0": gap_after - 0.5, "y1": gap_after - 0.5,
                        "line": {"color": "#999999", "width": 1, "dash": "dot"}})
+    if peer_band is not None:
+        q1, med, q3 = peer_band
+        shapes.insert(0, {"type": "rect", "xref": "x", "x0": q1, "x1": q3, "yref": "paper",
+                          "y0": 0, "y1": 1, "fillcolor": "rgba(120,120,120,0.13)",
+                          "line": {"width": 0}, "layer": "below"})
+        shapes.insert(1, {"type": "line", "xref": "x", "x0": med, "x1": med, "yref": "paper",
+                          "y0": 0, "y1": 1, "layer": "below",
+                          "line": {"color": "rgba(90,90,90,0.6)", "width": 1}})
     height = max(260, 110 + BAR_HEIGHT_PX * len(rows))
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},

@@ -69,6 +69,10 @@ CMP_SEARCH = "cmp-search"
 CMP_GRAPH = "cmp-graph"
 #: the compare table as printed (a plain table, shown only on paper)
 CMP_PRINT_TABLE = "cmp-print-table"
+#: downloads of exactly what the bar chart draws
+CMP_CHART_CSV = "cmp-chart-csv"
+CMP_CHART_XLSX = "cmp-chart-xlsx"
+CMP_CHART_DOWNLOAD = "cmp-chart-download"
 CMP_GRID = "cmp-grid"
 CMP_URL = "cmp-url"
 CMP_LANG = "cmp-lang"

@@ -377,6 +377,9 @@ def _table(doc: Any, head: list[str], body: list[list[str]], widths_cm: list[flo
         for cell, text in zip(cells, values):
             cell.text = ""
             cell.paragraphs[0].add_run(str(text)).font.size = Pt(10)
+    table.autofit = False
+    for column, w in zip(table.columns, widths_cm):   # Word reads the grid, LibreOffice cells
+        column.width = Cm(w)
     for row in table.rows:
         for cell, w in zip(row.cells, widths_cm):
             cell.width = Cm(w)

@@ -76,3 +76,23 @@ def test_hovers_use_thousands_separators(dash_duo, results):
                  & (table["indicator_id"] == "resolution_rate")]
     assert sorted(counts) == sorted(f"{v:,.0f}" for v in
                                     list(rows["numerator"]) + list(rows["denominator"]))
+
+
+def test_chart_data_download_is_exactly_what_is_drawn(dash_duo, results):
+    """Top and bottom 5 of the sample's communities: the chart draws 10 bars, and the chart's
+    CSV holds those 10 units in the chart's order (the table's CSV would hold them all)."""
+    from pathlib import Path
+
+    dash_duo.start_server(create_app(results))
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/compare?indicator=resolution_rate"
+                               "&level=community&n=5")
+    dash_duo.wait_for_element(f"#{ids.CMP_GRAPH} .bars .point", timeout=TIMEOUT)
+    ticks = dash_duo.find_elements(f"#{ids.CMP_GRAPH} .yaxislayer-above .ytick text")
+    drawn = [e.text.split(". ", 1)[-1] for e in sorted(ticks, key=lambda e: e.location["y"])]
+    assert len(drawn) == 10
+    dash_duo.find_element(f"#{ids.CMP_CHART_CSV}").click()
+    folder = Path(dash_duo.download_path)
+    WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda _d: list(folder.glob("*_图.csv")))
+    lines = next(folder.glob("*_图.csv")).read_text(encoding="utf-8-sig").splitlines()
+    assert [line.split(",")[1] for line in lines[1:]] == drawn
+    assert "数据来源" in dash_duo.find_element(f"#{ids.CMP_DEFINITION}").text

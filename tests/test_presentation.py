@@ -107,3 +107,31 @@ def test_loading_page_is_chinese_and_refreshes():
     assert "上次载入用时约 20 秒" in text and "<script" not in text
     state.app = lambda environ, start: [b"dashboard"]
     assert state({}, lambda *a: None) == [b"dashboard"]
+
+
+def test_quartiles_and_peer_band_behind_the_bars():
+    assert figures.quartiles([1.0, 2.0, 3.0]) is None                 # too few units
+    assert figures.quartiles([1.0, 2.0, 3.0, 4.0, float("nan")]) == pytest.approx((1.75, 2.5, 3.25))
+    rows = pd.DataFrame({"unit_id": list("abcd"), "unit_name": list("甲乙丙丁"),
+                         "value": [0.9, 0.8, 0.7, 0.6], "numerator": [9.0, 8, 7, 6],
+                         "denominator": [10.0] * 4, "small_count": [False] * 4,
+                         "rank": [1, 2, 3, 4]})
+    fig = figures.ranked_bar(rows, CATALOG["resolution_rate"], "zh",
+                             peer_band=figures.quartiles(rows["value"]))
+    band, median = fig.layout.shapes[0], fig.layout.shapes[1]
+    assert (band.type, band.x0, band.x1, band.layer) == ("rect", pytest.approx(0.675),
+                                                          pytest.approx(0.825), "below")
+    assert median.x0 == median.x1 == pytest.approx(0.75)
+
+
+def test_chart_footer_names_source_cutoff_and_definition():
+    from types import SimpleNamespace
+
+    from layouts.components import chart_footer
+
+    ds = SimpleNamespace(name="示例市 2023–2025", cutoff=pd.Timestamp("2025-12-31"))
+    text = chart_footer(ds, CATALOG["resolution_rate"], "zh").children
+    assert text.startswith("数据来源：示例市 2023–2025（群众诉求）；数据截止：2025-12-31；口径：")
+    assert CATALOG["resolution_rate"].formula_zh in text
+    assert "口径" not in chart_footer(ds, CATALOG["resolution_rate"], "zh",
+                                      definition=False).children

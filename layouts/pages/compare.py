@@ -137,8 +137,11 @@ def render(data: store.DashboardData, view: View, lang: str) -> dict[str, Any]:
     table_rows = picked.rows if picked.mode == "search" else rows
     title = t("compare_title", lang, indicator=ind.name(lang),
               level=data.level_name(view["level"], lang), year=view["year"])
+    enough = rows[~rows["small_count"].astype("boolean").fillna(False).to_numpy()]
+    band = figures.quartiles(enough["value"])
     fig = figures.ranked_bar(picked.rows, ind, lang, title=title,
-                             gap_after=picked.n if picked.mode == "top_bottom" else None)
+                             gap_after=picked.n if picked.mode == "top_bottom" else None,
+                             peer_band=band)
     small = int(rows["small_count"].astype("boolean").fillna(False).sum())
     ranked = int(rows["rank"].notna().sum())
     if rows.empty:
@@ -155,7 +158,11 @@ def render(data: store.DashboardData, view: View, lang: str) -> dict[str, Any]:
     drillable = data.level_below(view["level"]) is not None
     return {"figure": fig, "rows": _row_data(table_rows),
             "columns": _column_defs(ind, lang, drillable, _has_peers(rows)), "note": note,
-            "definition": _definition(ind, lang),
+            # under the chart: where it comes from, then the definition in full
+            "definition": [components.chart_footer(
+                data.dataset, ind, lang, definition=False,
+                note=t("peer_band_label", lang) if band is not None else None),
+                           _definition(ind, lang)],
             "matrix": _matrix(data, view, picked.rows, lang),
             "scatter": _scatter(data, view, rows, lang),
             "print_table": print_table(table_rows, ind, lang)}
@@ -322,6 +329,11 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
                 dbc.Button(t("download_xlsx", lang), id=ids.CMP_DOWNLOAD_XLSX, size="sm",
                            color="secondary", outline=True),
                 dcc.Download(id=ids.CMP_DOWNLOAD),
+                dbc.Button(t("download_chart_csv", lang), id=ids.CMP_CHART_CSV, size="sm",
+                           color="secondary", outline=True),
+                dbc.Button(t("download_chart_xlsx", lang), id=ids.CMP_CHART_XLSX, size="sm",
+                           color="secondary", outline=True),
+                dcc.Download(id=ids.CMP_CHART_DOWNLOAD),
             ]),
             html.Div(out["print_table"], id=ids.CMP_PRINT_TABLE, className="print-only"),
             dag.AgGrid(
@@ -477,3 +489,37 @@ def download(_csv, _xlsx, shown, indicator, level, year, lang):
         return dcc.send_bytes(downloads.table_xlsx(rows, ind, lang, title=title),
                               filename=f"{stem}.xlsx")
     return dcc.send_bytes(downloads.table_csv(rows, ind, lang), filename=f"{stem}.csv")
+
+
+@callback(
+    Output(ids.CMP_CHART_DOWNLOAD, "data"),
+    Input(ids.CMP_CHART_CSV, "n_clicks"),
+    Input(ids.CMP_CHART_XLSX, "n_clicks"),
+    State(ids.CMP_INDICATOR, "value"),
+    State(ids.CMP_LEVEL, "value"),
+    State(ids.CMP_YEAR, "value"),
+    State(ids.CMP_SCOPE, "value"),
+    State(ids.CMP_TOP_N, "value"),
+    State(ids.CMP_SEARCH, "value"),
+    State(ids.CMP_LANG, "data"),
+    prevent_initial_call=True,
+)
+def download_chart(_csv, _xlsx, indicator, level, year, unit, n, q, lang):
+    """Exactly the units the bar chart draws (all of them, the best and worst n, or the search
+    hits; in the chart's order, within the user's scope) as CSV or Excel."""
+    data = store.get()
+    lang = normalise_lang(lang if isinstance(lang, str) else None)
+    view = _valid(data, indicator, level, year, unit, n, q)
+    ind = data.catalog.get(view["indicator"]) if view["indicator"] else None
+    if ind is None or view["year"] is None:
+        raise PreventUpdate
+    rows = data.level_rows(view["year"], view["level"], ind.id, view["unit"])
+    drawn = figures.select_chart_rows(rows, view["n"], view["q"]).rows
+    shown = downloads.shown_rows(_row_data(drawn))
+    title = t("compare_title", lang, indicator=ind.name(lang),
+              level=data.level_name(view["level"], lang), year=view["year"])
+    stem = f"{ind.name(lang)}_{data.level_name(view['level'], lang)}_{view['year']}_图"
+    if ctx.triggered_id == ids.CMP_CHART_XLSX:
+        return dcc.send_bytes(downloads.table_xlsx(shown, ind, lang, title=title),
+                              filename=f"{stem}.xlsx")
+    return dcc.send_bytes(downloads.table_csv(shown, ind, lang), filename=f"{stem}.csv")

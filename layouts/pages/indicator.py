@@ -19,7 +19,8 @@ from dash.exceptions import PreventUpdate
 
 from indicators.catalog import format_change, format_value, status
 from layouts import downloads, figures, ids, store
-from layouts.components import STATUS_ICON, dropdown_labels, header, page_href
+from layouts.components import (STATUS_ICON, chart_footer, dropdown_labels, header,
+                                 page_href)
 from layouts.i18n import normalise_lang, t
 from reports.frames import FAIL, evaluate
 
@@ -167,6 +168,7 @@ def content(data: store.DashboardData, indicator: str | None, year: str | None, 
                 picked.rows, ind, lang, title=title,
                 gap_after=picked.n if picked.mode == "top_bottom" else None),
                 config={"locale": "zh-CN" if lang == "zh" else "en", "displaylogo": False}))
+            out.append(chart_footer(data.dataset, ind, lang))
             out.append(dcc.Link(t("ind_to_compare", lang), href=page_href("/compare", {
                 "indicator": ind.id, "level": child, "year": year,
                 "unit": None if unit == store.TOTAL else unit,

@@ -22,7 +22,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from layouts import ids, store
-from layouts.components import header, page_href
+from layouts.components import chart_footer, header, page_href
 from layouts.i18n import normalise_lang, t
 from layouts.mapview import MapData, map_data, map_figure, units_under
 
@@ -140,7 +140,9 @@ def render(data: store.DashboardData, geo: MapData, view: View, lang: str) -> di
                        covered=f"{coverage.population_covered:,.0f}",
                        share=f"{coverage.share:.1%}", uncovered=f"{len(coverage.uncovered):,}"))
     return {"figure": fig, "note": t("semicolon", lang).join(notes),
-            "panel": _panel(geo, yv, coverage, lang)}
+            # the map's source line first (spanning the panel), then the tables
+            "panel": ([chart_footer(data.dataset, ind, lang)] if ind is not None else [])
+            + _panel(geo, yv, coverage, lang)}
 
 
 def _panel(geo: MapData, yv: Any, coverage: Any, lang: str) -> list:

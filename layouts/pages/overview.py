@@ -14,7 +14,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
-from indicators.catalog import status
+from indicators.catalog import format_value, status
 from indicators.narrative import narrate
 from layouts import components, figures, ids, store
 from layouts.components import (dropdown_labels, header, kpi_card, page_href, query_params,
@@ -65,8 +65,9 @@ def cards_and_summary(data: store.DashboardData, year: str | None, unit: str,
             spark = sparkline_svg(yearly[ind.id])
             spark_title = t("spark_years_title", lang, first=min(data.years), year=year)
         note = t("score_note", lang, n=scored) if ind.kind == "score" else None
+        peer = peer_text(data, ind, year, level, unit_id, lang)
         cards.append(dbc.Col(kpi_card(ind, row, lang, href=href, spark=spark,
-                                      spark_title=spark_title, note=note),
+                                      spark_title=spark_title, note=note, peer=peer),
                              xs=12, sm=6, lg=4, xl=3, className="mb-3"))
     summary = t("overview_summary", lang, unit=data.unit_label(level, unit_id, lang), year=year,
                 n=len(rows), meets=counts["meets"], fails=counts["fails"])
@@ -102,6 +103,34 @@ def _months_of(data: store.DashboardData, level: str, unit_id: str, indicator_id
     by_month = pd.Series(months["value"].astype("float64").to_numpy(),
                          index=months["period"].astype(str).str.slice(5, 7).astype(int))
     return by_month.reindex(range(1, 13)).tolist()
+
+
+def peer_text(data: store.DashboardData, ind: Any, year: str, level: str, unit_id: str,
+              lang: str) -> str | None:
+    """The unit's peers in words: the median and the middle half (Q1–Q3) of the units of its
+    level — of its peer group when the dataset defines one — with enough cases; for the whole
+    dataset, of the units one level below. None with fewer than four peers."""
+    peer_level = level if level in data.levels else (data.levels[0] if data.levels else None)
+    if peer_level is None:
+        return None
+    rows = data.level_rows(year, peer_level, ind.id)
+    rows = rows[~rows["small_count"].astype("boolean").fillna(False).to_numpy()]
+    group = None
+    if level in data.levels and "peer_group" in rows:
+        own = rows.loc[rows["unit_id"].astype(str) == str(unit_id), "peer_group"]
+        if len(own) and pd.notna(own.iloc[0]):
+            group = str(own.iloc[0])
+            rows = rows[rows["peer_group"].astype("string") == group]
+    q = figures.quartiles(rows["value"])
+    if q is None:
+        return None
+    fields = {"n": len(rows), "median": format_value(ind, q[1], lang),
+              "q1": format_value(ind, q[0], lang), "q3": format_value(ind, q[2], lang)}
+    if group:
+        return t("peer_card_group", lang, group=group, **fields)
+    if level not in data.levels:
+        return t("peer_card_below", lang, level=data.level_name(peer_level, lang), **fields)
+    return t("peer_card", lang, **fields)
 
 
 def _years_of(data: store.DashboardData, level: str, unit_id: str,
