@@ -106,3 +106,24 @@ def test_bad_format_and_year_are_clear_errors(tmp_path):
         write_report(make_results(), 2025, tmp_path / "x.odt", format="odt")
     with pytest.raises(ValueError):
         write_report(make_results(), 1999, tmp_path / "x.docx")
+
+
+def test_export_page_report_job_sends_the_word_file():
+    """The 导出 page's report button (a background job): the right file name, a .docx, progress
+    reported part by part, and a bad choice answered in Chinese, never a traceback."""
+    from layouts import create_app, store
+
+    results = make_results()
+    create_app(results)                 # Dash registers the pages with an app
+    from layouts.pages import export
+
+    data = store.DashboardData(results)
+    seen = []
+    sent, status = export.run_report_job(data, results, "2025", None, "docx", "zh", seen.append)
+    assert sent["filename"] == "年度评议报告_2025_全部.docx"
+    body = io.BytesIO(__import__("base64").b64decode(sent["content"]))
+    assert "二、分项评议" in [p.text for p in docx.Document(body).paragraphs]
+    assert status.startswith("已生成 年度评议报告_2025_全部.docx")
+    assert seen[0][0] == 2 and seen[-1][0] == 100
+    _, refused = export.run_report_job(data, results, "1999", None, "docx", "zh", seen.append)
+    assert refused == "所选年度或范围不在本数据集中，请重新选择。"
