@@ -164,11 +164,14 @@ def content(data: store.DashboardData, indicator: str | None, year: str | None, 
         if rows.empty:
             out.append(html.P(t("no_data", lang), className="text-muted"))
         else:
+            enough = rows[~rows["small_count"].astype("boolean").fillna(False).to_numpy()]
+            band = figures.quartiles(enough["value"])
             out.append(dcc.Graph(id=ids.IND_RANKING, figure=figures.ranked_bar(
-                picked.rows, ind, lang, title=title,
+                picked.rows, ind, lang, title=title, peer_band=band,
                 gap_after=picked.n if picked.mode == "top_bottom" else None),
                 config={"locale": "zh-CN" if lang == "zh" else "en", "displaylogo": False}))
-            out.append(chart_footer(data.dataset, ind, lang))
+            out.append(chart_footer(data.dataset, ind, lang, note=t("peer_band_label", lang)
+                                    if band is not None else None))
             out.append(dcc.Link(t("ind_to_compare", lang), href=page_href("/compare", {
                 "indicator": ind.id, "level": child, "year": year,
                 "unit": None if unit == store.TOTAL else unit,
