@@ -194,6 +194,19 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
     )
 
 
+def readable_names(rows: pd.DataFrame, level_name: str) -> pd.DataFrame:
+    """``rows`` with a unit_name that reads alone: a bare number (Boston's wards are named
+    ``01`` … ``22``) becomes ``"<level name> 01"`` (``选区 01``); other names are kept. The
+    frame is returned as is when no name is a bare number."""
+    if rows.empty or "unit_name" not in rows:
+        return rows
+    names = rows["unit_name"].astype("string")
+    bare = names.str.fullmatch(r"\d{1,4}").fillna(False).to_numpy()
+    if not bare.any():
+        return rows
+    return rows.assign(unit_name=names.mask(bare, level_name + " " + names))
+
+
 def chart_footer(dataset: Any, indicator: Any | None, lang: str,
                  note: str | None = None, definition: bool = True) -> html.Div:
     """The line under a chart saying where it comes from (DESIGN: every chart says its source):

@@ -135,3 +135,12 @@ def test_chart_footer_names_source_cutoff_and_definition():
     assert CATALOG["resolution_rate"].formula_zh in text
     assert "口径" not in chart_footer(ds, CATALOG["resolution_rate"], "zh",
                                       definition=False).children
+
+
+def test_bare_numbers_as_unit_names_get_their_level():
+    from layouts.components import readable_names
+
+    rows = pd.DataFrame({"unit_id": ["01", "x"], "unit_name": ["01", "东城区"]})
+    assert readable_names(rows, "选区")["unit_name"].tolist() == ["选区 01", "东城区"]
+    plain = pd.DataFrame({"unit_id": ["a"], "unit_name": ["甲街道"]})
+    assert readable_names(plain, "街道") is plain

@@ -131,7 +131,9 @@ def render(data: store.DashboardData, view: View, lang: str) -> dict[str, Any]:
         return {"figure": figures.go.Figure(), "rows": [], "columns": _column_defs(None, lang),
                 "note": t("no_data", lang), "definition": None, "matrix": None,
                 "scatter": None, "print_table": None}
-    rows = data.level_rows(view["year"], view["level"], ind.id, view["unit"])
+    rows = components.readable_names(
+        data.level_rows(view["year"], view["level"], ind.id, view["unit"]),
+        data.level_name(view["level"], lang))
     picked = figures.select_chart_rows(rows, view["n"], view["q"])
     # the table lists every unit, or the same units as the chart when searching
     table_rows = picked.rows if picked.mode == "search" else rows
@@ -195,8 +197,10 @@ def _matrix(data: store.DashboardData, view: View, shown: pd.DataFrame,
     shows (same order); None when there are none."""
     if shown.empty:
         return None
-    rows = data.scope_rows(view["year"], view["level"], view["unit"],
-                           unit_ids=shown["unit_id"].astype(str).tolist())
+    rows = components.readable_names(
+        data.scope_rows(view["year"], view["level"], view["unit"],
+                        unit_ids=shown["unit_id"].astype(str).tolist()),
+        data.level_name(view["level"], lang))
     title = t("matrix_compare_title", lang, level=data.level_name(view["level"], lang),
               year=view["year"])
     return figures.status_matrix(rows, data.catalog, lang, title=title)
