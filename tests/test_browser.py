@@ -105,7 +105,7 @@ def test_overview_opens_with_kpi_cards_and_no_console_errors(dash_duo, app):
     assert "status-meets" in card.get_attribute("class")
     assert "达标" in card.find_element("css selector", ".kpi-status").text
     change = card.find_element("css selector", ".kpi-change")
-    assert "+0.5 个百分点" in change.text
+    assert change.text == "较上年 ▲ 0.5 个百分点"       # the arrow gives the sign
     assert "change-good" in change.get_attribute("class")
     # the status matrix of the units one level below the whole dataset: the two districts
     dash_duo.wait_for_element(f"#{ids.OV_MATRIX} .xtick text", timeout=TIMEOUT)
