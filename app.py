@@ -63,7 +63,10 @@ def _build(dataset_path: Path):
         results = build(dataset_path)
     report = results.dataset.report
     _say(f"读取完成：{report.rows_read:,} 行，接收 {report.accepted:,}，拒收 {report.rejected:,}，"
-         f"空行 {report.blank:,}；指标 {len(results.table):,} 行；用时 {time.perf_counter() - started:.1f} 秒")
+         f"空行 {report.blank:,}"
+         + (f"，合计/说明/模板行 {report.summary + report.notes + report.template:,}"
+            if report.summary + report.notes + report.template else "")
+         + f"；指标 {len(results.table):,} 行；用时 {time.perf_counter() - started:.1f} 秒")
     for fatal in report.fatal:
         _say(f"无法读取 {fatal['file']}：{fatal['message']}")
     return results

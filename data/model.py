@@ -77,7 +77,9 @@ class RowError:
 
 @dataclass
 class SourceReport:
-    """Load report for one file and sheet: rows_read == accepted + rejected + blank, always."""
+    """Load report for one file and sheet: rows_read == accepted + rejected + blank + summary +
+    notes + template, always. summary: 合计/小计 rows; notes: footer rows (填表人 …); template:
+    rows holding nothing but zeros — counted, never validated (data/layout.py)."""
 
     table: str
     file: str
@@ -87,6 +89,9 @@ class SourceReport:
     accepted: int = 0
     rejected: int = 0
     blank: int = 0
+    summary: int = 0
+    notes: int = 0
+    template: int = 0
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     #: rejected rows as read (original columns) with ``excel_row`` and ``reasons``; for download
@@ -94,12 +99,14 @@ class SourceReport:
 
     @property
     def reconciles(self) -> bool:
-        return self.rows_read == self.accepted + self.rejected + self.blank
+        return self.rows_read == (self.accepted + self.rejected + self.blank + self.summary
+                                  + self.notes + self.template)
 
     def to_dict(self) -> dict[str, Any]:
         return {"table": self.table, "file": self.file, "sheet": self.sheet, "sha256": self.sha256,
                 "rows_read": self.rows_read, "accepted": self.accepted,
-                "rejected": self.rejected, "blank": self.blank,
+                "rejected": self.rejected, "blank": self.blank, "summary": self.summary,
+                "notes": self.notes, "template": self.template,
                 "errors": [e.to_dict() for e in self.errors], "warnings": list(self.warnings)}
 
 
@@ -129,6 +136,18 @@ class LoadReport:
     @property
     def blank(self) -> int:
         return sum(s.blank for s in self.sources)
+
+    @property
+    def summary(self) -> int:
+        return sum(s.summary for s in self.sources)
+
+    @property
+    def notes(self) -> int:
+        return sum(s.notes for s in self.sources)
+
+    @property
+    def template(self) -> int:
+        return sum(s.template for s in self.sources)
 
 
 @dataclass

@@ -87,7 +87,7 @@ RULE_ZH = {
     "out_of_range": "超出合理范围", "duplicate_key": "编号重复", "unknown_unit": "所属单位不存在",
     "closed_before_received": "办结时间早于受理时间", "bad_value": "取值不在允许范围",
     "id_stored_as_number": "长编号以数字保存、末位已丢失", "formula_no_value": "公式没有保存结果",
-    "merged_cell": "合并单元格",
+    "merged_cell": "合并单元格", "encoding": "该行文字编码无法识别",
 }
 #: how a number cell of 16+ digits reads (data.readers.cells_to_text): Excel keeps 15 significant
 #: digits, so such an id (身份证号 110101199003074518) has already lost its last digits

@@ -72,6 +72,7 @@ def _m(name: str, table: str, kind: str, requires: tuple[str, ...], zh: str) -> 
 
 
 _C = ("received_at", "unit_level", "unit_id")
+_UNIT_COLUMNS = ("unit_level", "unit_id")
 #: Every measure by name. ``handling_hours_histogram`` is the histogram (not a column).
 MEASURES: dict[str, Measure] = {m.name: m for m in [
     _m("received", "complaints", "flow", _C, "受理工单数"),
@@ -140,9 +141,11 @@ def available_measures(tables: Mapping[str, pd.DataFrame]) -> set[str]:
     A complaints table may hold tickets, pre-aggregated rows (``AGGREGATED_COMPLAINTS``), or
     both stacked; either form makes a measure available.
     """
+    # unit columns need only exist: records that name no unit still count in the total (issue 12)
     found = {m.name for m in MEASURES.values()
              if m.table in tables and len(tables[m.table])
-             and all(_has(tables[m.table], c) for c in m.requires)}
+             and all(_has(tables[m.table], c) or (c in _UNIT_COLUMNS and c in tables[m.table].columns)
+                     for c in m.requires)}
     if not all(_has(tables.get("stations"), c) for c in ("lat", "lon")):
         found -= set(COVERAGE_MEASURES)          # coverage needs station coordinates too
     complaints = tables.get("complaints")

@@ -14,7 +14,7 @@ from a tile server or a CDN and the map works offline.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace as dataclass_replace
 from typing import Any
 
 import numpy as np
@@ -155,6 +155,7 @@ class MapData:
             self.boundary_error: str | None = None
         except ValueError as exc:       # ManifestError is a ValueError
             self.boundaries, self.boundary_error = {}, str(exc)
+        self.boundaries = {lv: within_units(b, dataset.units) for lv, b in self.boundaries.items()}
         self.default_radius_m = service_radius_m(dataset.config)
         self.default_types = qualifying_station_types(dataset.config)
         stations = dataset.tables.get("stations")
@@ -266,6 +267,19 @@ class MapData:
 
 
 _current: MapData | None = None
+
+
+def within_units(boundary: Boundary, units: pd.DataFrame) -> Boundary:
+    """``boundary`` holding only the polygons of ``units`` (data.model units: level, unit_id)
+    of its level: a scoped user's dataset (server.scope) has only the units in scope, so
+    neither the figure nor the GeoJSON sent to the browser names or outlines any other unit."""
+    own = set(units.loc[units["level"].astype(str) == boundary.level, "unit_id"].astype(str))
+    keep = boundary.units["unit_id"].astype(str).isin(own)
+    if bool(keep.all()):
+        return boundary
+    features = [f for f in boundary.geojson.get("features", []) if str(f.get("id")) in own]
+    return dataclass_replace(boundary, units=boundary.units[keep.to_numpy()].reset_index(
+        drop=True), geojson={**boundary.geojson, "features": features})
 
 
 def map_data(dataset: Any) -> MapData:

@@ -380,7 +380,7 @@ def _ancestor_tables(units: pd.DataFrame, levels: list[str]) -> dict[str, pd.Dat
 
 
 SOURCE_COLUMNS = ("table", "file", "sheet", "rows_read", "accepted", "rejected", "blank",
-                  "reconciles", "warnings")
+                  "not_data", "reconciles", "warnings")
 ERROR_COLUMNS = ("table", "file", "sheet", "row", "column", "value", "rule", "message")
 
 
@@ -388,16 +388,18 @@ def report_frames(report: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
     """A data.model.LoadReport as three tables for display.
 
     Returns (sources, errors, fatal):
-    sources — one row per file × sheet: SOURCE_COLUMNS (counts int64, reconciles bool = rows_read
-    equals accepted + rejected + blank, warnings str joined by "；");
+    sources — one row per file × sheet: SOURCE_COLUMNS (counts int64; not_data = summary, note
+    and template rows (合计/表尾/只有 0 的行, data/layout.py); reconciles bool = rows_read equals
+    accepted + rejected + blank + not_data, warnings str joined by "；");
     errors — one row per RowError: ERROR_COLUMNS (row int64, the 1-based Excel row);
     fatal — file, message for files that could not be read at all.
     """
     sources = pd.DataFrame(
         [(s.table, s.file, s.sheet or "", s.rows_read, s.accepted, s.rejected, s.blank,
+          getattr(s, "summary", 0) + getattr(s, "notes", 0) + getattr(s, "template", 0),
           s.reconciles, "；".join(s.warnings)) for s in report.sources],
         columns=list(SOURCE_COLUMNS))
-    sources = sources.astype({c: "int64" for c in ("rows_read", "accepted", "rejected", "blank")}
+    sources = sources.astype({c: "int64" for c in ("rows_read", "accepted", "rejected", "blank", "not_data")}
                              | {"reconciles": "bool"})
     errors = pd.DataFrame(
         [(s.table, s.file, s.sheet or "", e.row, e.column, e.value, e.rule, e.message)

@@ -20,6 +20,7 @@ from dash.exceptions import PreventUpdate
 from layouts import components, downloads, figures, ids, store
 from layouts.components import dropdown_labels, grid_locale, header, page_href, query_params
 from indicators.catalog import format_change, format_value
+from layouts.guards import graph_config, rank_column
 from layouts.i18n import normalise_lang, t
 
 PATH = "/compare"
@@ -86,9 +87,7 @@ def _column_defs(indicator: Any, lang: str, drillable: bool = False,
 
     small = t("small_count", lang)
     return [
-        {"field": "rank", "headerName": t("rank", lang), "width": 100, "type": "numericColumn",
-         "filter": "agNumberColumnFilter",
-         "valueFormatter": {"function": f"params.value == null ? '{small}' : params.value"}},
+        rank_column(lang, small),
         {"field": "unit_name", "headerName": t("unit_name", lang), "flex": 2, "minWidth": 140,
          "filter": "agTextColumnFilter", "cellClass": "drill-cell" if drillable else ""},
         {"field": "value", "headerName": t("value", lang), "flex": 1, **number,
@@ -115,7 +114,8 @@ def _has_peers(rows: pd.DataFrame) -> bool:
 
 def _row_data(rows: pd.DataFrame) -> list[dict]:
     text = ["unit_id", "unit_name"] + (["peer_group"] if _has_peers(rows) else [])
-    cols = ["unit_id", "rank", "unit_name", "value", "numerator", "denominator", "change"]
+    cols = ["unit_id", "rank", "rank_of", "unit_name", "value", "numerator", "denominator",
+            "change"]
     cols += ["peer_group", "peer_rank"] if _has_peers(rows) else []
     out = rows[cols].astype({c: "float64" for c in cols if c not in text}
                             | {c: "string" for c in text})
@@ -257,8 +257,7 @@ def _definition(ind: Any, lang: str) -> html.Div:
 
 def _graph(graph_id: str, figure: Any, lang: str, **config: Any) -> dcc.Graph:
     return dcc.Graph(id=graph_id, figure=figure if figure is not None else figures.go.Figure(),
-                     config={"locale": "zh-CN" if lang == "zh" else "en",
-                             "displaylogo": False, "responsive": True, **config})
+                     config=graph_config(lang, responsive=True, **config))
 
 
 def _shown(figure: Any) -> dict:

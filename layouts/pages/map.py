@@ -23,6 +23,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts import ids, store
 from layouts.components import chart_footer, header, page_href
+from layouts.guards import graph_config
 from layouts.i18n import normalise_lang, t
 from layouts.mapview import MapData, map_data, map_figure, units_under
 
@@ -276,9 +277,7 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
             html.P(t("map_drill_hint", lang), className="text-muted small"),
             dbc.Row(className="align-items-start", children=[
                 dbc.Col(dcc.Graph(id=ids.MAP_GRAPH, figure=out["figure"],
-                                  config={"locale": "zh-CN" if lang == "zh" else "en",
-                                          "displaylogo": False, "responsive": True,
-                                          "scrollZoom": True},
+                                  config=graph_config(lang, responsive=True, scrollZoom=True),
                                   style={"height": f"{MAP_HEIGHT_PX}px"}), xs=12),
                 # the tables under the map, side by side: wide enough that no column wraps
                 # a word a character a line

@@ -19,6 +19,7 @@ from indicators.narrative import narrate
 from layouts import components, figures, ids, store
 from layouts.components import (dropdown_labels, header, kpi_card, page_href, query_params,
                                  sparkline_svg)
+from layouts.guards import graph_config
 from layouts.i18n import normalise_lang, t
 
 PATH = "/"
@@ -252,8 +253,7 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
             html.Div(id=ids.OV_MATRIX_BOX, className="mt-2", style=_shown(fig), children=[
                 dcc.Graph(id=ids.OV_MATRIX,
                           figure=fig if fig is not None else figures.go.Figure(),
-                          config={"locale": "zh-CN" if lang == "zh" else "en",
-                                  "displaylogo": False, "displayModeBar": False}),
+                          config=graph_config(lang, displayModeBar=False)),
                 html.P(t("matrix_hint", lang), className="text-muted small no-print"),
             ]),
         ]),

@@ -40,7 +40,7 @@ _MIN_WIDTH = {"table": 120, "sheet": 100, "file": 200, "column": 110, "value": 1
               "message": 220}
 #: Long texts wrap inside their cell and the row grows, instead of ending in "…".
 _WRAP = ("sheet", "column", "value", "rule", "message", "warnings")
-_NUMERIC = ("row", "rows_read", "accepted", "rejected", "blank")
+_NUMERIC = ("row", "rows_read", "accepted", "rejected", "blank", "not_data")
 #: Counts get thousands separators (16,838); an Excel row number is shown as Excel shows it.
 _COUNT_FORMAT = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
 
@@ -112,10 +112,12 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
     level, year = _valid_units_view(data, level, year)
     texts = dropdown_labels(lang)
     sources, errors, fatal = data.load_report()
-    counts = sources[["rows_read", "accepted", "rejected", "blank"]].sum()
+    counts = sources[["rows_read", "accepted", "rejected", "blank", "not_data"]].sum()
     summary = t("quality_summary", lang, sources=len(sources), rows=f"{counts['rows_read']:,}",
                 accepted=f"{counts['accepted']:,}", rejected=f"{counts['rejected']:,}",
                 blank=f"{counts['blank']:,}")
+    if counts["not_data"]:
+        summary += t("quality_not_data", lang, n=f"{counts['not_data']:,}")
     unreconciled = int((~sources["reconciles"]).sum())
     check = (t("quality_reconciled", lang) if unreconciled == 0
              else t("quality_not_reconciled", lang, n=unreconciled))
@@ -251,7 +253,7 @@ def download(_clicks: int | None, lang: str | None):
 )
 def download_rejected(_clicks: int | None):
     """The rejected rows (original columns, row number, reasons) as an .xlsx to send back."""
-    from data.report import rejected_rows_workbook
+    from reports.rejected_rows import rejected_rows_workbook
 
     return dcc.send_bytes(rejected_rows_workbook(store.get().dataset.report),
                           filename="被拒收的行.xlsx")

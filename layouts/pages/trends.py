@@ -17,6 +17,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts import figures, ids, store
 from layouts.components import dropdown_labels, header, page_href, query_params
+from layouts.guards import graph_config
 from layouts.i18n import normalise_lang, t
 
 PATH = "/trends"
@@ -115,8 +116,7 @@ def layout(indicator: str | None = None, unit: Any = None, year: str | None = No
             html.P([note, html.Span(t("trend_legend", lang), className="text-muted")],
                    id=ids.TR_NOTE, className="summary"),
             dcc.Graph(id=ids.TR_GRAPH, figure=fig,
-                      config={"locale": "zh-CN" if lang == "zh" else "en",
-                              "displaylogo": False, "responsive": True}),
+                      config=graph_config(lang, responsive=True)),
         ]),
     ])
 

@@ -19,13 +19,20 @@ MAX_ERROR_DETAILS = 500
 
 # --------------------------------------------------------------------------- 数据质量
 
+def not_data(counts) -> int:
+    """Rows read that are not data: blank + summary (合计) + notes (表尾) + template (only zeros)."""
+    return (counts.blank + getattr(counts, "summary", 0) + getattr(counts, "notes", 0)
+            + getattr(counts, "template", 0))
+
+
 def write_quality(ws: Worksheet, ctx: Context) -> None:
     report = ctx.dataset.report
     sources = list(report.sources)
     sheet_header(ws, ctx, "数据质量",
-                  "每个文件（工作表）均满足：读取行数 ＝ 接受 ＋ 拒绝 ＋ 空行。被拒绝的行不参与计算，"
+                  "每个文件（工作表）均满足：读取行数 ＝ 接受 ＋ 拒绝 ＋ 未读作数据的行（空行、合计行、表尾说明行、"
+                  "只有 0 的模板行）。被拒绝的行不参与计算，"
                   "可在看板“数据质量”页下载明细。")
-    headers = ["数据表", "文件", "工作表", "读取行数", "接受", "拒绝", "空行", "核对"]
+    headers = ["数据表", "文件", "工作表", "读取行数", "接受", "拒绝", "空行/合计/模板行", "核对"]
     header_row(ws, HEADER_ROW, headers)
     row = HEADER_ROW + 1
     text_cols: dict[int, list[str]] = {1: [], 2: [], 3: []}
@@ -34,7 +41,7 @@ def write_quality(ws: Worksheet, ctx: Context) -> None:
         for c, text in enumerate(cells, start=1):
             put_text(ws, row, c, text, font=F_BODY, border=GRID_BORDER)
             text_cols[c].append(str(text))
-        for c, n in enumerate([s.rows_read, s.accepted, s.rejected, s.blank], start=4):
+        for c, n in enumerate([s.rows_read, s.accepted, s.rejected, not_data(s)], start=4):
             put_number(ws, row, c, n, "#,##0", font=F_FAIL if c == 6 and n else F_BODY,
                        border=GRID_BORDER)
         put_label(ws, row, 8, "平衡" if s.reconciles else "不平衡", border=GRID_BORDER,
@@ -43,7 +50,7 @@ def write_quality(ws: Worksheet, ctx: Context) -> None:
     put_label(ws, row, 1, "合计", font=F_BOLD, fill=TOTAL_FILL, border=GRID_BORDER)
     for c in (2, 3, 8):
         put_label(ws, row, c, "", fill=TOTAL_FILL, border=GRID_BORDER)
-    for c, n in enumerate([report.rows_read, report.accepted, report.rejected, report.blank],
+    for c, n in enumerate([report.rows_read, report.accepted, report.rejected, not_data(report)],
                           start=4):
         put_number(ws, row, c, n, "#,##0", font=F_BOLD, fill=TOTAL_FILL, border=GRID_BORDER)
     row += 2
