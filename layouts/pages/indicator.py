@@ -21,6 +21,7 @@ from indicators.catalog import format_change, format_value, status
 from layouts import downloads, figures, ids, store
 from layouts.components import (STATUS_ICON, chart_footer, dropdown_labels, header,
                                  page_href)
+from layouts.guards import graph_config
 from layouts.i18n import normalise_lang, t
 from reports.frames import FAIL, evaluate
 
@@ -147,8 +148,7 @@ def content(data: store.DashboardData, indicator: str | None, year: str | None, 
     if len(yrs) >= 2:
         out.append(dcc.Graph(id=ids.IND_YEARS_GRAPH,
                              figure=figures.yearly_line(yrs, ind, lang),
-                             config={"locale": "zh-CN" if lang == "zh" else "en",
-                                     "displaylogo": False}))
+                             config=graph_config(lang)))
 
     # the units one level below: ranking, map, failing units
     child = data.level_below(level) if level in data.levels else data.levels[0]
@@ -169,7 +169,7 @@ def content(data: store.DashboardData, indicator: str | None, year: str | None, 
             out.append(dcc.Graph(id=ids.IND_RANKING, figure=figures.ranked_bar(
                 picked.rows, ind, lang, title=title, peer_band=band,
                 gap_after=picked.n if picked.mode == "top_bottom" else None),
-                config={"locale": "zh-CN" if lang == "zh" else "en", "displaylogo": False}))
+                config=graph_config(lang)))
             out.append(chart_footer(data.dataset, ind, lang, note=t("peer_band_label", lang)
                                     if band is not None else None))
             out.append(dcc.Link(t("ind_to_compare", lang), href=page_href("/compare", {
@@ -181,8 +181,7 @@ def content(data: store.DashboardData, indicator: str | None, year: str | None, 
             out.append(html.H2(t("ind_map", lang, level=child_name, year=year),
                                className="h6 mt-4"))
             out.append(dcc.Graph(id=ids.IND_MAP, figure=figure,
-                                 config={"locale": "zh-CN" if lang == "zh" else "en",
-                                         "displaylogo": False, "scrollZoom": True},
+                                 config=graph_config(lang, scrollZoom=True),
                                  style={"height": "560px"}))
         fails = failing_units(rows, ind)
         out.append(html.H2(t("ind_failing", lang, level=child_name, year=year,
