@@ -23,7 +23,8 @@ Canonical tables (pandas DataFrames; ids are pandas ``string`` dtype, never numb
     beneficiaries (float, 人次).
 
 ``complaints`` — one ticket: ticket_id (str), received_at, closed_at, due_at (datetime64, NaT when
-    absent), status ('closed' | 'open'), category (str), satisfaction ('satisfied' |
+    absent), status ('closed' | 'open' | an excluded outcome of ``EXCLUDED_STATUSES``: 'cancelled' |
+    'duplicate' | 'referred' | 'invalid'), category (str), satisfaction ('satisfied' |
     'basically_satisfied' | 'dissatisfied' | <NA>), is_repeat (boolean), unit_level, unit_id.
 
 Only columns a source provides (or that can be derived) are present; indicator code checks for
@@ -51,6 +52,14 @@ LEVEL_NAMES_EN = {
 }
 
 SATISFACTION_VALUES = ("satisfied", "basically_satisfied", "dissatisfied")
+
+#: Ticket outcomes a manifest maps ``status`` onto (``values: {status: {已办结: closed, 办理中: open,
+#: 已撤销: cancelled, 重复件: duplicate, 已转出: referred, 无效件: invalid}}``). The last four are
+#: excluded tickets: they count in ticket volumes but leave every rate's denominator
+#: (indicators/measures.py), each counted with its reason (Chinese text below).
+EXCLUDED_STATUSES = {"cancelled": "已撤销", "duplicate": "重复工单", "referred": "已转出",
+                     "invalid": "无效工单"}
+TICKET_STATUSES = ("closed", "open", *EXCLUDED_STATUSES)
 
 
 @dataclass

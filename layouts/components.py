@@ -18,7 +18,7 @@ from layouts import ids
 from layouts.i18n import t
 
 #: Text marks that double the status colours (colour is never the only cue).
-STATUS_ICON = {"meets": "✓", "fails": "✗", "none": "–"}
+STATUS_ICON = {"meets": "✓", "fails": "✗", "none": "–", "provisional": "…"}
 
 
 def query_params(search: str | None) -> dict[str, Any]:
@@ -137,7 +137,12 @@ def change_text(indicator: Any, row: Any, lang: str = "zh") -> tuple[str, str]:
         direction = float(change)
     cls = "neutral" if flat or good is None or pd.isna(good) else ("good" if bool(good) else "bad")
     arrow = "■" if flat else ("▲" if direction > 0 else "▼")
-    return f"{t('change_vs_last_year', lang)} {arrow} {size}", cls
+    text = f"{t('change_vs_last_year', lang)} {arrow} {size}"
+    if _true(row.get("provisional_change")):     # this or last year's value is still open
+        text += f"（{t('provisional_change', lang)}）" if lang == "zh" else \
+            f" ({t('provisional_change', lang)})"
+        cls = "neutral"
+    return text, cls
 
 
 def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
@@ -159,7 +164,7 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
     peer: the peer context line (median and interquartile range of the unit's peers).
     """
     value = row["value"]
-    st = status(indicator, value, row.get("period"))
+    st = status(indicator, value, row.get("period"), row.get("provisional", False))
     std = indicator.standard
     if std is not None and not std.applies(row.get("period")):
         std = None  # not yet in force that year
@@ -175,11 +180,15 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
     name = indicator.name_en if lang == "en" else indicator.name_zh
     formula = indicator.formula_en if lang == "en" else indicator.formula_zh
     return dbc.Card(
-        className=f"kpi-card status-{st}", id={"type": ids.KPI_CARD, "indicator": indicator.id},
+        className=f"kpi-card status-{st}" + (" kpi-provisional" if _true(row.get("provisional"))
+                                             else ""),
+        id={"type": ids.KPI_CARD, "indicator": indicator.id},
         children=dbc.CardBody([
             html.Div(dcc.Link(name, href=href) if href else name, className="kpi-name",
                      title=formula),
-            html.Div(format_value(indicator, value, lang), className="kpi-value"),
+            html.Div(format_value(indicator, value, lang)
+                     + (t("provisional_suffix", lang) if _true(row.get("provisional")) else ""),
+                     className="kpi-value"),
             html.Div(className="kpi-status", title=source, children=[
                 html.Span(f"{STATUS_ICON[st]} {t('status_' + st, lang)}",
                           className=f"status-mark status-mark-{st}"),
@@ -231,6 +240,12 @@ def chart_footer(dataset: Any, indicator: Any | None, lang: str,
     if note:
         parts.append(note)
     return html.Div(sep.join(parts), className="chart-footer")
+
+
+def _true(flag: Any) -> bool:
+    """A boolean table cell that may be missing or NA."""
+    return flag is not None and not (isinstance(flag, float) and flag != flag) \
+        and flag is not pd.NA and bool(flag)
 
 
 def breadcrumb(items: list[tuple[str, str | None]], lang: str,

@@ -88,6 +88,7 @@ CMP_BREADCRUMB = "cmp-breadcrumb"
 CMP_DOWNLOAD_CSV = "cmp-download-csv"
 CMP_DOWNLOAD_XLSX = "cmp-download-xlsx"
 CMP_DOWNLOAD = "cmp-download"
+CMP_DOWNLOAD_NOTE = "cmp-download-note"
 
 # Trends (趋势) ---------------------------------------------------------------------------
 TR_INDICATOR = "tr-indicator"
@@ -98,6 +99,7 @@ TR_NOTE = "tr-note"
 TR_URL = "tr-url"
 TR_LANG = "tr-lang"
 TR_LANG_SWITCH = "tr-lang-switch"
+TR_VIEW = "tr-view"
 
 # Data quality (数据质量) -----------------------------------------------------------------
 DQ_SUMMARY = "dq-summary"
@@ -107,12 +109,14 @@ DQ_DOWNLOAD_BUTTON = "dq-download-button"
 DQ_DOWNLOAD = "dq-download"
 DQ_REJECTED_BUTTON = "dq-rejected-button"
 DQ_REJECTED_DOWNLOAD = "dq-rejected-download"
+DQ_DOWNLOAD_NOTE = "dq-download-note"
 DQ_LANG = "dq-lang"
 DQ_LANG_SWITCH = "dq-lang-switch"
 DQ_URL = "dq-url"
 DQ_LEVEL = "dq-level"
 DQ_YEAR = "dq-year"
 DQ_UNITS = "dq-units"
+DQ_FINDINGS = "dq-findings"
 
 # Indicator catalog (指标说明) ------------------------------------------------------------
 CAT_TABLE = "cat-table"

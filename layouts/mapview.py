@@ -346,14 +346,18 @@ def map_figure(boundary: Boundary | None, rows: pd.DataFrame, indicator: Any, la
             ids = ids[ids.isin(only)]
         values = rows.set_index("unit_id")["value"] if len(rows) else pd.Series(dtype=float)
         names = rows.set_index("unit_id")["unit_name"] if len(rows) else pd.Series(dtype=str)
+        prov = (rows.set_index("unit_id")["provisional"]
+                if len(rows) and "provisional" in rows else pd.Series(dtype=bool))
         frame = pd.DataFrame({"unit_id": ids})
         frame["value"] = frame["unit_id"].map(values).astype("float64")
         frame["name"] = frame["unit_id"].map(names).fillna(frame["unit_id"])
         scale = indicator.kind == "rate"
         shown = frame["value"] * 100 if scale else frame["value"]
+        frame["provisional"] = frame["unit_id"].map(prov).fillna(False).astype(bool)
         text = [f"<b>{n}</b><br>{indicator.name(lang)}：{format_value(indicator, v, lang)}"
-                f"<br>{t('status_' + status(indicator, v), lang)}"
-                for n, v in zip(frame["name"], frame["value"])]
+                f"{t('provisional_suffix', lang) if p else ''}"
+                f"<br>{t('status_' + status(indicator, v, None, p), lang)}"
+                for n, v, p in zip(frame["name"], frame["value"], frame["provisional"])]
         has = frame["value"].notna()
         colours = colour_scale(indicator, shown[has], lang, year=year)
         fig.add_trace(go.Choropleth(

@@ -98,6 +98,8 @@ class DashboardData:
         self.dataset = results.dataset
         # texts for people: no file names or setting keys from the catalog (reports.plain)
         self.catalog: dict[str, Any] = {k: plain_indicator(v) for k, v in results.catalog.items()}
+        self._results = results
+        self._quality: pd.DataFrame | None = None
         # One frame per (year, level) and per (level, indicator) of the months: a callback slices
         # one of these, never the table. Only the group positions are found here (from the key
         # columns); each frame is copied out of the table the first time a page asks for it, so
@@ -337,6 +339,15 @@ class DashboardData:
     def load_report(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """(sources, errors, fatal) of the dataset's load report as copies (see report_frames)."""
         return tuple(frame.copy() for frame in self._report)  # type: ignore[return-value]
+
+    def quality_findings(self) -> pd.DataFrame:
+        """``Results.quality_findings`` (indicators.quality), computed on first use and kept;
+        an empty frame when the results cannot give them."""
+        if self._quality is None:
+            find = getattr(self._results, "quality_findings", None)
+            from indicators.quality import FINDING_COLUMNS
+            self._quality = find() if find else pd.DataFrame(columns=FINDING_COLUMNS)
+        return self._quality
 
     def month_rows(self, level: str, unit_id: str, indicator_id: str) -> pd.DataFrame:
         """Monthly rows (period ``"2025-03"``) of one indicator for one unit, oldest first (copy);

@@ -20,7 +20,7 @@ from dash.exceptions import PreventUpdate
 from layouts import components, downloads, figures, ids, store
 from layouts.components import dropdown_labels, grid_locale, header, page_href, query_params
 from indicators.catalog import format_change, format_value
-from layouts.guards import graph_config, rank_column
+from layouts.guards import graph_config, may, rank_column
 from layouts.i18n import normalise_lang, t
 
 PATH = "/compare"
@@ -83,6 +83,12 @@ def _column_defs(indicator: Any, lang: str, drillable: bool = False,
     def fmt(expr: str) -> dict:
         return {"function": f"params.value == null ? '—' : {expr}"}
 
+    mark = t("provisional_suffix", lang).replace("'", "")
+
+    def fmt_prov(expr: str) -> dict:     # an open period's value: 91.8%（暂定）
+        return {"function": f"params.value == null ? '—' : {expr} + "
+                            f"(params.data && params.data.provisional ? '{mark}' : '')"}
+
     number = {"type": "numericColumn", "filter": "agNumberColumnFilter"}
 
     small = t("small_count", lang)
@@ -91,7 +97,7 @@ def _column_defs(indicator: Any, lang: str, drillable: bool = False,
         {"field": "unit_name", "headerName": t("unit_name", lang), "flex": 2, "minWidth": 140,
          "filter": "agTextColumnFilter", "cellClass": "drill-cell" if drillable else ""},
         {"field": "value", "headerName": t("value", lang), "flex": 1, **number,
-         "valueFormatter": fmt(value_fmt)},
+         "valueFormatter": fmt_prov(value_fmt)},
         {"field": "numerator", "headerName": t("numerator", lang), "flex": 1,
          **number, "valueFormatter": fmt("d3.format(',.4~f')(params.value)")},
         {"field": "denominator", "headerName": t("denominator", lang), "flex": 1,
@@ -120,6 +126,9 @@ def _row_data(rows: pd.DataFrame) -> list[dict]:
     out = rows[cols].astype({c: "float64" for c in cols if c not in text}
                             | {c: "string" for c in text})
     out = out.astype(object).where(out.notna(), None)
+    if "provisional" in rows.columns:      # 暂定 marks in the value column
+        out["provisional"] = rows["provisional"].astype("boolean").fillna(False) \
+            .astype(bool).to_numpy()
     return out.to_dict("records")
 
 
@@ -280,6 +289,7 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
     level_options = [{"label": data.level_name(lv, lang), "value": lv} for lv in data.levels]
     scope_options = [{"label": o.label, "value": o.key}
                      for o in data.unit_options(lang, max_depth=len(data.levels) - 2)]
+    allowed = may("export")          # a viewer's download would be refused (403): say so
 
     def control(label_key: str, component: Any, **col: Any) -> dbc.Col:
         return dbc.Col([dbc.Label(t(label_key, lang), html_for=component.id), component], **col)
@@ -327,10 +337,12 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
             html.Div(className="d-flex flex-wrap align-items-center gap-2 mt-2 no-print",
                      children=[
                 html.Span(t("drill_hint", lang), className="text-muted small me-auto"),
+                html.Span(t("download_not_allowed", lang), id=ids.CMP_DOWNLOAD_NOTE,
+                          className="text-muted small") if not allowed else None,
                 dbc.Button(t("download_csv", lang), id=ids.CMP_DOWNLOAD_CSV, size="sm",
-                           color="secondary", outline=True),
+                           color="secondary", outline=True, disabled=not allowed),
                 dbc.Button(t("download_xlsx", lang), id=ids.CMP_DOWNLOAD_XLSX, size="sm",
-                           color="secondary", outline=True),
+                           color="secondary", outline=True, disabled=not allowed),
                 dcc.Download(id=ids.CMP_DOWNLOAD),
                 dbc.Button(t("download_chart_csv", lang), id=ids.CMP_CHART_CSV, size="sm",
                            color="secondary", outline=True),

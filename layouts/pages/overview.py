@@ -50,14 +50,14 @@ def cards_and_summary(data: store.DashboardData, year: str | None, unit: str,
     rows = rows[rows["value"].notna() & rows["indicator_id"].isin(data.catalog)]
     if rows.empty:
         return [html.P(t("no_cards", lang), className="text-muted")], ""
-    cards, counts = [], {"meets": 0, "fails": 0, "none": 0}
+    cards, counts = [], {"meets": 0, "fails": 0, "none": 0, "provisional": 0}
     month_title = t("spark_title", lang, year=year)
     yearly = _years_of(data, level, unit_id, year)
     scored = sum(1 for i in data.catalog.values()
                  if getattr(i, "score_weight", 0) and i.standard is not None)
     for _, row in rows.iterrows():  # one row per indicator (≤ ~20): display, not computation
         ind = data.catalog[row["indicator_id"]]
-        counts[status(ind, row["value"], row["period"])] += 1
+        counts[status(ind, row["value"], row["period"], row.get("provisional", False))] += 1
         href = indicator_href(ind.id, year, unit, lang)
         # every card has a sparkline: the months of the year, or the years for registers
         spark = sparkline_svg(_months_of(data, level, unit_id, ind.id, year))
@@ -89,7 +89,8 @@ def narrative(data: store.DashboardData, year: str | None, unit: str, lang: str)
                         level_names=names)
     failing = {r.indicator_id for r in rows.itertuples(index=False)
                if r.indicator_id in sentences
-               and status(data.catalog[r.indicator_id], r.value, r.period) == "fails"}
+               and status(data.catalog[r.indicator_id], r.value, r.period,
+                          getattr(r, "provisional", False)) == "fails"}
     ordered = sorted(sentences, key=lambda i: i not in failing)  # stable: catalog order
     return [html.H2(t("narrative_title", lang), className="h6 mt-3"),
             html.Ul([html.Li(sentences[i], className="fails" if i in failing else None)

@@ -18,6 +18,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts import downloads, ids, store
 from layouts.components import dropdown_labels, grid_locale, header, page_href, query_params
+from layouts.guards import may
 from layouts.i18n import normalise_lang, t
 
 PATH = "/quality"
@@ -92,6 +93,64 @@ def unit_rows(data: store.DashboardData, level: str | None, year: str | None,
 _UNIT_COLUMNS = ("unit_name", "with_value", "small_count", "missing")
 
 
+def finding_rows(data: store.DashboardData, lang: str) -> list[dict]:
+    """Data-quality findings over time (indicators.quality) for the grid: check, unit (with its
+    level), period, what was checked, value, expected range and why — numbers formatted as the
+    catalog formats the indicator (counts with thousands separators)."""
+    from indicators.catalog import format_value
+
+    found = data.quality_findings()
+    if found.empty:
+        return []
+
+    def text(ind_id: str, v: float) -> str:
+        if pd.isna(v):
+            return "—"
+        ind = data.catalog.get(ind_id)
+        if ind is not None and ind.kind != "count" and ind_id not in ("",):
+            return format_value(ind, v, lang)
+        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+
+    level_name = {lv: data.level_name(lv, lang) for lv in data.levels}
+    level_name["grid_register"] = t("quality_register", lang)
+    rows = []
+    for r in found.itertuples(index=False):
+        shown_id = r.indicator_id if r.check in ("outlier_peer", "consistency_internal") else ""
+        low, high = text(shown_id, r.expected_low), text(shown_id, r.expected_high)
+        rows.append({"check": r.check_zh, "unit_name": r.unit_name,
+                     "level": level_name.get(r.level, r.level), "period": r.period,
+                     "item": r.item_zh, "value": text(shown_id, r.value),
+                     "expected": (f"≥ {low}" if high == "—" else f"{low} – {high}"),
+                     "reason": r.reason_zh})
+    return rows
+
+
+def findings_section(data: store.DashboardData, lang: str) -> list:
+    """Heading, explanation and grid of the data-quality findings over time."""
+    rows = finding_rows(data, lang)
+    counts = pd.Series([r["check"] for r in rows]).value_counts()
+    summary = ("、".join(f"{k} {v:,} 条" for k, v in counts.items()) if lang == "zh"
+               else ", ".join(f"{k}: {v:,}" for k, v in counts.items()))
+    cols = [("check", 1.2), ("unit_name", 1), ("level", 0.6), ("period", 0.7), ("item", 1.2),
+            ("value", 0.8), ("expected", 1.2), ("reason", 3)]
+    return [
+        html.H2(t("quality_findings", lang), className="h6 mt-4"),
+        html.P([t("quality_findings_hint", lang), " ",
+                html.Strong(summary or t("quality_no_findings", lang))],
+               className="text-muted small", id=ids.DQ_FINDINGS + "-summary"),
+        dag.AgGrid(
+            id=ids.DQ_FINDINGS, rowData=rows,
+            columnDefs=[{"field": c, "headerName": t(f"col_finding_{c}", lang), "flex": f,
+                         "filter": True, "tooltipField": c, "minWidth": 80} for c, f in cols],
+            defaultColDef={"sortable": True, "resizable": True},
+            dashGridOptions={"domLayout": "autoHeight", "pagination": True,
+                             "paginationPageSize": 20, "loadThemeGoogleFonts": False,
+                             "localeText": {**grid_locale(lang),
+                                            "noRowsToShow": t("quality_no_findings", lang)}},
+            className="ag-theme-quartz", style={"width": "100%"}),
+    ]
+
+
 def _unit_columns(lang: str) -> list[dict]:
     return [{"field": "unit_name", "headerName": t("unit_name", lang), "filter": True,
              "flex": 1, "minWidth": 140},
@@ -128,6 +187,7 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
     shown_errors = _with_file_name(errors).assign(
         table=errors["table"].map(lambda n: _table_name(n, lang)),
         rule=errors["rule"].map(lambda r: downloads.rule_name(r, lang)))
+    allowed = may("export")          # a viewer's download would be refused (403): say so
     return html.Div([
         dcc.Store(id=ids.DQ_LANG, data=lang),
         dcc.Location(id=ids.DQ_URL, refresh=False),
@@ -144,12 +204,14 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
             html.P(t("quality_errors_hint", lang), className="text-muted small"),
             dbc.Button(t("download_errors", lang), id=ids.DQ_DOWNLOAD_BUTTON, size="sm",
                        color="secondary", outline=True, className="mb-2",
-                       disabled=errors.empty),
+                       disabled=errors.empty or not allowed),
             dcc.Download(id=ids.DQ_DOWNLOAD),
             dbc.Button(t("download_rejected", lang), id=ids.DQ_REJECTED_BUTTON, size="sm",
                        color="secondary", outline=True, className="mb-2 ms-2",
-                       disabled=errors.empty),
+                       disabled=errors.empty or not allowed),
             dcc.Download(id=ids.DQ_REJECTED_DOWNLOAD),
+            html.Span(t("download_not_allowed", lang), id=ids.DQ_DOWNLOAD_NOTE,
+                      className="text-muted small ms-2") if not allowed else None,
             dag.AgGrid(
                 id=ids.DQ_ERRORS, rowData=shown_errors.to_dict("records"),
                 columnDefs=_columns(store.ERROR_COLUMNS, lang),
@@ -167,6 +229,7 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
                 dashGridOptions={"domLayout": "autoHeight", "loadThemeGoogleFonts": False,
                                  "localeText": grid_locale(lang)},
                 className="ag-theme-quartz", style={"width": "100%"}),
+            *findings_section(data, lang),
             html.H2(t("quality_units", lang), className="h6 mt-4"),
             html.P(t("quality_units_hint", lang), className="text-muted small"),
             dbc.Row(className="controls g-3 align-items-end mb-2", children=[
