@@ -24,9 +24,11 @@ ACCOUNTS = {"seer": ("seer-password", "all", "viewer"),
             "sage": ("sage-password", "all", "analyst")}
 
 #: every download control by page: the ids PERMISSIONS guards with ``export``
-DOWNLOADS = {"/compare": [ids.CMP_DOWNLOAD_CSV, ids.CMP_DOWNLOAD_XLSX],
+DOWNLOADS = {"/compare": [ids.CMP_DOWNLOAD_CSV, ids.CMP_DOWNLOAD_XLSX,
+                          ids.CMP_CHART_CSV, ids.CMP_CHART_XLSX],
              "/quality": [ids.DQ_DOWNLOAD_BUTTON, ids.DQ_REJECTED_BUTTON],
-             "/export": [ids.EXP_BUTTON]}
+             "/export": [ids.EXP_BUTTON, ids.EXP_REPORT_BUTTON],
+             "/indicator": [ids.IND_DOWNLOAD_CSV, ids.IND_DOWNLOAD_XLSX]}
 
 
 @pytest.fixture(scope="module")

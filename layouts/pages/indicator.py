@@ -21,7 +21,7 @@ from indicators.catalog import format_change, format_value, status
 from layouts import downloads, figures, ids, store
 from layouts.components import (STATUS_ICON, chart_footer, dropdown_labels, header,
                                  page_href)
-from layouts.guards import graph_config
+from layouts.guards import graph_config, may
 from layouts.i18n import normalise_lang, t
 from reports.frames import FAIL, evaluate
 
@@ -198,12 +198,14 @@ def content(data: store.DashboardData, indicator: str | None, year: str | None, 
                     "lang": None if lang == "zh" else lang})),
                   format_value(ind, r.value, lang), _gap_text(ind, r.gap, lang)]
                  for r in fails.head(FAILING_ROWS).itertuples(index=False)], "ind-failing"))
+    allowed = may("export")          # a viewer's download would be refused (403): say so
     out.append(html.Div(className="d-flex gap-2 mt-3 no-print", children=[
         dbc.Button(t("download_csv", lang), id=ids.IND_DOWNLOAD_CSV, size="sm",
-                   color="secondary", outline=True),
+                   color="secondary", outline=True, disabled=not allowed),
         dbc.Button(t("download_xlsx", lang), id=ids.IND_DOWNLOAD_XLSX, size="sm",
-                   color="secondary", outline=True),
-        html.Span(t("ind_download_hint", lang), className="text-muted small align-self-center"),
+                   color="secondary", outline=True, disabled=not allowed),
+        html.Span(t("ind_download_hint", lang) if allowed else t("download_not_allowed", lang),
+                  className="text-muted small align-self-center"),
     ]))
     return out
 
