@@ -5,6 +5,7 @@
     python app.py validate [--report F]   print the load report (exit 1 when a file cannot be read)
     python app.py indicators --out F.csv  the tidy indicator table as CSV
     python app.py export --year Y --out F.xlsx [--scope UNIT]   the annual review workbook
+    python app.py template --table T [--scope UNIT] --out F.xlsx   a fill-in template
 
 Every command takes ``--dataset PATH/dataset.yaml`` (default: the embedded sample).
 """
@@ -170,6 +171,31 @@ def export(dataset_path: Path, year: int | None, scope: str | None, out_path: Pa
     with _clear_errors():
         path = write_workbook(results, year, out_path, scope=scope)
     _say(f"工作簿已写出：{path}（{time.perf_counter() - started:.1f} 秒）")
+
+
+
+@cli.command("template")
+@dataset_option
+@click.option("--table", required=True,
+              type=click.Choice(["grids", "stations", "volunteer_hours", "complaints"]),
+              help="哪张表 / which table")
+@click.option("--scope", default=None, help="填报单位编号：预填其网格或只列其单位代码 / unit id")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="输出 .xlsx 路径 / output workbook")
+def template_cmd(dataset_path: Path, table: str, scope: str | None, out_path: Path) -> None:
+    """生成填报模板 / write a fill-in template for one table."""
+    from data import load_dataset
+    from data.manifest import load_manifest
+    from reports.template import write_template
+
+    with _clear_errors():
+        manifest = load_manifest(dataset_path)
+        units = None
+        if scope is not None:
+            _say(f"正在读取网格台账以确定「{scope}」下的单位 …")
+            units = load_dataset(dataset_path).units
+        path = write_template(manifest, table, out_path, units=units, scope=scope)
+    _say(f"填报模板已写出：{path}")
 
 
 if __name__ == "__main__":
