@@ -26,7 +26,8 @@ ARG_TRANSFORMS = ("zfill", "regex", "replace", "map", "date_format", "number")
 CRS_VALUES = ("wgs84", "gcj02", "bd09")
 
 _TOP_KEYS = {"name", "name_en", "sample", "levels", "level_names", "level_names_en", "crs",
-             "cutoff", "dates", "tables", "boundaries", "standards", "calendar", "settings"}
+             "cutoff", "dates", "tables", "boundaries", "standards", "calendar", "settings",
+             "submissions", "crosswalk"}   # the last two: data/submissions.py, indicators/crosswalk.py
 _SOURCE_KEYS = {"path", "sheet", "header_row", "encoding", "columns", "values", "transforms",
                 "join", "format", "crs"}
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -361,7 +362,8 @@ def load_manifest(path: str | Path) -> Manifest:
             raise _fail(f"tables.{table}.sources[0]", "第一个来源不能带 join（join 表示并入前面的来源）")
         tables[table] = specs
 
-    config = {k: doc[k] for k in ("boundaries", "standards", "settings") if k in doc}
+    config = {k: doc[k] for k in ("boundaries", "standards", "settings", "submissions", "crosswalk")
+              if k in doc}
     settings = config.get("settings", {})
     if not isinstance(settings, dict):
         raise _fail("settings", "settings 应为键值对")
