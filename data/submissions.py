@@ -115,10 +115,29 @@ def _unit_period(rx: re.Pattern | None, file: str) -> tuple[str, str]:
     return m.group("unit") or "", period
 
 
-def record_arrivals(dataset: Any, by: str = "", uploaded: dict[str, tuple[str, _dt.datetime]] | None = None
+def uploads_by_content(manifest_path: str | Path) -> dict[str, tuple[str, _dt.datetime]]:
+    """SHA-256 → (account, time) of every accepted upload (``.uploads/<id>.json`` written by
+    server.uploads; the id starts with the upload time ``20260115-093000``)."""
+    out: dict[str, tuple[str, _dt.datetime]] = {}
+    folder = Path(manifest_path).resolve().parent / ".uploads"
+    if not folder.is_dir():
+        return out
+    for meta in sorted(folder.glob("*.json")):
+        try:
+            doc = json.loads(meta.read_text(encoding="utf-8"))
+            when = _dt.datetime.strptime(str(doc["id"])[:15], "%Y%m%d-%H%M%S")
+        except (OSError, ValueError, KeyError):
+            continue
+        if doc.get("accepted") and doc.get("sha256"):
+            out[str(doc["sha256"])] = (str(doc.get("uploaded_by") or ""), when)
+    return out
+
+
+def record_arrivals(dataset: Any, uploaded: dict[str, tuple[str, _dt.datetime]] | None = None
                     ) -> list[dict[str, Any]]:
     """Record every file of ``dataset.report`` not yet in the register (by content). Returns the
-    new entries. uploaded: ``{file: (account, time)}`` for files that came through 上传数据."""
+    new entries. uploaded: ``{file: (account, time)}`` for files that came through 上传数据
+    (default: read from the uploads' metadata, matched by content)."""
     conf = settings(dataset)
     files_rx = conf["files"] if conf else {}
     default_period = conf["period"] if conf else ""
@@ -134,12 +153,13 @@ def record_arrivals(dataset: Any, by: str = "", uploaded: dict[str, tuple[str, _
         for k in ("rows_read", "accepted", "rejected"):
             item[k] += getattr(src, k)
     new = []
+    by_content = uploads_by_content(manifest)
     now = _dt.datetime.now().isoformat(timespec="seconds")
     for (table, file), item in per_file.items():
         if item["sha256"] in seen:
             continue
         path = manifest.parent / file
-        account, when = (uploaded or {}).get(file, ("", None))
+        account, when = (uploaded or {}).get(file) or by_content.get(item["sha256"], ("", None))
         if when is None:
             try:
                 when = _dt.datetime.fromtimestamp(path.stat().st_mtime)
@@ -230,9 +250,10 @@ def completeness(dataset: Any, prog: pd.DataFrame) -> pd.DataFrame:
                              kind="stable").reset_index(drop=True)
 
 
-def template_mark(path: str | Path) -> dict[str, str] | None:
-    """The fill-in template mark of an .xlsx (``{"table", "dataset"}``) or None when the file is
-    not one of our templates. Reads ``docProps/core.xml`` only (no workbook parsing)."""
+def template_mark(path: Any) -> dict[str, str] | None:
+    """The fill-in template mark of an .xlsx (a path or a binary file object) as
+    ``{"table", "dataset"}``, or None when the file is not one of our templates. Reads
+    ``docProps/core.xml`` only (no workbook parsing)."""
     try:
         with zipfile.ZipFile(path) as zf:
             xml = zf.read("docProps/core.xml").decode("utf-8", "replace")
@@ -247,7 +268,7 @@ def template_mark(path: str | Path) -> dict[str, str] | None:
             "dataset": unescape(keywords.group(1)) if keywords else ""}
 
 
-def check_template(path: str | Path, dataset_name: str, table: str) -> None:
+def check_template(path: Any, dataset_name: str, table: str) -> None:
     """Raise SubmissionsError when ``path`` is a fill-in template of another dataset or table;
     a file that is not a template passes (departments also send their own workbooks)."""
     mark = template_mark(path)
