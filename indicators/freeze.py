@@ -38,6 +38,9 @@ import pandas as pd
 
 FROZEN_DIR = "frozen"
 LOG_FILE = "log.jsonl"
+#: resolved manifest path → (frozen, freeze_differences) of the last published build in this
+#: process (pages read it: a scoped copy of Results does not carry these attributes)
+_PUBLISHED: dict[str, tuple[dict, dict]] = {}
 
 
 class FreezeError(ValueError):
@@ -177,6 +180,14 @@ def changed_files(frozen_sources: list[dict[str, Any]], report: Any) -> pd.DataF
     return pd.DataFrame(rows, columns=["table", "file", "change", "frozen_sha256", "current_sha256"])
 
 
+def _display_scale(indicator_ids: pd.Series, catalog: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the factor to the shown unit (100 for rates) and the decimals shown."""
+    factor = np.array([100.0 if getattr(catalog.get(i), "kind", "") == "rate" else 1.0
+                       for i in indicator_ids])
+    decimals = np.array([int(getattr(catalog.get(i), "decimals", 6)) for i in indicator_ids])
+    return factor, decimals
+
+
 def differences(frozen: pd.DataFrame, current: pd.DataFrame, year: int, catalog: dict,
                 files: pd.DataFrame) -> pd.DataFrame:
     """Yearly rows (period == year) whose current value differs from the frozen one.
@@ -184,16 +195,19 @@ def differences(frozen: pd.DataFrame, current: pd.DataFrame, year: int, catalog:
     Returns level, unit_id, unit_name, indicator_id, indicator_name, frozen_value,
     current_value, changed_files (the changed files of the indicator's source table, ``、``-joined;
     for indicators computed from other indicators, every changed file). A unit present on one
-    side only is listed with NaN on the other. Values equal to 1e-9 (relative) are equal.
+    side only is listed with NaN on the other. Values are compared as they are published: rounded
+    to the indicator's decimals (rates in percent, 0.8181 and 0.8183 are both 81.8%).
     """
     keys = ["level", "unit_id", "indicator_id"]
     cols = keys + ["unit_name", "value"]
     f = frozen.loc[frozen["period"].astype(str) == str(year), cols]
     c = current.loc[current["period"].astype(str) == str(year), cols]
     merged = f.merge(c, on=keys, how="outer", suffixes=("_frozen", "_current"))
-    a = merged["value_frozen"].astype(float).to_numpy()
-    b = merged["value_current"].astype(float).to_numpy()
-    same = (np.isnan(a) & np.isnan(b)) | np.isclose(a, b, rtol=1e-9, atol=0, equal_nan=True)
+    shown = _display_scale(merged["indicator_id"], catalog)
+    scale = 10.0 ** shown[1]
+    a = np.round(merged["value_frozen"].astype(float).to_numpy() * shown[0] * scale)
+    b = np.round(merged["value_current"].astype(float).to_numpy() * shown[0] * scale)
+    same = (np.isnan(a) & np.isnan(b)) | (a == b)
     out = merged.loc[~same].copy()
     by_table = files.groupby("table")["file"].apply(lambda s: "、".join(s)).to_dict() if len(files) else {}
     every = "、".join(files["file"]) if len(files) else ""
@@ -219,6 +233,7 @@ def apply_snapshots(results: Any) -> Any:
     years = frozen_years(manifest)
     results.frozen, results.freeze_differences, results.freeze_errors = {}, {}, []
     if not years:
+        _PUBLISHED[str(manifest.resolve())] = ({}, {})
         return results
     table = results.table
     for year, meta in sorted(years.items()):
@@ -242,7 +257,14 @@ def apply_snapshots(results: Any) -> Any:
                     pass
         table = pd.concat([keep, snap], ignore_index=True)
     results.table = table.reset_index(drop=True)
+    _PUBLISHED[str(manifest.resolve())] = (results.frozen, results.freeze_differences)
     return results
+
+
+def published_state(manifest_path: str | Path) -> tuple[dict, dict]:
+    """``(frozen, freeze_differences)`` of the last :func:`apply_snapshots` of this dataset in
+    this process (``({}, {})`` when none)."""
+    return _PUBLISHED.get(str(Path(manifest_path).resolve()), ({}, {}))
 
 
 def build_published(manifest_path: str | Path, **kwargs: Any) -> Any:

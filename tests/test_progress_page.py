@@ -1,0 +1,56 @@
+"""The 上报进度 page (layouts/pages/progress.py) and the 已锁定 mark on the overview, on the tiny
+three-street dataset: S1 on time, S2 late, S3 missing; 2025 frozen, then S1's file corrected."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+
+from indicators.freeze import build_published, freeze_year
+from indicators.pipeline import build
+from tests.test_layouts import _texts
+from tests.yearly_fixtures import MANIFEST, TICKET_HEADERS, TICKETS, make_dataset, ticket, write_sheet
+
+SUBMISSIONS = """\
+submissions:
+  period: 2025
+  due: {complaints: 2026-01-15}
+  files: {complaints: '(?P<unit>S\\d)\\.xlsx$'}
+"""
+
+
+@pytest.fixture()
+def served(tmp_path):
+    from layouts import create_app
+
+    manifest = make_dataset(tmp_path / "ds", MANIFEST + SUBMISSIONS,
+                            tickets={"S1": TICKETS["S1"], "S2": TICKETS["S2"]})
+    folder = manifest.parent / "complaints"
+    for name, when in (("S1.xlsx", dt.datetime(2026, 1, 14, 9)), ("S2.xlsx", dt.datetime(2026, 1, 17, 9))):
+        os.utime(folder / name, (when.timestamp(), when.timestamp()))
+    cache = tmp_path / "cache"
+    freeze_year(build(manifest, cache_dir=cache), 2025, by="city")
+    # the S1 correction after the freeze: A4 closed (3 of 4 → 4 of 4)
+    write_sheet(folder / "S1.xlsx", "工单", TICKET_HEADERS, TICKETS["S1"][:3] + [ticket("A4", "G12", 4, True)])
+    os.utime(folder / "S1.xlsx", (dt.datetime(2026, 1, 14, 9).timestamp(),) * 2)
+    create_app(build_published(manifest, cache_dir=cache))
+    return manifest
+
+
+def test_progress_page_shows_hand_counts_and_the_frozen_year(served):
+    from layouts import store
+    from layouts.pages import overview, progress
+
+    texts = _texts(progress.layout())
+    statuses = [s for s in texts if s in ("按时报送", "逾期报送", "未报送")]
+    assert statuses == ["按时报送", "逾期报送", "未报送"]          # S1, S2, S3 in unit order
+    assert "33.3%" in texts                                        # whole: 1 on time of 3 expected
+    assert "按时 1 / 应报 3；逾期 1，未报 1" in texts
+    badge = [s for s in texts if s.startswith("已锁定（")]
+    assert badge == [f"已锁定（{dt.date.today():%Y-%m-%d}）"]
+    # the difference: S1's resolution rate frozen 75.0%, now 100.0%, file complaints/S1.xlsx
+    i = texts.index("街道 · 一街道", texts.index(badge[0]))
+    assert texts[i + 1:i + 5] == ["办结率", "75.0%", "100.0%", "S1.xlsx"]
+    summary = overview.cards_and_summary(store.get(), "2025", "total", "zh")[1]
+    assert summary.startswith(f"2025 年数据已锁定（{dt.date.today():%Y-%m-%d}），显示锁定时的数字")
