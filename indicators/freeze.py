@@ -268,11 +268,16 @@ def published_state(manifest_path: str | Path) -> tuple[dict, dict]:
 
 
 def build_published(manifest_path: str | Path, **kwargs: Any) -> Any:
-    """``indicators.pipeline.build`` + :func:`apply_snapshots`: what views and the workbook
-    show (frozen years as published). Same arguments and errors as ``build``."""
+    """``indicators.pipeline.build`` + ``indicators.crosswalk.apply_crosswalk`` (comparable
+    year-on-year change across boundary changes) + :func:`apply_snapshots`: what views and the
+    workbook show (frozen years as published). Same arguments and errors as ``build``, plus
+    ``CrosswalkError`` for a wrong ``crosswalk`` section."""
+    from indicators.crosswalk import apply_crosswalk
     from indicators.pipeline import build
 
-    return apply_snapshots(build(manifest_path, **kwargs))
+    results = build(manifest_path, **kwargs)
+    results.table = apply_crosswalk(results.table, results.dataset, results.catalog)
+    return apply_snapshots(results)
 
 
 def frozen_label(meta: dict[str, Any]) -> str:
