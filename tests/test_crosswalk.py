@@ -101,3 +101,16 @@ def test_bad_crosswalk(tmp_path):
     results = _make(tmp_path / "bad", "crosswalk:\n  - {year: 2025, level: block, from: G11, to: G11A}\n")
     with pytest.raises(CrosswalkError, match="没有「block」这一层级"):
         apply_crosswalk(results.table, results.dataset, results.catalog)
+
+
+def test_workbook_lists_redrawn_units(tmp_path):
+    import openpyxl
+
+    from indicators.freeze import build_published
+    from reports import write_workbook
+
+    _make(tmp_path / "wb", "crosswalk:\n  - {year: 2025, level: grid, from: G11, to: {G11A: 0.6, G11B: 0.4}}\n")
+    results = build_published(tmp_path / "wb" / "dataset.yaml", cache_dir=tmp_path / "wb" / "cache")
+    ws = openpyxl.load_workbook(write_workbook(results, 2025, tmp_path / "wb.xlsx"))["区划调整"]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=5)]
+    assert ["网格", "新甲", "办结率", 1.0, pytest.approx(0.75), "是", "拆分自 G11（权重 0.6）"] in rows

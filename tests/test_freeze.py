@@ -70,3 +70,25 @@ def test_freeze_errors_and_unfreeze_is_recorded(tmp_path):
         [("freeze", 2025, "city"), ("unfreeze", 2025, "admin")]
     published = build_published(manifest, cache_dir=tmp_path / "cache")
     assert published.frozen == {}
+
+
+def test_frozen_year_workbook_shows_frozen_figures_and_the_difference(tmp_path):
+    import openpyxl
+
+    from reports import write_workbook
+
+    manifest = make_dataset(tmp_path / "ds")
+    cache = tmp_path / "cache"
+    meta = freeze_year(build(manifest, cache_dir=cache), 2025)
+    corrected = TICKETS["S1"][:3] + [ticket("A4", "G12", 4, True)]          # S1: 4 of 4 now
+    write_sheet(manifest.parent / "complaints" / "S1.xlsx", "工单", TICKET_HEADERS, corrected)
+    path = write_workbook(build_published(manifest, cache_dir=cache), 2025, tmp_path / "wb.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb["封面"]["A3"].value.startswith(f"本年度数据已锁定（{meta['frozen_at'][:10]}），工作簿中的数字均为锁定时的数字")
+    street = [[c.value for c in row] for row in wb["街道"].iter_rows()]
+    head = next(row for row in street if any(str(v or "").startswith("办结率") for v in row))
+    col = next(j for j, v in enumerate(head) if str(v or "").startswith("办结率"))
+    s1 = [row for row in street if "一街道" in row]
+    assert s1[0][col] == 0.75                                               # the frozen 3 of 4
+    diff = [[c.value for c in row] for row in wb["锁定后变动"].iter_rows(min_row=5)]
+    assert ["街道", "一街道", "办结率", 0.75, 1.0, "complaints/S1.xlsx"] in diff
