@@ -58,8 +58,7 @@ def _clear_errors():
 def _build(dataset_path: Path, published: bool = True):
     """Load the dataset and compute the indicator table, reporting progress on stderr.
     ``published``: frozen years come from their snapshot (indicators.freeze)."""
-    from indicators.freeze import build_published
-    from indicators.pipeline import build as build_live
+    from indicators.freeze import build_live, build_published
 
     build = build_published if published else build_live
 

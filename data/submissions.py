@@ -279,3 +279,28 @@ def check_template(path: Any, dataset_name: str, table: str) -> None:
                                "请使用本数据集生成的模板")
     if mark["table"] != table:
         raise SubmissionsError(f"这份填报模板是「{mark['table']}」表的，不能作为「{table}」上传")
+
+
+#: the indicator this module adds to the indicator table (indicators/freeze.build_published)
+COMPLETENESS_ID = "reporting_completeness"
+
+
+def completeness_rows(dataset: Any) -> pd.DataFrame:
+    """The reporting completeness rate as indicator-table rows (docs/architecture.md §3):
+    level, unit_id, unit_name, period (the collected year), indicator_id
+    (``reporting_completeness``), numerator (unit-tables on time), denominator (expected),
+    value (fraction), small_count False, excluded NaN, excluded_reason ``''``. Records the
+    dataset's files in the register first. Empty without a ``submissions`` section."""
+    conf = settings(dataset)
+    cols = ["level", "unit_id", "unit_name", "period", "indicator_id", "numerator", "denominator",
+            "value", "small_count", "excluded", "excluded_reason"]
+    if conf is None:
+        return pd.DataFrame(columns=cols)
+    record_arrivals(dataset)
+    comp = completeness(dataset, progress(dataset))
+    return pd.DataFrame({
+        "level": comp["level"], "unit_id": comp["unit_id"], "unit_name": comp["unit_name"],
+        "period": conf["period"], "indicator_id": COMPLETENESS_ID,
+        "numerator": comp["on_time"].astype(float), "denominator": comp["expected"].astype(float),
+        "value": comp["rate"].astype(float), "small_count": False, "excluded": float("nan"),
+        "excluded_reason": ""}, columns=cols)

@@ -268,16 +268,51 @@ def published_state(manifest_path: str | Path) -> tuple[dict, dict]:
 
 
 def build_published(manifest_path: str | Path, **kwargs: Any) -> Any:
-    """``indicators.pipeline.build`` + ``indicators.crosswalk.apply_crosswalk`` (comparable
-    year-on-year change across boundary changes) + :func:`apply_snapshots`: what views and the
-    workbook show (frozen years as published). Same arguments and errors as ``build``, plus
-    ``CrosswalkError`` for a wrong ``crosswalk`` section."""
+    """:func:`build_live` + :func:`apply_snapshots`: what views and the workbook show (frozen
+    years as published). Same arguments and errors as ``indicators.pipeline.build``, plus
+    ``CrosswalkError`` / ``SubmissionsError`` for a wrong ``crosswalk`` / ``submissions``."""
+    return apply_snapshots(build_live(manifest_path, **kwargs))
+
+
+def build_live(manifest_path: str | Path, **kwargs: Any) -> Any:
+    """``indicators.pipeline.build`` + comparable change across boundary changes
+    (``indicators.crosswalk``) + the reporting completeness indicator (:func:`add_completeness`):
+    the figures from the files as they are now — what a freeze stores."""
     from indicators.crosswalk import apply_crosswalk
     from indicators.pipeline import build
 
     results = build(manifest_path, **kwargs)
     results.table = apply_crosswalk(results.table, results.dataset, results.catalog)
-    return apply_snapshots(results)
+    return add_completeness(results)
+
+
+def add_completeness(results: Any) -> Any:
+    """Add the ``reporting_completeness`` rows (share of expected unit × table submissions that
+    arrived on time, data.submissions) and its catalog entry when the manifest sets due dates.
+    Changes ``results`` in place and returns it."""
+    from data.submissions import COMPLETENESS_ID, completeness_rows
+    from indicators.catalog import Indicator
+
+    rows = completeness_rows(results.dataset)
+    if not len(rows):
+        return results
+    results.catalog[COMPLETENESS_ID] = Indicator(
+        id=COMPLETENESS_ID, name_zh="按时报送率", name_en="On-time reporting rate",
+        unit_zh="%", unit_en="%", kind="rate", decimals=1, direction="higher",
+        formula_zh="截止日期前报送的单位·数据表数 ÷ 应报送的单位·数据表数（数据集清单设定的截止日期）",
+        formula_en="unit × table submissions received by the due date ÷ those expected (manifest due dates)",
+        table="submissions", numerator="on_time", denominator="expected", periods=("year",))
+    table = results.table[results.table["indicator_id"] != COMPLETENESS_ID]
+    rows = rows.reindex(columns=table.columns)
+    if "comparable" in rows.columns:
+        rows["comparable"] = True
+    if "change_unit" in rows.columns:
+        rows["change_unit"] = "pp"
+    results.table = pd.concat([table, rows.astype({c: table[c].dtype for c in rows.columns
+                                                   if c in ("level", "unit_id", "unit_name", "period",
+                                                            "indicator_id")})],
+                              ignore_index=True)
+    return results
 
 
 def frozen_label(meta: dict[str, Any]) -> str:

@@ -7,8 +7,7 @@ import os
 
 import pytest
 
-from indicators.freeze import build_published, freeze_year
-from indicators.pipeline import build
+from indicators.freeze import build_live, build_published, freeze_year
 from tests.test_layouts import _texts
 from tests.yearly_fixtures import MANIFEST, TICKET_HEADERS, TICKETS, make_dataset, ticket, write_sheet
 
@@ -30,7 +29,7 @@ def served(tmp_path):
     for name, when in (("S1.xlsx", dt.datetime(2026, 1, 14, 9)), ("S2.xlsx", dt.datetime(2026, 1, 17, 9))):
         os.utime(folder / name, (when.timestamp(), when.timestamp()))
     cache = tmp_path / "cache"
-    freeze_year(build(manifest, cache_dir=cache), 2025, by="city")
+    freeze_year(build_live(manifest, cache_dir=cache), 2025, by="city")
     # the S1 correction after the freeze: A4 closed (3 of 4 → 4 of 4)
     write_sheet(folder / "S1.xlsx", "工单", TICKET_HEADERS, TICKETS["S1"][:3] + [ticket("A4", "G12", 4, True)])
     os.utime(folder / "S1.xlsx", (dt.datetime(2026, 1, 14, 9).timestamp(),) * 2)
@@ -54,3 +53,13 @@ def test_progress_page_shows_hand_counts_and_the_frozen_year(served):
     assert texts[i + 1:i + 5] == ["办结率", "75.0%", "100.0%", "S1.xlsx"]
     summary = overview.cards_and_summary(store.get(), "2025", "total", "zh")[1]
     assert summary.startswith(f"2025 年数据已锁定（{dt.date.today():%Y-%m-%d}），显示锁定时的数字")
+
+
+def test_completeness_is_an_indicator(served):
+    from layouts import store
+
+    table = store.results().table
+    rows = table[table["indicator_id"] == "reporting_completeness"].set_index("unit_id")
+    assert rows.loc["total", ["numerator", "denominator"]].tolist() == [1.0, 3.0]
+    assert rows.loc["total", "value"] == pytest.approx(1 / 3) and rows.loc["S2", "value"] == 0.0
+    assert store.results().catalog["reporting_completeness"].name_zh == "按时报送率"

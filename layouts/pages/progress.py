@@ -314,9 +314,8 @@ def _reload() -> None:
     if w is not None:
         w.reload_now()
         return
-    from indicators.freeze import apply_snapshots
-    from indicators.pipeline import build
-    store.set_results(apply_snapshots(build(_served().dataset.manifest_path)), store.version())
+    from indicators.freeze import build_published
+    store.set_results(build_published(_served().dataset.manifest_path), store.version())
 
 
 @callback(Output(ids.PG_TEMPLATE_DOWNLOAD, "data"), Output(ids.PG_TEMPLATE_ERROR, "children"),
