@@ -63,3 +63,20 @@ def test_completeness_is_an_indicator(served):
     assert rows.loc["total", ["numerator", "denominator"]].tolist() == [1.0, 3.0]
     assert rows.loc["total", "value"] == pytest.approx(1 / 3) and rows.loc["S2", "value"] == 0.0
     assert store.results().catalog["reporting_completeness"].name_zh == "按时报送率"
+
+
+def test_template_and_sendback_downloads(served):
+    import base64
+    import io
+
+    import openpyxl
+
+    from layouts.pages import progress
+
+    sent, error = progress.download_template(1, "grids", "S2")
+    assert error is None and sent["filename"] == "网格台账填报模板_二街道.xlsx"
+    wb = openpyxl.load_workbook(io.BytesIO(base64.b64decode(sent["content"])))
+    assert [c.value for c in wb.worksheets[0][2]][:3] == ["S2", "二街道", "G21"]
+    assert progress.download_template(1, "tickets", None)[1] is not None      # unknown table refused
+    sent, error = progress.download_sendback(1)                               # nothing rejected
+    assert "无需退回" in str(error.children)

@@ -207,6 +207,12 @@ def _admin_controls(data: store.DashboardData, lang: str) -> list[Any]:
 
 
 def _tools(data: store.DashboardData, lang: str) -> list[Any]:
+    return [*template_controls(data, lang), *sendback_controls(lang)]
+
+
+def template_controls(data: store.DashboardData, lang: str) -> list[Any]:
+    """填报模板: table, street office (optional) and the download button. Also shown on 上传数据
+    (the same component ids: the callback below serves both pages)."""
     levels = data.levels
     level = "street" if "street" in levels else levels[min(1, len(levels) - 1)]
     units = store.results().dataset.units
@@ -228,6 +234,12 @@ def _tools(data: store.DashboardData, lang: str) -> list[Any]:
         ], className="g-2"),
         dcc.Download(id=ids.PG_TEMPLATE_DOWNLOAD),
         html.Div(id=ids.PG_TEMPLATE_ERROR, className="mt-2"),
+    ]
+
+
+def sendback_controls(lang: str) -> list[Any]:
+    """退回修改: the zip download."""
+    return [
         html.H2(t("sendback_heading", lang), className="h6 mt-4"),
         html.P(t("sendback_intro", lang), className="text-muted small"),
         dbc.Button(t("sendback_button", lang), id=ids.PG_SENDBACK_BUTTON, color="primary"),
