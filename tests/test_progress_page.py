@@ -80,3 +80,13 @@ def test_template_and_sendback_downloads(served):
     assert progress.download_template(1, "tickets", None)[1] is not None      # unknown table refused
     sent, error = progress.download_sendback(1)                               # nothing rejected
     assert "无需退回" in str(error.children)
+
+
+def test_freeze_button_errors_are_chinese(served):
+    from layouts.pages import progress
+
+    assert progress.is_admin()                     # no accounts: the local user
+    assert "2025 年已于" in str(progress.freeze(1, "2025", "zh").children)
+    assert "2024 年没有任何指标数据" in str(progress.freeze(1, "2024", "zh").children)
+    assert "请先选择年度" in str(progress.freeze(1, {"year": "2025"}, "zh").children)
+    assert "2023 年没有锁定" in str(progress.unfreeze(1, "2023", None, "zh").children)
