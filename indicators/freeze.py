@@ -249,6 +249,8 @@ def apply_snapshots(results: Any) -> Any:
         results.frozen[year] = {**meta, "changed_files": files.to_dict("records")}
         keep = table.loc[~_year_rows(table, year)]
         snap = snap.reindex(columns=table.columns)
+        if "boundary_note" in snap.columns:          # a snapshot from before the crosswalk
+            snap["boundary_note"] = snap["boundary_note"].fillna("")
         for col in table.columns:
             if snap[col].dtype != table[col].dtype:
                 try:
@@ -308,6 +310,8 @@ def add_completeness(results: Any) -> Any:
         rows["comparable"] = True
     if "change_unit" in rows.columns:
         rows["change_unit"] = "pp"
+    if "boundary_note" in rows.columns:
+        rows["boundary_note"] = ""
     results.table = pd.concat([table, rows.astype({c: table[c].dtype for c in rows.columns
                                                    if c in ("level", "unit_id", "unit_name", "period",
                                                             "indicator_id")})],

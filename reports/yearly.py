@@ -55,7 +55,7 @@ def add_yearly_sheets(wb: Any, results: Any, year: int, cover: Any, scope: str |
             added.append(ws.title)
     table = results.table
     if "boundary_note" in table.columns:
-        rows = table[(table["period"].astype(str) == str(year)) & (table["boundary_note"].astype(str) != "")]
+        rows = table[(table["period"].astype(str) == str(year)) & (table["boundary_note"].fillna("").astype(str) != "")]
         rows = rows[rows["unit_id"].astype(str).isin(keep)]
         if len(rows):
             ws = wb.create_sheet(sheet_title("区划调整", taken))

@@ -90,3 +90,14 @@ def test_freeze_button_errors_are_chinese(served):
     assert "2024 年没有任何指标数据" in str(progress.freeze(1, "2024", "zh").children)
     assert "请先选择年度" in str(progress.freeze(1, {"year": "2025"}, "zh").children)
     assert "2023 年没有锁定" in str(progress.unfreeze(1, "2023", None, "zh").children)
+
+
+def test_no_boundary_sheet_without_crosswalk(served, tmp_path):
+    import openpyxl
+
+    from layouts import store
+    from reports import write_workbook
+
+    assert (store.results().table["boundary_note"] == "").all()
+    wb = openpyxl.load_workbook(write_workbook(store.results(), 2025, tmp_path / "wb.xlsx"))
+    assert "区划调整" not in wb.sheetnames and "锁定后变动" in wb.sheetnames
