@@ -20,8 +20,10 @@ submissions:
 
 
 @pytest.fixture()
-def served(tmp_path):
+def served(tmp_path, monkeypatch):
     from layouts import create_app
+
+    monkeypatch.setattr("server.auth._installed", {})      # no accounts (another test may install them)
 
     manifest = make_dataset(tmp_path / "ds", MANIFEST + SUBMISSIONS,
                             tickets={"S1": TICKETS["S1"], "S2": TICKETS["S2"]})
@@ -101,3 +103,21 @@ def test_no_boundary_sheet_without_crosswalk(served, tmp_path):
     assert (store.results().table["boundary_note"] == "").all()
     wb = openpyxl.load_workbook(write_workbook(store.results(), 2025, tmp_path / "wb.xlsx"))
     assert "区划调整" not in wb.sheetnames and "锁定后变动" in wb.sheetnames
+
+
+def test_scoped_account_sees_its_own_units_and_no_controls(served, monkeypatch):
+    from layouts import store
+    from layouts.pages import progress
+    from server.scope import restrict_results
+
+    monkeypatch.setattr(progress, "whole_dataset", lambda: False)
+    monkeypatch.setattr(progress, "is_admin", lambda: False)
+    store.set_access(lambda: frozenset({"street:S2"}), restrict_results)
+    try:
+        texts = _texts(progress.layout())
+    finally:
+        store.set_access(None, None)
+    assert [s for s in texts if s in ("按时报送", "逾期报送", "未报送")] == ["逾期报送"]   # S2 only
+    assert "一街道" not in texts and "三街道" not in texts
+    assert "锁定该年度" not in texts and "下载填报模板" not in texts
+    assert "街道 · 一街道" not in texts                                       # S1's difference hidden

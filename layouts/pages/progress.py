@@ -237,6 +237,18 @@ def template_controls(data: store.DashboardData, lang: str) -> list[Any]:
     ]
 
 
+def sendback_button(lang: str) -> list[Any]:
+    """The send-back zip button alone, for the data-quality page (same ids and callback);
+    nothing for a scoped account (it sees no rejected rows)."""
+    if not whole_dataset():
+        return []
+    return [dbc.Button(t("sendback_button", lang), id=ids.PG_SENDBACK_BUTTON, size="sm",
+                       color="secondary", outline=True, className="mb-2 ms-2",
+                       title=t("sendback_intro", lang)),
+            dcc.Download(id=ids.PG_SENDBACK_DOWNLOAD),
+            html.Span(id=ids.PG_SENDBACK_ERROR, className="ms-2")]
+
+
 def sendback_controls(lang: str) -> list[Any]:
     """退回修改: the zip download."""
     return [

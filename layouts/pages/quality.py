@@ -19,6 +19,7 @@ from dash.exceptions import PreventUpdate
 from layouts import downloads, ids, store
 from layouts.components import dropdown_labels, grid_locale, header, page_href, query_params
 from layouts.i18n import normalise_lang, t
+from layouts.pages.progress import sendback_button
 
 PATH = "/quality"
 
@@ -138,6 +139,7 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
                        color="secondary", outline=True, className="mb-2 ms-2",
                        disabled=errors.empty),
             dcc.Download(id=ids.DQ_REJECTED_DOWNLOAD),
+            *sendback_button(lang),     # one workbook per street office, zipped (issue 17)
             dag.AgGrid(
                 id=ids.DQ_ERRORS, rowData=shown_errors.to_dict("records"),
                 columnDefs=_columns(store.ERROR_COLUMNS, lang),
