@@ -659,7 +659,7 @@ def test_header_footer_text_is_escaped_and_short():
                                          ("Boston 2015 (real public data)", "Boston"),
                                          ("某某区", "某某区"), ("2025", "2025")])
 def test_place_name(name, place):
-    from reports.workbook import _place_name
+    from reports.sheets.common import place_name as _place_name
     assert _place_name(name) == place
 
 
