@@ -114,3 +114,18 @@ def test_workbook_lists_redrawn_units(tmp_path):
     ws = openpyxl.load_workbook(write_workbook(results, 2025, tmp_path / "wb.xlsx"))["区划调整"]
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=5)]
     assert ["网格", "新甲", "办结率", 1.0, pytest.approx(0.75), "是", "拆分自 G11（权重 0.6）"] in rows
+
+
+def test_progress_page_lists_redrawn_units(tmp_path, monkeypatch):
+    from indicators.freeze import build_published
+    from layouts import create_app
+    from tests.test_layouts import _texts
+
+    monkeypatch.setattr("server.auth._installed", {})
+    _make(tmp_path / "pg", "crosswalk:\n  - {year: 2025, level: grid, from: G11, to: [G11A, G11B]}\n")
+    create_app(build_published(tmp_path / "pg" / "dataset.yaml", cache_dir=tmp_path / "pg" / "cache"))
+    from layouts.pages import progress     # imported once the app exists (dash.register_page)
+
+    texts = _texts(progress.layout())
+    i = texts.index("新甲（G11A）")
+    assert texts[i + 1:i + 5] == ["拆分", "G11", "未给出", "不可比：拆分未给出户数或人口权重"]

@@ -9,6 +9,8 @@
 * 填报模板: download a fill-in template per table, for the whole dataset or one street office
   (reports/template.py).
 * 退回修改: every street office's rejected rows, one workbook each, as a zip (reports/sendback.py).
+* 区划调整: units split, merged, renamed or moved, and how their year-on-year change was made
+  comparable (indicators/crosswalk.py).
 
 Scoped accounts see their own units only and no freeze, template or send-back controls.
 """
@@ -179,6 +181,43 @@ def frozen_section(data: store.DashboardData, lang: str) -> list[Any]:
     return out
 
 
+def boundary_section(data: store.DashboardData, lang: str) -> list[Any]:
+    """区划调整: the units redrawn in a year (manifest ``crosswalk``) and how their change on
+    last year was made comparable; nothing when the manifest has no crosswalk."""
+    from indicators.crosswalk import CrosswalkError, changed_units
+
+    results = store.results()
+    try:
+        changed = changed_units(results.dataset)
+    except CrosswalkError as exc:
+        return [html.H2(t("boundary_heading", lang), className="h5 mt-4"),
+                dbc.Alert(str(exc), color="danger")]
+    if not len(changed):
+        return []
+    visible = set(results.dataset.units["unit_id"].astype(str))
+    changed = changed[changed["unit_id"].astype(str).isin(visible)]
+    table = results.table
+    notes = {}
+    if "boundary_note" in table.columns:
+        yearly = table[table["period"].astype(str).str.len() == 4]
+        for (period, uid), group in yearly.groupby(["period", "unit_id"]):
+            texts = [n for n in pd.unique(group["boundary_note"].fillna("")) if n and "不能按权重折算" not in n]
+            if texts:
+                notes[(str(period), str(uid))] = texts[0]
+    names = dict(zip(results.dataset.units["unit_id"].astype(str), results.dataset.units["unit_name"].astype(str)))
+    rows = [html.Tr([html.Td(str(r.year)), html.Td(data.level_name(r.level, lang)),
+                     html.Td(f"{names.get(str(r.unit_id), r.unit_id)}（{r.unit_id}）"), html.Td(r.kind),
+                     html.Td(r.from_units), html.Td(r.weights),
+                     html.Td(notes.get((str(r.year), str(r.unit_id)), ""))])
+            for r in changed.itertuples()]
+    heads = ["boundary_year", "boundary_level", "boundary_unit", "boundary_kind", "boundary_from",
+             "boundary_weights", "boundary_note"]
+    return [html.H2(t("boundary_heading", lang), className="h5 mt-4"),
+            html.P(t("boundary_intro", lang), className="text-muted small"),
+            dbc.Table([html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads])), html.Tbody(rows)],
+                      size="sm", className="bg-white", id=ids.PG_BOUNDARIES)]
+
+
 def _admin_controls(data: store.DashboardData, lang: str) -> list[Any]:
     from indicators.freeze import frozen_years
 
@@ -280,6 +319,7 @@ def layout(lang: str | None = None, **_other: Any) -> html.Div:
             html.H2(t("freeze_heading", lang), className="h5 mt-4"),
             html.Div(frozen_section(data, lang), id=ids.PG_FROZEN),
             *(_admin_controls(data, lang) if admin else []),
+            *boundary_section(data, lang),
             *(_tools(data, lang) if whole_dataset() else []),
         ]),
     ])
