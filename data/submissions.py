@@ -256,8 +256,11 @@ def template_mark(path: Any) -> dict[str, str] | None:
     ``docProps/core.xml`` only (no workbook parsing)."""
     try:
         with zipfile.ZipFile(path) as zf:
-            xml = zf.read("docProps/core.xml").decode("utf-8", "replace")
-    except (OSError, KeyError, zipfile.BadZipFile):
+            info = zf.getinfo("docProps/core.xml")
+            if info.file_size > 1_000_000:          # a real core.xml is a few hundred bytes
+                return None
+            xml = zf.read(info).decode("utf-8", "replace")
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return None
     subject = re.search(r"<dc:subject[^>]*>(.*?)</dc:subject>", xml, re.S)
     keywords = re.search(r"<cp:keywords[^>]*>(.*?)</cp:keywords>", xml, re.S)

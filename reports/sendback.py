@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import copy
 import fnmatch
-import io
 import re
 import tempfile
 import zipfile
@@ -176,11 +175,24 @@ def write_sendback(dataset, out_dir: str | Path, level: str | None = None) -> Se
 def _read_returned(returned: str | Path | bytes) -> dict[tuple[str, str | None], pd.DataFrame]:
     """(file, sheet) → the rows of a returned send-back workbook (all cells as text, with
     ``excel_row``), using its 说明 sheet to tell which sheet holds which file."""
-    data = returned if isinstance(returned, bytes) else Path(returned).read_bytes()
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:     # noqa: BLE001 — any unreadable upload is the user's file
-        raise SendbackError(f"无法打开退回的文件：{exc}") from exc
+    from data.safety import UnsafeFileError, check_file_size, check_xlsx_package, require_defusedxml
+
+    require_defusedxml()
+    with tempfile.TemporaryDirectory(prefix="returned-") as tmp:
+        path = Path(tmp) / "returned.xlsx"
+        path.write_bytes(returned if isinstance(returned, bytes) else Path(returned).read_bytes())
+        try:              # the hostile-file checks of ingest: size, zip bomb, DOCTYPE, not a zip
+            check_file_size(path)
+            check_xlsx_package(path)
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except UnsafeFileError as exc:
+            raise SendbackError(f"退回的文件无法安全读取：{exc}") from exc
+        except Exception as exc:     # noqa: BLE001 — any unreadable upload is the user's file
+            raise SendbackError(f"无法打开退回的文件：{exc}") from exc
+        return _sheets(wb)
+
+
+def _sheets(wb) -> dict[tuple[str, str | None], pd.DataFrame]:
     if GUIDE not in wb.sheetnames:
         raise SendbackError("这不是本看板生成的退回修改工作簿（缺少「说明」工作表）")
     out = {}

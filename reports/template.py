@@ -37,7 +37,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from data.manifest import Manifest, SourceSpec
-from data.validate import KINDS, REQUIRED, REQUIRED_IF_MAPPED, kind_of
+from data.validate import REQUIRED, REQUIRED_IF_MAPPED, kind_of
 from reports.cells import (HEADER_FILL, fit_width, font, put_label, put_text, set_column_widths,
                            setup_print)
 

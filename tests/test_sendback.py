@@ -10,7 +10,7 @@ import pytest
 
 from data import load_dataset
 from reports.sendback import SendbackError, match_returned, write_sendback
-from tests.yearly_fixtures import TICKETS, make_dataset, ticket
+from tests.yearly_fixtures import TICKETS, make_dataset
 
 BAD = {
     "S1": TICKETS["S1"] + [("A8", dt.datetime(2025, 3, 1, 9), None, "搁置", "G11"),      # bad_value, row 6
@@ -63,3 +63,6 @@ def test_returned_workbook_is_matched_to_the_rows_it_fixes(tmp_path):
     assert "不是有效日期" in matched["reasons"].iloc[1]
     with pytest.raises(SendbackError, match="缺少「说明」工作表"):
         match_returned(ds, manifest.parent / "grids.xlsx")
+    (tmp_path / "renamed.xlsx").write_text("工单编号,受理时间\nA1,2025-01-01\n", encoding="utf-8")
+    with pytest.raises(SendbackError, match="无法安全读取"):                 # a CSV renamed .xlsx
+        match_returned(ds, tmp_path / "renamed.xlsx")
