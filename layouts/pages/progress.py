@@ -341,7 +341,9 @@ def freeze(_clicks: Any, year: Any, lang: Any):
     try:
         meta = freeze_year(_served(), int(year), by=_user_name())
     except FreezeError as exc:
+        _audit("freeze", year, "refused")
         return dbc.Alert(str(exc), color="danger")
+    _audit("freeze", year, "ok")
     _reload()
     return dbc.Alert(t("freeze_done", lang, year=year, date=meta["frozen_at"][:10],
                        rows=f"{meta['rows']:,}"), color="success")
@@ -364,9 +366,23 @@ def unfreeze(_clicks: Any, year: Any, reason: Any, lang: Any):
     try:
         unfreeze_year(store.results().dataset.manifest_path, int(year), by=_user_name(), reason=reason)
     except FreezeError as exc:
+        _audit("unfreeze", year, "refused")
         return dbc.Alert(str(exc), color="danger")
+    _audit("unfreeze", year, "ok")
     _reload()
     return dbc.Alert(t("unfreeze_done", lang, year=year), color="success")
+
+
+def _audit(action: str, year: Any, result: str) -> None:
+    """Also record a freeze/unfreeze in the server's audit log when it has one (issue 14)."""
+    try:
+        from server.audit import record
+    except ImportError:
+        return
+    try:
+        record(action, f"{year} 年", result)
+    except Exception:     # noqa: BLE001 — the freeze log (frozen/log.jsonl) already has it
+        pass
 
 
 def _reload() -> None:
