@@ -353,6 +353,9 @@ def write_template(manifest: Manifest, table: str, out: str | Path,
              + f"；模板生成于 {_dt.date.today():%Y-%m-%d}", font=plain)
     put_label(guide, 3, 1, "请只在表头下方填写；带下拉箭头的列请从列表中选择；日期请按 2025-03-05 的格式填写；"
                            "数字不要带单位。填好后原样发回，不要改动表头、工作表名称和本说明。", font=plain)
+    if any(str(spec.path).lower().endswith((".csv", ".csv.gz")) for _, spec in data_sheets):
+        put_label(guide, 4, 1, "注意：本数据集按 CSV 文件读取这张表。填好后请用 Excel「另存为」CSV（UTF-8）格式再报送。",
+                  font=font(bold=True, color="B4470B"))
     heads = ["工作表", "表头", "含义", "单位", "必填", "可填的值"]
     for j, text in enumerate(heads, start=1):
         put_label(guide, 5, j, text, font=bold, fill=HEADER_FILL)
