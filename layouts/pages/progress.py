@@ -318,7 +318,7 @@ def layout(lang: str | None = None, **_other: Any) -> html.Div:
             *progress_section(data, lang),
             html.H2(t("freeze_heading", lang), className="h5 mt-4"),
             html.Div(frozen_section(data, lang), id=ids.PG_FROZEN),
-            *(_admin_controls(data, lang) if admin else []),
+            *(_admin_controls(data, lang) if admin and whole_dataset() else []),
             *boundary_section(data, lang),
             *(_tools(data, lang) if whole_dataset() else []),
         ]),
@@ -334,7 +334,7 @@ def freeze(_clicks: Any, year: Any, lang: Any):
     from indicators.freeze import FreezeError, freeze_year
 
     lang = normalise_lang(lang if isinstance(lang, str) else None)
-    if not is_admin():
+    if not is_admin() or not whole_dataset():     # a freeze is of the whole dataset
         return dbc.Alert(t("freeze_not_allowed", lang), color="danger")
     if not isinstance(year, str) or not year.isdigit() or len(year) != 4:
         return dbc.Alert(t("freeze_pick_year", lang), color="warning")
@@ -358,7 +358,7 @@ def unfreeze(_clicks: Any, year: Any, reason: Any, lang: Any):
     from indicators.freeze import FreezeError, unfreeze_year
 
     lang = normalise_lang(lang if isinstance(lang, str) else None)
-    if not is_admin():
+    if not is_admin() or not whole_dataset():     # a freeze is of the whole dataset
         return dbc.Alert(t("freeze_not_allowed", lang), color="danger")
     if not isinstance(year, str) or not year.isdigit():
         return dbc.Alert(t("freeze_pick_year", lang), color="warning")
