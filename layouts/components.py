@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, quote, urlencode
 
 import dash
 import dash_bootstrap_components as dbc
-import numpy as np
 import pandas as pd
 from dash import dcc, html
 
@@ -93,7 +92,9 @@ def sparkline_svg(values: Any, colour: str = "#495057") -> str | None:
     span = hi - lo if hi > lo else 1.0
     pad = 3.0
     xs = pad + (SPARK_WIDTH - 2 * pad) * pd.RangeIndex(len(y)).to_numpy() / max(len(y) - 1, 1)
-    ys = SPARK_HEIGHT - pad - (SPARK_HEIGHT - 2 * pad) * ((y - lo) / span if hi > lo else np.full_like(y, 0.5))
+    # a constant series is drawn flat through the middle
+    ys = SPARK_HEIGHT - pad - (SPARK_HEIGHT - 2 * pad) * ((y - lo) / span if hi > lo
+                                                          else 0.5 + 0.0 * y)
     runs, current = [], []
     for x, v, ok in zip(xs, ys, present, strict=True):  # ≤ 12 points: drawing, not data
         if ok:
