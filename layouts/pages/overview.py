@@ -19,7 +19,6 @@ from indicators.narrative import narrate
 from layouts import components, figures, ids, store
 from layouts.components import (dropdown_labels, header, kpi_card, page_href, query_params,
                                  sparkline_svg)
-from layouts.frozen import frozen_note
 from layouts.i18n import normalise_lang, t
 
 PATH = "/"
@@ -60,7 +59,8 @@ def cards_and_summary(data: store.DashboardData, year: str | None, unit: str,
         cards.append(dbc.Col(kpi_card(ind, row, lang, href=href, spark=spark,
                                       spark_title=spark_title),
                              xs=12, sm=6, lg=4, xl=3, className="mb-3"))
-    summary = frozen_note(year, lang) + t(  # the 已锁定 mark of a frozen year (indicators/freeze.py)
+    from layouts.frozen import frozen_note   # the 已锁定 mark of a frozen year (indicators/freeze.py)
+    summary = frozen_note(year, lang) + t(
         "overview_summary", lang, unit=data.unit_label(level, unit_id, lang), year=year,
                 n=len(rows), meets=counts["meets"], fails=counts["fails"])
     return [dbc.Row(cards, className="g-3")], summary
