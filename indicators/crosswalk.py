@@ -197,8 +197,12 @@ def _apply_year(out: pd.DataFrame, links: list[Link], year: int, level: str, dat
         if any(l.weight is None for l in ls):
             note = "不可比：拆分未给出户数或人口权重"
         else:
-            note = "；".join(f"{ls[0].kind}自 {l.old}" + (f"（权重 {l.weight:.4g}）" if l.kind == "拆分" else "")
-                            for l in ls) if ls[0].kind != "对应" else ""
+            if ls[0].kind == "拆分":
+                note = "；".join(f"拆分自 {l.old}（权重 {l.weight:.4g}）" for l in ls)
+            elif ls[0].kind in ("合并", "更名"):
+                note = f"{ls[0].kind}自 " + "、".join(l.old for l in ls)
+            else:
+                note = ""
             if ls[0].kind == "调整隶属":
                 note = "调整隶属，上级按现区划折算"
         notes[(level, n)] = note

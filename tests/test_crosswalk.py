@@ -129,3 +129,18 @@ def test_progress_page_lists_redrawn_units(tmp_path, monkeypatch):
     texts = _texts(progress.layout())
     i = texts.index("新甲（G11A）")
     assert texts[i + 1:i + 5] == ["拆分", "G11", "未给出", "不可比：拆分未给出户数或人口权重"]
+
+
+def test_rename_and_merge(tmp_path):
+    # rename: G11 is called G11A from 2025 (G11B is a new grid with no history)
+    results = _make(tmp_path / "rn", "crosswalk:\n  - {year: 2025, level: grid, from: G11, to: G11A}\n")
+    table = apply_crosswalk(results.table, results.dataset, results.catalog)
+    a = _row(table, "G11A")
+    assert a["prev_value"] == pytest.approx(3 / 4) and a["boundary_note"] == "更名自 G11"
+    assert np.isnan(_row(table, "G11B")["prev_value"])
+    # merge: G11 and G12 (2024) both became G11A: (3 + 1) / (4 + 2)
+    results = _make(tmp_path / "mg", "crosswalk:\n  - {year: 2025, level: grid, from: [G11, G12], to: G11A}\n")
+    table = apply_crosswalk(results.table, results.dataset, results.catalog)
+    a = _row(table, "G11A")
+    assert a["prev_value"] == pytest.approx(4 / 6) and a["change"] == pytest.approx(1 - 4 / 6)
+    assert a["boundary_note"] == "合并自 G11、G12"
