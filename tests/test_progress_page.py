@@ -48,6 +48,8 @@ def test_progress_page_shows_hand_counts_and_the_frozen_year(served):
     assert statuses == ["按时报送", "逾期报送", "未报送"]          # S1, S2, S3 in unit order
     assert "33.3%" in texts                                        # whole: 1 on time of 3 expected
     assert "按时 1 / 应报 3；逾期 1，未报 1" in texts
+    # the register: S1's corrected file replaced the one received 2026-01-14 09:00
+    assert "报送记录（3 次）" in texts and "替换 2026-01-14 09:00 报送的版本" in texts
     badge = [s for s in texts if s.startswith("已锁定（")]
     assert badge == [f"已锁定（{dt.date.today():%Y-%m-%d}）"]
     # the difference: S1's resolution rate frozen 75.0%, now 100.0%, file complaints/S1.xlsx

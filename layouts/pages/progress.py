@@ -125,13 +125,48 @@ def progress_section(data: store.DashboardData, lang: str) -> list[Any]:
         ]))
     heads = ["progress_unit", "progress_table", "progress_due", "progress_status",
              "progress_arrived", "progress_by", "col_rows_read", "col_accepted", "col_rejected"]
+    history = register_rows(dataset, set(prog["unit_id"]), lang)
     return [
         html.P(t("progress_intro", lang, period=conf["period"], level=data.level_name(conf["level"], lang)),
                className="text-muted"),
         dbc.Row(cards),
         dbc.Table([html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads])), html.Tbody(body)],
                   id=ids.PG_TABLE, size="sm", hover=True, className="bg-white"),
+        html.Details([html.Summary(t("register_heading", lang, n=f"{len(history):,}")),
+                      dbc.Table([html.Thead(html.Tr([html.Th(t(h, lang)) for h in (
+                          "progress_unit", "progress_table", "register_file", "progress_arrived",
+                          "progress_by", "col_rows_read", "col_accepted", "col_rejected",
+                          "register_replaces")])), html.Tbody(history)],
+                          size="sm", className="bg-white mt-2", id=ids.PG_REGISTER)],
+                     className="mb-3"),
     ]
+
+
+def register_rows(dataset: Any, units: set[str], lang: str) -> list[html.Tr]:
+    """Every recorded arrival of the visible units' files, newest first: unit, table, file
+    name, when, by whom, rows read/accepted/rejected, and whether it replaced an earlier
+    version (that version's arrival time)."""
+    from data.submissions import read_register
+
+    reg = read_register(dataset.manifest_path)
+    reg = reg[reg["unit_id"].isin(units)]
+    names = dict(zip(dataset.units["unit_id"].astype(str), dataset.units["unit_name"].astype(str)))
+    when = dict(zip(reg["sha256"], reg["arrived_at"]))
+    rows = []
+    for r in reg.sort_values("arrived_at", ascending=False, kind="stable").itertuples():
+        before = when.get(r.replaces) if r.replaces else None
+        rows.append(html.Tr([
+            html.Td(names.get(r.unit_id, r.unit_id)), html.Td(_table_name(r.table, lang)),
+            html.Td(Path(str(r.file)).name),
+            html.Td("—" if pd.isna(r.arrived_at) else f"{r.arrived_at:%Y-%m-%d %H:%M}"),
+            html.Td(r.by or "—"),
+            html.Td(f"{int(r.rows_read):,}", className="text-end"),
+            html.Td(f"{int(r.accepted):,}", className="text-end"),
+            html.Td(f"{int(r.rejected):,}", className="text-end"),
+            html.Td(t("register_replaced", lang, time=f"{before:%Y-%m-%d %H:%M}")
+                    if before is not None and not pd.isna(before) else "—"),
+        ]))
+    return rows
 
 
 def _served() -> Any:
