@@ -123,3 +123,16 @@ def test_scoped_account_sees_its_own_units_and_no_controls(served, monkeypatch):
     assert "一街道" not in texts and "三街道" not in texts
     assert "锁定该年度" not in texts and "下载填报模板" not in texts
     assert "街道 · 一街道" not in texts                                       # S1's difference hidden
+
+
+def test_page_renders_without_a_readable_manifest(monkeypatch):
+    from layouts import create_app
+    from tests.layouts_synthetic import make_results
+
+    monkeypatch.setattr("server.auth._installed", {})
+    create_app(make_results())                       # a bundle whose manifest file does not exist
+    from layouts.pages import progress
+
+    texts = _texts(progress.layout())
+    assert "本数据集没有设置各表的报送截止日期，无法统计上报进度。请在数据集清单中设置后再查看。" in texts
+    assert "下载填报模板" not in texts and "下载退回修改压缩包" in texts

@@ -291,7 +291,10 @@ def template_controls(data: store.DashboardData, lang: str) -> list[Any]:
     level = "street" if "street" in levels else levels[min(1, len(levels) - 1)]
     units = store.results().dataset.units
     units = units[units["level"] == level]
-    manifest_tables = [tb for tb in TABLES if tb in _manifest().tables]
+    try:
+        manifest_tables = [tb for tb in TABLES if tb in _manifest().tables]
+    except (ValueError, OSError):          # the manifest cannot be read now: no templates
+        return []
     return [
         html.H2(t("template_heading", lang), className="h6 mt-4"),
         html.P(t("template_intro", lang), className="text-muted small"),
