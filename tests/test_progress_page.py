@@ -136,3 +136,4 @@ def test_page_renders_without_a_readable_manifest(monkeypatch):
     texts = _texts(progress.layout())
     assert "本数据集没有设置各表的报送截止日期，无法统计上报进度。请在数据集清单中设置后再查看。" in texts
     assert "下载填报模板" not in texts and "下载退回修改压缩包" in texts
+    assert "找不到数据集清单" in str(progress.download_sendback(1)[1].children)

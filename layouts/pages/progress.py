@@ -378,7 +378,7 @@ def freeze(_clicks: Any, year: Any, lang: Any):
         return dbc.Alert(t("freeze_pick_year", lang), color="warning")
     try:
         meta = freeze_year(_served(), int(year), by=_user_name())
-    except FreezeError as exc:
+    except (FreezeError, OSError) as exc:
         _audit("freeze", year, "refused")
         return dbc.Alert(str(exc), color="danger")
     _audit("freeze", year, "ok")
@@ -403,7 +403,7 @@ def unfreeze(_clicks: Any, year: Any, reason: Any, lang: Any):
     reason = reason[:200] if isinstance(reason, str) else ""
     try:
         unfreeze_year(store.results().dataset.manifest_path, int(year), by=_user_name(), reason=reason)
-    except FreezeError as exc:
+    except (FreezeError, OSError) as exc:
         _audit("unfreeze", year, "refused")
         return dbc.Alert(str(exc), color="danger")
     _audit("unfreeze", year, "ok")
@@ -442,7 +442,7 @@ def _reload() -> None:
           prevent_initial_call=True)
 def download_template(_clicks: Any, table: Any, scope: Any):
     """The fill-in template of a table, optionally for one street office."""
-    from reports.template import TABLE_ZH, TemplateError, write_template
+    from reports.template import TABLE_ZH, write_template
 
     if not whole_dataset():
         return dash.no_update, dbc.Alert("无权下载", color="danger")
@@ -454,7 +454,7 @@ def download_template(_clicks: Any, table: Any, scope: Any):
             path = write_template(_manifest(), table, Path(tmp) / "t.xlsx",
                                   units=served.dataset.units, scope=scope or None)
             content = path.read_bytes()
-    except TemplateError as exc:
+    except (ValueError, OSError) as exc:       # TemplateError, a manifest that cannot be read
         return dash.no_update, dbc.Alert(str(exc), color="danger")
     units = served.dataset.units
     name = units.loc[units["unit_id"].astype(str) == str(scope), "unit_name"] if scope else []
@@ -466,7 +466,7 @@ def download_template(_clicks: Any, table: Any, scope: Any):
           Input(ids.PG_SENDBACK_BUTTON, "n_clicks"), prevent_initial_call=True)
 def download_sendback(_clicks: Any):
     """Every street office's rejected rows, one workbook each, in a zip."""
-    from reports.sendback import SendbackError, write_sendback
+    from reports.sendback import write_sendback
 
     if not whole_dataset():
         return dash.no_update, dbc.Alert("无权下载", color="danger")
@@ -476,6 +476,6 @@ def download_sendback(_clicks: Any):
             if result.zip_path is None:
                 return dash.no_update, dbc.Alert("没有被拒收的数据行，无需退回。", color="success")
             content = io.BytesIO(result.zip_path.read_bytes()).getvalue()
-    except SendbackError as exc:
+    except (ValueError, OSError) as exc:       # SendbackError, a manifest that cannot be read
         return dash.no_update, dbc.Alert(str(exc), color="danger")
     return dcc.send_bytes(content, filename="退回修改_全部.zip"), None
