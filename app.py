@@ -26,7 +26,8 @@ SAMPLE_MANIFEST = ROOT / "data" / "sample" / "dataset.yaml"
 
 #: exactly these columns, in this order, in `indicators --out`
 INDICATOR_CSV_COLUMNS = ["level", "unit_id", "unit_name", "period", "indicator_id",
-                         "numerator", "denominator", "value"]
+                         "numerator", "denominator", "value", "excluded", "excluded_reason",
+                         "provisional"]
 
 dataset_option = click.option(
     "--dataset", "dataset_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -68,7 +69,10 @@ def _build(dataset_path: Path, published: bool = True):
         results = build(dataset_path)
     report = results.dataset.report
     _say(f"读取完成：{report.rows_read:,} 行，接收 {report.accepted:,}，拒收 {report.rejected:,}，"
-         f"空行 {report.blank:,}；指标 {len(results.table):,} 行；用时 {time.perf_counter() - started:.1f} 秒")
+         f"空行 {report.blank:,}"
+         + (f"，合计/说明/模板行 {report.summary + report.notes + report.template:,}"
+            if report.summary + report.notes + report.template else "")
+         + f"；指标 {len(results.table):,} 行；用时 {time.perf_counter() - started:.1f} 秒")
     for fatal in report.fatal:
         _say(f"无法读取 {fatal['file']}：{fatal['message']}")
     for year, meta in sorted(getattr(results, "frozen", {}).items()):

@@ -95,3 +95,66 @@ def ancestor_at(units: pd.DataFrame, levels: list[str], unit_level: pd.Series,
             ids = ids.map(parent[levels[k]])
         out[sel] = ids.astype("string")
     return out
+
+
+def units_from_records(records: pd.DataFrame, levels: list[str], level_names: dict[str, str],
+                       table_zh: str) -> tuple[pd.DataFrame, list[str]]:
+    """Units taken from the records' own unit columns when a dataset has no grid register.
+
+    records: any of ``{level}_id`` / ``{level}_name`` (text; empty = not given). At each level a
+    unit is the id (or, without an id column, the name) a record gives; its parent is the value
+    the same record gives one level up. Returns (units as in :func:`build_units`, warnings):
+    one warning naming the table the units came from and how many there are per level, and
+    one per unit found under two or more parents (it keeps the parent most records give; the
+    others are named with their record counts — never merged silently).
+    """
+    parts, warnings, counted = [], [], []
+    values: dict[str, pd.Series] = {}
+    names: dict[str, pd.Series] = {}
+    for level in levels:
+        col_id, col_name = f"{level}_id", f"{level}_name"
+        ids = (records[col_id] if col_id in records else records.get(col_name))
+        if ids is None:
+            values[level] = pd.Series("", index=records.index, dtype="string")
+            names[level] = values[level]
+            continue
+        ids = ids.astype("string").fillna("").str.strip()
+        values[level] = ids
+        nm = records[col_name].astype("string").fillna("").str.strip() if col_name in records else ids
+        names[level] = nm.where(nm != "", ids)
+    for depth, level in enumerate(levels):
+        ids = values[level]
+        given = ids != ""
+        if not given.any():
+            continue
+        parent = (values[levels[depth - 1]] if depth else pd.Series("", index=records.index, dtype="string"))
+        frame = pd.DataFrame({"unit_id": ids[given], "unit_name": names[level][given],
+                              "parent_id": parent[given].replace("", pd.NA)})
+        pairs = frame.groupby(["unit_id", "parent_id"], dropna=False).size().rename("n").reset_index()
+        pairs = pairs.sort_values(["unit_id", "n"], ascending=[True, False], kind="stable")
+        several = pairs[pairs["unit_id"].duplicated(keep=False) & pairs["parent_id"].notna()]
+        for unit, group in several.groupby("unit_id", sort=True):
+            if len(group) < 2:
+                continue
+            shown = "、".join(f"「{p}」{n} 条" for p, n in zip(group["parent_id"], group["n"]))
+            warnings.append(f"{level_names.get(level, level)}「{unit}」出现在多个上级单位下（{shown}），"
+                            f"按记录最多的「{group['parent_id'].iloc[0]}」计；如确为不同单位，请用 "
+                            "{from: [上级列, 本级列]} 组合编号")
+        first_parent = pairs.dropna(subset=["parent_id"]).drop_duplicates("unit_id").set_index("unit_id")["parent_id"]
+        unit_names = frame.drop_duplicates("unit_id").set_index("unit_id")["unit_name"]
+        out = pd.DataFrame({"unit_id": unit_names.index.astype("string"),
+                            "unit_name": unit_names.to_numpy()})
+        out["parent_id"] = out["unit_id"].map(first_parent).astype("string") if depth else pd.NA
+        out["parent_id"] = out["parent_id"].astype("string")
+        parts.append(out.assign(level=level, depth=depth))
+        counted.append(f"{len(out):,} 个{level_names.get(level, level)}")
+    if parts:
+        units = pd.concat(parts, ignore_index=True)[["level", "unit_id", "unit_name", "parent_id", "depth"]]
+    else:
+        units = pd.DataFrame({"level": [], "unit_id": [], "unit_name": [], "parent_id": [], "depth": []})
+    units = units.astype({"level": "string", "unit_id": "string", "unit_name": "string",
+                          "parent_id": "string", "depth": "int64"})
+    if counted:
+        warnings.insert(0, f"清单没有网格台账：单位取自「{table_zh}」表中填写的单位列（{'、'.join(counted)}），"
+                           "每条记录归属它填写的最细一级单位")
+    return units, warnings

@@ -13,7 +13,8 @@ Every source goes through the same steps (docs/architecture.md §2):
    working-day due dates, convert coordinates — steps 1–4 are cached per file (:mod:`data.cache`);
 5. per table: **join** sheets on a key, **stack** files, reject **duplicate keys** (all copies), build
    the hierarchy from the grid register and **attach** records to units (``unknown_unit``);
-6. **report**: for every file × sheet rows_read = accepted + rejected + blank.
+6. **report**: for every file × sheet rows_read = accepted + rejected + blank + summary + notes
+   + template (rows that are not data: :mod:`data.layout`).
 """
 from __future__ import annotations
 
@@ -28,12 +29,13 @@ import pandas as pd
 
 from . import cache as _cache
 from .coords import to_wgs84
-from .hierarchy import ancestor_at, attach_units, build_units
+from .hierarchy import ancestor_at, attach_units, build_units, units_from_records
+from .layout import BLANK, DATA, NOTE, SUMMARY, TEMPLATE, fill_down, row_kinds, spread_merged
 from .manifest import Manifest, ManifestError, SourceSpec, load_manifest
 from .model import TABLES, Dataset, LoadReport, RowError, SourceReport
-from .readers import ReadError, normalise_header, read_source_file
+from .mapping import map_columns, resolve_headers
+from .readers import ReadError, read_source_file
 from .safety import Limits, require_defusedxml
-from .transforms import apply_transforms
 from .validate import (KEYS, REQUIRED, REQUIRED_IF_MAPPED, SCORE_TO_SATISFACTION, ErrorCollector, apply_value_map,
                        combine_errors, validate_columns)
 from .workdays import END_OF_DAY, add_working_days
@@ -56,6 +58,10 @@ class SourceResult:
     errors: pd.DataFrame
     headers: dict[str, str]
     warnings: list[str] = field(default_factory=list)
+    #: summary (合计), note (填表人 …) and template (only zeros) rows: counted, never validated
+    summary: int = 0
+    notes: int = 0
+    template: int = 0
     #: positions → the raw rows (as read, with ``_pos`` and ``excel_row``) at least for those
     raw_loader: Callable[[np.ndarray], pd.DataFrame] | None = None
 
@@ -74,14 +80,6 @@ def _display(manifest: Manifest, path: Path) -> str:
         return path.as_posix()
 
 
-def _constant_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def _check_required_mappings(manifest: Manifest) -> None:
     """A table's first source must map its required columns (ManifestError otherwise)."""
     for table, specs in manifest.tables.items():
@@ -96,80 +94,6 @@ def _check_required_mappings(manifest: Manifest) -> None:
                 if f"{level}_id" not in mapped and f"{level}_name" not in mapped:
                     raise ManifestError(f"清单错误（{where}）：网格台账必须为每个层级映射 {level}_id"
                                         f"（或 {level}_name）")
-
-
-def _resolve_headers(spec: SourceSpec, frame: pd.DataFrame, duplicates: dict[str, list[str]]
-                     ) -> tuple[dict[str, str], list[str]]:
-    """Canonical column → the frame column holding it, and warnings.
-
-    Each mapped header (or any of its aliases) is looked up exactly, then loosely (whitespace
-    and case ignored, see :func:`data.readers.normalise_header`). Raises :class:`ReadError`
-    naming the column when a header is missing, repeated, or present under two aliases.
-    Columns of the file that no mapping uses are named in a warning.
-    """
-    loose: dict[str, list[str]] = {}
-    for label in frame.columns:
-        loose.setdefault(normalise_header(label), []).append(label)
-    for text, labels in duplicates.items():
-        loose.setdefault(normalise_header(text), []).extend(labels)
-    found: dict[str, str] = {}
-    for name, col in spec.columns.items():
-        if col.header is None:
-            continue
-        hits: list[str] = []
-        for h in col.header_names:
-            if h in duplicates:
-                raise ReadError(f"表头「{h}」出现在多列（{'、'.join(duplicates[h])}），"
-                                f"无法确定 {name} 用哪一列，请删除或改名其中一列")
-            same = [h] if h in frame.columns else list(dict.fromkeys(loose.get(normalise_header(h), [])))
-            if len(same) > 1:
-                raise ReadError(f"表头「{h}」（对应 {name}）与多列相符：{'、'.join(same)}，请删除或改名其中一列")
-            hits += [c for c in same if c not in hits]
-        if len(hits) > 1:
-            raise ReadError(f"{name} 的表头别名同时出现在多列：{'、'.join(f'「{c}」' for c in hits)}，"
-                            "请只保留一列")
-        if not hits:
-            shown = "、".join(f"「{c}」" for c in list(frame.columns)[:40])
-            want = "」或「".join(col.header_names)
-            raise ReadError(f"找不到表头「{want}」（对应 {name}，缺少这一列）。该表的表头为：{shown}")
-        found[name] = hits[0]
-    warnings = []
-    unused = [c for c in frame.columns if c not in set(found.values())]
-    if unused:
-        warnings.append("清单未映射、未读取的列：" + "、".join(f"「{c}」" for c in unused))
-    return found, warnings
-
-
-def _map_columns(spec: SourceSpec, frame: pd.DataFrame, duplicates: dict[str, list[str]]
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], list[str]]:
-    """Canonical text columns (transformed), the raw text behind each, their headers (as in
-    the file) and warnings (see :func:`_resolve_headers`)."""
-    found, warnings = _resolve_headers(spec, frame, duplicates)
-    text, raw, headers = {}, {}, {}
-    n = len(frame)
-    for name, col in spec.columns.items():
-        if col.header is not None:
-            raw[name] = frame[found[name]]
-            text[name] = apply_transforms(frame[found[name]], spec.transforms.get(name, ()))
-            headers[name] = found[name]
-    for name, col in spec.columns.items():
-        if col.from_ is not None:
-            raw[name] = raw[col.from_]
-            headers[name] = headers.get(col.from_, col.from_)
-            source = text.get(col.from_)
-            if source is None:  # from a constant
-                source = pd.Series([_constant_text(spec.columns[col.from_].value)] * n,
-                                   index=frame.index, dtype="str")
-            text[name] = apply_transforms(apply_transforms(source, col.transforms),
-                                          spec.transforms.get(name, ()))
-        elif col.header is None:
-            const = pd.Series([_constant_text(col.value)] * n, index=frame.index, dtype="str")
-            raw[name] = const
-            headers[name] = name
-            text[name] = apply_transforms(apply_transforms(const, col.transforms),
-                                          spec.transforms.get(name, ()))
-    return (pd.DataFrame(text, index=frame.index), pd.DataFrame(raw, index=frame.index), headers,
-            warnings)
 
 
 def _complaint_fields(typed: pd.DataFrame, raw: pd.DataFrame, headers: dict[str, str],
@@ -211,7 +135,9 @@ def _structure_errors(sheet, keep: np.ndarray, mapped: set[str], errors: ErrorCo
     issues = pd.DataFrame(sheet.cell_issues, columns=["excel_row", "column", "value", "rule", "message"])
     pos_of_row = pd.Series(np.arange(len(sheet.excel_row)), index=sheet.excel_row)
     issues["pos"] = pos_of_row.reindex(issues["excel_row"]).fillna(-1).astype("int64").to_numpy()
-    on_rows = issues["column"].isin(mapped).to_numpy() & np.isin(issues["pos"], keep)
+    # a line that did not decode rejects its row whichever column holds the bad bytes
+    on_rows = ((issues["column"].isin(mapped) | (issues["rule"] == "encoding")).to_numpy()
+               & np.isin(issues["pos"], keep))
     at = pd.Series(np.arange(len(keep)), index=keep)
     for (column, rule, message), group in issues[on_rows].groupby(["column", "rule", "message"], sort=False):
         mask = np.zeros(len(keep), dtype=bool)
@@ -227,15 +153,39 @@ def _process(spec: SourceSpec, path: Path, manifest: Manifest, sha: str) -> tupl
     """Steps 1–4 for one file (uncached). Returns the result and the raw non-blank rows."""
     expected = [h for c in spec.columns.values() for h in c.header_names]
     sheet = read_source_file(path, spec.format, spec.sheet, spec.header_row, spec.encoding,
-                             expected, Limits.from_settings(manifest.config.get("settings")))
-    frame = sheet.frame
-    blank = (frame.apply(lambda c: c.str.strip() == "").all(axis=1).to_numpy()
-             if frame.shape[1] else np.ones(len(frame), dtype=bool))
+                             expected, Limits.from_settings(manifest.config.get("settings")),
+                             spec.read_options)
+    found, map_warnings = resolve_headers(spec, sheet.frame, sheet.duplicates, sheet.letters)
+    kinds = row_kinds(sheet.frame, spec.summary_labels, spec.note_labels)
+    hierarchy = {f"{lv}_{k}" for lv in manifest.levels for k in ("id", "name")}
+    fill = {found[c] for c in found if c in hierarchy or c in spec.fill_down}
+    frame, merged_cells, merge_warnings = spread_merged(sheet.frame, sheet.excel_row, sheet.merges,
+                                                        sheet.letters, fill, set(found.values()))
+    frame, n_filled = fill_down(frame, [found[c] for c in spec.fill_down if c in found],
+                                np.flatnonzero(kinds == DATA))
+    if n_filled:
+        merge_warnings.append(f"{n_filled} 个空单元格按上一行的值填充（"
+                              + "、".join(f"「{found[c]}」" for c in spec.fill_down if c in found) + "）")
+    sheet.frame = frame
+    blank = kinds != DATA
     keep = np.flatnonzero(~blank)
     frame = frame.iloc[keep].reset_index(drop=True)
-    text, raw, headers, map_warnings = _map_columns(spec, frame, sheet.duplicates)
+    text, raw, headers, map_warnings = map_columns(spec, frame, found, map_warnings + merge_warnings)
     errors = ErrorCollector(keep)
     _structure_errors(sheet, keep, set(headers.values()), errors, map_warnings)
+    merged_pairs = set()
+    if merged_cells:
+        at = pd.Series(np.arange(len(keep)), index=keep)
+        by_col: dict[tuple[str, str], list[int]] = {}
+        for pos, label, ref in merged_cells:
+            if pos in at.index:
+                by_col.setdefault((label, ref), []).append(int(at[pos]))
+                merged_pairs.add((int(pos), label))
+        for (label, ref), idx in by_col.items():
+            mask = np.zeros(len(keep), dtype=bool)
+            mask[idx] = True
+            errors.add(mask, label, frame[label], "merged_cell",
+                       f"「{label}」在合并单元格 {ref} 中，只有左上角单元格有值，请取消合并并逐行填写")
     bad_map = {}
     for name, mapping in spec.values.items():
         also = tuple(map(str, SCORE_TO_SATISFACTION)) if name == "satisfaction" else ()
@@ -267,10 +217,32 @@ def _process(spec: SourceSpec, path: Path, manifest: Manifest, sha: str) -> tupl
     typed.insert(1, "excel_row", sheet.excel_row[keep])
     raw_rows = sheet.frame.iloc[keep].reset_index(drop=True).assign(
         _pos=keep.astype("int64"), excel_row=sheet.excel_row[keep])
+    error_frame = errors.frame()
+    if merged_pairs and len(error_frame):
+        # a merged number cell: merged_cell and nothing else on that column of those rows
+        pair = list(zip(error_frame["_pos"].astype("int64"), error_frame["column"]))
+        other = np.array([p in merged_pairs for p in pair]) & (error_frame["rule"] != "merged_cell").to_numpy()
+        error_frame = error_frame[~other].reset_index(drop=True)
+    counts = np.bincount(kinds, minlength=5)
     result = SourceResult(spec=spec, file=_display(manifest, path), sheet=sheet.sheet, sha256=sha,
-                          rows_read=len(blank), blank=int(blank.sum()), data=typed,
-                          errors=errors.frame(), headers=headers, warnings=warnings)
+                          rows_read=len(blank), blank=int(counts[BLANK]), data=typed,
+                          errors=error_frame, headers=headers, warnings=warnings,
+                          summary=int(counts[SUMMARY]), notes=int(counts[NOTE]),
+                          template=int(counts[TEMPLATE]))
+    if counts[SUMMARY] + counts[NOTE] + counts[TEMPLATE]:
+        result.warnings.append(_kind_line(sheet.excel_row, kinds))
     return result, raw_rows
+
+
+def _kind_line(excel_row: np.ndarray, kinds: np.ndarray) -> str:
+    """One warning naming the rows that are not data: "合计行 1 行（第 5 行）；…"."""
+    parts = []
+    for kind, word in ((SUMMARY, "合计行"), (NOTE, "表尾说明行"), (TEMPLATE, "只有 0 的空白模板行")):
+        rows = excel_row[kinds == kind]
+        if len(rows):
+            shown = "、".join(map(str, rows[:8])) + (" 等" if len(rows) > 8 else " ")
+            parts.append(f"{word} {len(rows):,} 行（第 {shown}行）")
+    return "未作为数据读取：" + "；".join(parts) + "（不计入接收或拒收）"
 
 
 def _load_source(spec: SourceSpec, path: Path, manifest: Manifest, cache_dir: Path | None,
@@ -287,6 +259,8 @@ def _load_source(spec: SourceSpec, path: Path, manifest: Manifest, cache_dir: Pa
                                 sha256=sha, rows_read=meta["rows_read"], blank=meta["blank"],
                                 data=frames["data"], errors=frames["errors"],
                                 headers=meta["headers"], warnings=meta["warnings"],
+                                summary=meta.get("summary", 0), notes=meta.get("notes", 0),
+                                template=meta.get("template", 0),
                                 raw_loader=lambda pos: _cache.load_part(cache_dir, key, "raw", pos))
     stats["misses"] += 1
     result, raw_rows = _process(spec, path, manifest, sha)
@@ -296,7 +270,8 @@ def _load_source(spec: SourceSpec, path: Path, manifest: Manifest, cache_dir: Pa
                                            "raw": raw_rows},
                           {"sheet": result.sheet, "rows_read": result.rows_read,
                            "blank": result.blank, "headers": result.headers,
-                           "warnings": result.warnings})
+                           "warnings": result.warnings, "summary": result.summary,
+                           "notes": result.notes, "template": result.template})
     return result
 
 
@@ -306,6 +281,7 @@ def _key_columns(table: str, frame: pd.DataFrame, manifest: Manifest) -> list[st
     return [KEYS[table]] if table in KEYS and KEYS[table] in frame else []
 
 
+TABLE_NOUN = {"stations": "党群服务阵地", "volunteer_hours": "志愿服务", "complaints": "群众诉求工单"}
 RECORD_NOUN = {"complaints": ("张", "工单"), "stations": ("个", "阵地"),
                "volunteer_hours": ("条", "志愿服务记录")}
 
@@ -435,6 +411,23 @@ def _table_errors(table: str, results: list[SourceResult], manifest: Manifest,
         main["unit_id"] = main[f"{manifest.levels[-1]}_id"]
     elif table in RECORD_TABLES:
         level_cols = [f"{lv}_{k}" for lv in manifest.levels for k in ("id", "name") if f"{lv}_{k}" in main]
+        if level_cols and "grids" not in manifest.tables:
+            # no grid register: units come from the records' own unit columns
+            # every row that could be read names its units (a row rejected for a bad date still
+            # names a real unit); a line that did not decode names nothing trustworthy
+            unreadable = np.zeros(len(main), dtype=bool)
+            for i in mains:
+                errs = results[i].errors
+                bad_pos = set(errs.loc[errs["rule"] == "encoding", "_pos"])
+                if bad_pos:
+                    sel = main_src == i
+                    unreadable[sel] = main.loc[sel, "_pos"].isin(bad_pos).to_numpy()
+            own, unit_warnings = units_from_records(main[~unreadable], manifest.levels,
+                                                    manifest.level_names, TABLE_NOUN.get(table, table))
+            warnings += unit_warnings
+            units = own if units is None else (pd.concat([units, own], ignore_index=True)
+                                               .drop_duplicates(["level", "unit_id"]).reset_index(drop=True))
+            built_units = units
         if level_cols:
             unit_level, unit_id, none, unknown, used = attach_units(main, units, manifest.levels)
             for col in level_cols:
@@ -496,10 +489,15 @@ def _finish_columns(table: str, frame: pd.DataFrame, manifest: Manifest) -> pd.D
 
 def _source_report(table: str, res: SourceResult, extra: pd.DataFrame) -> SourceReport:
     errs = combine_errors([res.errors, extra]).sort_values(["_pos"], kind="stable")
+    undecoded = errs["rule"] == "encoding"
+    if undecoded.any():  # a line that did not decode: that, and nothing read from its garbled text
+        errs = errs[undecoded | ~errs["_pos"].isin(errs.loc[undecoded, "_pos"])]
     rejected_pos = errs["_pos"].unique()
+    skipped = res.blank + res.summary + res.notes + res.template
     rep = SourceReport(table=table, file=res.file, sheet=res.sheet, sha256=res.sha256,
                        rows_read=res.rows_read, blank=res.blank, rejected=len(rejected_pos),
-                       accepted=res.rows_read - res.blank - len(rejected_pos),
+                       accepted=res.rows_read - skipped - len(rejected_pos),
+                       summary=res.summary, notes=res.notes, template=res.template,
                        warnings=list(res.warnings))
     if len(errs):
         pos_to_row = pd.Series(res.data["excel_row"].to_numpy(), index=res.data["_pos"].to_numpy())
@@ -578,7 +576,7 @@ def load_dataset(manifest_path: str | Path, cache_dir: str | Path | None = None,
         if not any(r.spec.join is None for r in results):
             continue
         accepted, extra, warnings, built = _table_errors(table, results, manifest, units)
-        if table == "grids":
+        if built is not None:
             units = built
         reports = [_source_report(table, r, e) for r, e in zip(results, extra)]
         if reports:

@@ -27,9 +27,17 @@ CRS_VALUES = ("wgs84", "gcj02", "bd09")
 
 _TOP_KEYS = {"name", "name_en", "sample", "levels", "level_names", "level_names_en", "crs",
              "cutoff", "dates", "tables", "boundaries", "standards", "calendar", "settings",
+             "indicators",
              "submissions", "crosswalk"}   # the last two: data/submissions.py, indicators/crosswalk.py
 _SOURCE_KEYS = {"path", "sheet", "header_row", "encoding", "columns", "values", "transforms",
-                "join", "format", "crs"}
+                "join", "format", "crs", "header_rows", "column_range", "delimiter", "na_values",
+                "fill_down", "summary_labels", "note_labels"}
+#: labels of summary rows (合计 rows are reported as their own kind, never as data)
+SUMMARY_LABELS = ("合计", "小计", "总计", "总合计", "共计", "累计", "全部合计")
+#: first words of footer rows (填表人：张三 …), reported as notes
+NOTE_LABELS = ("填表人", "填报人", "制表人", "审核人", "审核", "负责人", "联系人", "联系电话", "填报日期",
+               "填表日期", "制表日期", "报送日期", "备注", "说明", "注")
+_LETTERS = re.compile(r"^[A-Za-z]{1,3}$")
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # PyYAML follows YAML 1.1, where yes/no/on/off/true/false are booleans: a value map written
@@ -53,6 +61,10 @@ class ColumnSpec:
     transforms: tuple = ()
     #: every accepted spelling of the header (Chinese and English aliases), ``header`` first
     aliases: tuple[str, ...] = ()
+    #: Excel column letters (``{column: AC}``) instead of a header
+    letter: str | None = None
+    #: ``{from: [street_name, community_name]}``: an id built by joining these columns with ``/``
+    from_parts: tuple[str, ...] = ()
 
     @property
     def header_names(self) -> tuple[str, ...]:
@@ -61,7 +73,7 @@ class ColumnSpec:
 
     @property
     def is_constant(self) -> bool:
-        return self.header is None and self.from_ is None
+        return self.header is None and self.from_ is None and self.letter is None
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,24 @@ class SourceSpec:
     spec_json: str = ""
     #: this file's coordinate system (wgs84 | gcj02 | bd09); None = the manifest's ``crs``
     crs: str | None = None
+    #: (first, last) 1-based rows of a multi-row header
+    header_rows: tuple[int, int] | None = None
+    #: (first, last) 0-based columns of the data area
+    column_range: tuple[int, int] | None = None
+    delimiter: str | None = None
+    na_values: tuple[str, ...] = ()
+    #: canonical columns whose empty cells take the value above (hierarchy labels: only
+    #: within merged cells, always)
+    fill_down: tuple[str, ...] = ()
+    summary_labels: tuple[str, ...] = SUMMARY_LABELS
+    note_labels: tuple[str, ...] = NOTE_LABELS
+
+    @property
+    def read_options(self):
+        """The :class:`data.readers.ReadOptions` of this source."""
+        from .readers import ReadOptions
+        return ReadOptions(header_rows=self.header_rows, column_range=self.column_range,
+                           delimiter=self.delimiter, na_values=self.na_values)
 
     @property
     def where(self) -> str:
@@ -198,13 +228,23 @@ def _transforms(raw: Any, where: str) -> tuple:
 
 def _column(name: str, raw: Any, where: str) -> ColumnSpec:
     if isinstance(raw, dict):
-        unknown = set(raw) - {"header", "value", "from", "transforms"}
+        unknown = set(raw) - {"header", "value", "from", "transforms", "column"}
         if unknown:
-            raise _fail(where, f"未知的键 {sorted(unknown)}；列可写成表头文字、{{value: 常量}} 或 {{from: 列名}}")
-        kinds = [k for k in ("header", "value", "from") if k in raw]
+            raise _fail(where, f"未知的键 {sorted(unknown)}；列可写成表头文字、{{column: AC}}、{{value: 常量}} 或 {{from: 列名}}")
+        kinds = [k for k in ("header", "value", "from", "column") if k in raw]
         if len(kinds) != 1:
-            raise _fail(where, "请只写 header、value、from 三者之一")
+            raise _fail(where, "请只写 header、column、value、from 四者之一")
         steps = _transforms(raw.get("transforms"), f"{where}.transforms")
+        if "column" in raw:
+            letter = str(raw["column"]).strip()
+            if not _LETTERS.match(letter):
+                raise _fail(where, f"column 应是 Excel 列字母，如 {{column: AC}}，而不是「{raw['column']}」")
+            return ColumnSpec(name, letter=letter.upper(), transforms=steps)
+        if "from" in raw and isinstance(raw["from"], list):
+            parts = tuple(str(p) for p in raw["from"] if p is not None)
+            if len(parts) < 2:
+                raise _fail(where, "from 列表至少写两列，如 {from: [street_name, community_name]}")
+            return ColumnSpec(name, from_=parts[0], from_parts=parts, transforms=steps)
         if "header" in raw:
             if isinstance(raw["header"], list):
                 return _aliases(name, raw["header"], where, steps)
@@ -234,6 +274,55 @@ def _aliases(name: str, raw: list, where: str, steps: tuple) -> ColumnSpec:
     return ColumnSpec(name, header=names[0], transforms=steps, aliases=tuple(names))
 
 
+def _row_pair(raw: Any, where: str) -> tuple[int, int] | None:
+    """``header_rows: [2, 4]`` → (2, 4)."""
+    if raw is None:
+        return None
+    if (not isinstance(raw, list) or len(raw) != 2
+            or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in raw)
+            or raw[0] > raw[1]):
+        raise _fail(where, "header_rows 应写成 [第一行, 最后一行]，如 [2, 4]（与 Excel 显示的行号一致）")
+    return int(raw[0]), int(raw[1])
+
+
+def _column_range(raw: Any, where: str) -> tuple[int, int] | None:
+    """``column_range: A:AH`` → (0, 33), 0-based inclusive."""
+    if raw is None:
+        return None
+    parts = str(raw).replace("：", ":").split(":")
+    if len(parts) != 2 or not all(_LETTERS.match(p.strip()) for p in parts):
+        raise _fail(where, f"column_range 应写成 Excel 列字母范围，如 A:AH，而不是「{raw}」")
+    from .xlsx_structure import column_index
+    first, last = (column_index(p.strip().upper()) for p in parts)
+    if first > last:
+        raise _fail(where, "column_range 的第一列应在最后一列左边")
+    return first, last
+
+
+def _text_list(raw: Any, where: str, common: bool = False) -> tuple[str, ...]:
+    """A list of texts (``[NA, NULL]``); with ``common``, the word ``common`` stands for
+    :data:`data.readers.COMMON_NA`."""
+    if raw is None:
+        return ()
+    if common and raw == "common":
+        from .readers import COMMON_NA
+        return COMMON_NA
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise _fail(where, "应写成列表，如 [NA, NULL]")
+    out = []
+    for item in raw:
+        if common and item == "common":
+            from .readers import COMMON_NA
+            out += COMMON_NA
+        elif item is None:  # YAML reads an unquoted NULL / null / ~ as None
+            out += ["NULL", "null", "Null"] if common else []
+        else:
+            out.append(str(item))
+    return tuple(dict.fromkeys(out))
+
+
 def _source(table: str, index: int, raw: Any) -> SourceSpec:
     where = f"tables.{table}.sources[{index}]"
     if not isinstance(raw, dict):
@@ -253,8 +342,9 @@ def _source(table: str, index: int, raw: Any) -> SourceSpec:
             raise _fail(f"{where}.columns", f"规范列名「{name}」只能用小写英文字母、数字和下划线")
         columns[name] = _column(name, spec, f"{where}.columns.{name}")
     for name, col in columns.items():
-        if col.from_ is not None and (col.from_ not in columns or columns[col.from_].from_):
-            raise _fail(f"{where}.columns.{name}", f"from 指向的列「{col.from_}」不在本来源的 columns 中（或它本身也是 from 列）")
+        for part in col.from_parts or ((col.from_,) if col.from_ is not None else ()):
+            if part not in columns or columns[part].from_:
+                raise _fail(f"{where}.columns.{name}", f"from 指向的列「{part}」不在本来源的 columns 中（或它本身也是 from 列）")
     header_row = raw.get("header_row")
     if header_row is not None and (not isinstance(header_row, int) or isinstance(header_row, bool)
                                    or header_row < 1):
@@ -278,15 +368,35 @@ def _source(table: str, index: int, raw: Any) -> SourceSpec:
         raise _fail(where, f"join 键「{join}」必须同时出现在 columns 中")
     fmt = raw.get("format")
     if fmt is not None and fmt not in ("xlsx", "xls", "csv", "geojson"):
-        raise _fail(where, "format 只能是 xlsx、xls、csv、geojson（通常按扩展名自动判断，无需填写）")
+        raise _fail(where, "format 只能是 xlsx、xls、csv、geojson（通常按扩展名自动判断，无需填写；.txt/.tsv 写 csv）")
     encoding = str(raw.get("encoding", "auto"))
     crs = None if raw.get("crs") is None else str(raw["crs"]).lower()
     if crs is not None and crs not in CRS_VALUES:
         raise _fail(f"{where}.crs", f"坐标系「{raw['crs']}」不支持；可用：{', '.join(CRS_VALUES)}")
+    header_rows = _row_pair(raw.get("header_rows"), f"{where}.header_rows")
+    if header_rows is not None and header_row is not None:
+        raise _fail(where, "header_row 与 header_rows 只写一个（多行表头用 header_rows: [2, 4]）")
+    column_range = _column_range(raw.get("column_range"), f"{where}.column_range")
+    delimiter = raw.get("delimiter")
+    if delimiter is not None:
+        delimiter = {"tab": "\t", "\\t": "\t", "制表符": "\t"}.get(str(delimiter), str(delimiter))
+        if len(delimiter) != 1:
+            raise _fail(f"{where}.delimiter", "delimiter 应是一个字符，如 ',' ';' '|' 或 tab")
+    na_values = _text_list(raw.get("na_values"), f"{where}.na_values", common=True)
+    fill_down = _text_list(raw.get("fill_down"), f"{where}.fill_down")
+    for name in fill_down:
+        if name not in columns:
+            raise _fail(f"{where}.fill_down", f"列「{name}」没有在 columns 中映射")
+    summary = (SUMMARY_LABELS if "summary_labels" not in raw
+               else _text_list(raw["summary_labels"], f"{where}.summary_labels"))
+    notes = (NOTE_LABELS if "note_labels" not in raw
+             else _text_list(raw["note_labels"], f"{where}.note_labels"))
     return SourceSpec(table=table, index=index, path=str(raw["path"]), sheet=sheet,
                       header_row=header_row, encoding=encoding, columns=columns, values=values,
                       transforms=transforms, join=None if join is None else str(join),
-                      format=fmt, crs=crs,
+                      format=fmt, crs=crs, header_rows=header_rows, column_range=column_range,
+                      delimiter=delimiter, na_values=na_values, fill_down=fill_down,
+                      summary_labels=summary, note_labels=notes,
                       spec_json=json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str))
 
 
@@ -362,7 +472,8 @@ def load_manifest(path: str | Path) -> Manifest:
             raise _fail(f"tables.{table}.sources[0]", "第一个来源不能带 join（join 表示并入前面的来源）")
         tables[table] = specs
 
-    config = {k: doc[k] for k in ("boundaries", "standards", "settings", "submissions", "crosswalk")
+    config = {k: doc[k] for k in ("boundaries", "standards", "settings", "indicators",
+                                  "submissions", "crosswalk")
               if k in doc}
     settings = config.get("settings", {})
     if not isinstance(settings, dict):

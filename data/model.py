@@ -23,7 +23,8 @@ Canonical tables (pandas DataFrames; ids are pandas ``string`` dtype, never numb
     beneficiaries (float, 人次).
 
 ``complaints`` — one ticket: ticket_id (str), received_at, closed_at, due_at (datetime64, NaT when
-    absent), status ('closed' | 'open'), category (str), satisfaction ('satisfied' |
+    absent), status ('closed' | 'open' | an excluded outcome of ``EXCLUDED_STATUSES``: 'cancelled' |
+    'duplicate' | 'referred' | 'invalid'), category (str), satisfaction ('satisfied' |
     'basically_satisfied' | 'dissatisfied' | <NA>), is_repeat (boolean), unit_level, unit_id.
 
 Only columns a source provides (or that can be derived) are present; indicator code checks for
@@ -52,6 +53,14 @@ LEVEL_NAMES_EN = {
 
 SATISFACTION_VALUES = ("satisfied", "basically_satisfied", "dissatisfied")
 
+#: Ticket outcomes a manifest maps ``status`` onto (``values: {status: {已办结: closed, 办理中: open,
+#: 已撤销: cancelled, 重复件: duplicate, 已转出: referred, 无效件: invalid}}``). The last four are
+#: excluded tickets: they count in ticket volumes but leave every rate's denominator
+#: (indicators/measures.py), each counted with its reason (Chinese text below).
+EXCLUDED_STATUSES = {"cancelled": "已撤销", "duplicate": "重复工单", "referred": "已转出",
+                     "invalid": "无效工单"}
+TICKET_STATUSES = ("closed", "open", *EXCLUDED_STATUSES)
+
 
 @dataclass
 class RowError:
@@ -77,7 +86,9 @@ class RowError:
 
 @dataclass
 class SourceReport:
-    """Load report for one file and sheet: rows_read == accepted + rejected + blank, always."""
+    """Load report for one file and sheet: rows_read == accepted + rejected + blank + summary +
+    notes + template, always. summary: 合计/小计 rows; notes: footer rows (填表人 …); template:
+    rows holding nothing but zeros — counted, never validated (data/layout.py)."""
 
     table: str
     file: str
@@ -87,6 +98,9 @@ class SourceReport:
     accepted: int = 0
     rejected: int = 0
     blank: int = 0
+    summary: int = 0
+    notes: int = 0
+    template: int = 0
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     #: rejected rows as read (original columns) with ``excel_row`` and ``reasons``; for download
@@ -94,12 +108,14 @@ class SourceReport:
 
     @property
     def reconciles(self) -> bool:
-        return self.rows_read == self.accepted + self.rejected + self.blank
+        return self.rows_read == (self.accepted + self.rejected + self.blank + self.summary
+                                  + self.notes + self.template)
 
     def to_dict(self) -> dict[str, Any]:
         return {"table": self.table, "file": self.file, "sheet": self.sheet, "sha256": self.sha256,
                 "rows_read": self.rows_read, "accepted": self.accepted,
-                "rejected": self.rejected, "blank": self.blank,
+                "rejected": self.rejected, "blank": self.blank, "summary": self.summary,
+                "notes": self.notes, "template": self.template,
                 "errors": [e.to_dict() for e in self.errors], "warnings": list(self.warnings)}
 
 
@@ -129,6 +145,18 @@ class LoadReport:
     @property
     def blank(self) -> int:
         return sum(s.blank for s in self.sources)
+
+    @property
+    def summary(self) -> int:
+        return sum(s.summary for s in self.sources)
+
+    @property
+    def notes(self) -> int:
+        return sum(s.notes for s in self.sources)
+
+    @property
+    def template(self) -> int:
+        return sum(s.template for s in self.sources)
 
 
 @dataclass

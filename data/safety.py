@@ -13,7 +13,12 @@ uploaded or e-mailed workbooks (see /work/shared/FACTS.md, "Reading spreadsheets
 * **XML parsers in this process** — openpyxl parses through defusedxml when it is installed;
   :func:`require_defusedxml` asserts that at start-up.
 
-Limits come from the manifest (``settings: {limits: {max_file_mb, max_unzipped_mb, max_ratio}}``)
+* **hostile declared sizes** — a sheet declaring ``<dimension ref="A1:XFD1048576"/>`` or one cell at
+  XFD1048576 makes the reader allocate the whole rectangle (exit 134, "memory allocation of
+  549755813888 bytes failed"). :func:`check_extent` refuses it from the streamed scan of
+  :mod:`data.xlsx_structure`, before any reader runs.
+
+Limits come from the manifest (``settings: {limits: {max_file_mb, max_unzipped_mb, max_ratio, max_cells}}``)
 or the defaults below.
 """
 from __future__ import annotations
@@ -49,6 +54,10 @@ class Limits:
     max_unzipped_mb: float = 2048
     max_ratio: float = 200
     ratio_floor_mb: float = 10
+    #: cells of the rectangle from A1 to the last cell a sheet declares (``<dimension ref>``) or
+    #: references (``<c r="XFD1048576">``): python-calamine allocates that whole rectangle, so a
+    #: 6 KB file naming XFD1048576 would ask for 512 GB. 50 M cells ≈ 4.5 M rows × 11 columns.
+    max_cells: float = 50_000_000
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any] | None) -> "Limits":
@@ -57,7 +66,7 @@ class Limits:
         raw = (settings or {}).get("limits") or {}
         if not isinstance(raw, dict):
             raise ValueError("settings.limits 应写成 {max_file_mb: 500, max_unzipped_mb: 2048, max_ratio: 200}")
-        known = {"max_file_mb", "max_unzipped_mb", "max_ratio", "ratio_floor_mb"}
+        known = {"max_file_mb", "max_unzipped_mb", "max_ratio", "ratio_floor_mb", "max_cells"}
         unknown = set(raw) - known
         if unknown:
             raise ValueError(f"settings.limits 中未知的键 {sorted(unknown)}；可用：{sorted(known)}")
@@ -155,3 +164,21 @@ def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None
                               "可能是恶意文件，已拒绝读取")
     if root is None and len(head) == PROLOG_BYTES:
         raise UnsafeFileError(f"{name} 的 {info.filename} 开头 {PROLOG_BYTES // 1024} KB 内没有 XML 元素，已拒绝读取")
+
+
+def check_extent(name: str, sheet: str, max_row: int, max_col: int, dimension: str | None,
+                 dim_rows: int, dim_cols: int, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse a sheet whose declared dimension or farthest cell reference spans more than
+    ``limits.max_cells`` cells (rows × columns from A1). max_col and dim_cols are counts
+    (1-based). Raises :class:`UnsafeFileError` naming the file, sheet and reference."""
+    from .readers import column_letter  # local: readers imports this module
+
+    if dimension and dim_rows * dim_cols > limits.max_cells:
+        raise UnsafeFileError(f"{name}「{sheet}」声明的区域 {dimension} 达 {dim_rows * dim_cols:,} 个单元格，"
+                              f"超过上限 {limits.max_cells:,.0f}，疑似恶意文件，已拒绝读取"
+                              "（如确为正常文件，请在 Excel 中删除多余的行列后另存）")
+    if max_row * max_col > limits.max_cells:
+        ref = f"{column_letter(max_col - 1)}{max_row}"
+        raise UnsafeFileError(f"{name}「{sheet}」中有单元格引用到 {ref}，表格范围达 {max_row * max_col:,} 个单元格，"
+                              f"超过上限 {limits.max_cells:,.0f}，疑似恶意文件，已拒绝读取"
+                              "（如确为正常文件，请在 Excel 中删除多余的行列后另存）")

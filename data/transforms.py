@@ -9,7 +9,8 @@ instead of it disappearing silently.
 ``strip``          remove leading/trailing whitespace (including the full-width space U+3000)
 ``upper/lower``    change case
 ``{zfill: N}``     left-pad with zeros to N characters (``"101"`` → ``"0101"``)
-``{regex: P}``     keep the first capture group of the first match of P, or the whole match
+``{regex: P}``     keep the first capture group of the first match of P, or the whole match;
+                   empty when P does not match (the one transform that does not keep the text)
 ``{replace: [A, B]}``  replace every literal A by B
 ``{map: {A: B}}``  replace whole values found in the map; others unchanged
 ``{date_format: F}``  parse with the strftime format F and write ISO ``YYYY-MM-DD HH:MM:SS``
@@ -19,6 +20,7 @@ instead of it disappearing silently.
 from __future__ import annotations
 
 import re
+import warnings
 
 import pandas as pd
 
@@ -45,13 +47,17 @@ def apply_transform(s: pd.Series, name: str, arg: object) -> pd.Series:
         pattern = str(arg)
         if re.compile(pattern).groups == 0:
             pattern = f"({pattern})"
-        # Replace the whole value by group 1 of the first match: vectorised in Arrow (RE2) and
-        # leaves non-matching values unchanged. Patterns RE2 cannot run fall back to Python re.
+        # Replace the whole value by group 1 of the first match: vectorised in Arrow (RE2); a
+        # value the pattern does not match becomes empty (issue 12: "A2区…" → "A2区", a subject
+        # naming no district → no district). Patterns RE2 cannot run fall back to Python re.
         try:
-            return s.str.replace(f"(?s)^.*?(?:{pattern}).*$", r"\1", regex=True)
+            with warnings.catch_warnings():  # "has match groups": only the match is wanted here
+                warnings.simplefilter("ignore", UserWarning)
+                hit = s.str.contains(pattern, regex=True)
+            return s.str.replace(f"(?s)^.*?(?:{pattern}).*$", r"\1", regex=True).where(hit, "")
         except Exception:  # noqa: BLE001 - pyarrow raises ArrowInvalid/NotImplemented variants
             got = s.astype(object).str.extract(pattern, expand=True)[0]
-            return got.where(got.notna(), s).astype("str")
+            return got.fillna("").astype("str")
     if name == "replace":
         old, new = arg
         return s.str.replace(old, new, regex=False)

@@ -12,7 +12,7 @@ lat/lon  ``float64`` WGS-84 degrees                           not_a_number, out_
 year     ``Int64``                                            not_a_number, out_of_range
 date     ``datetime64[ns]`` (naive, local time)               bad_date, out_of_range (manifest ``dates``)
 bool     ``boolean``                                          bad_value
-status   ``'closed'|'open'``                                  bad_value
+status   ``'closed'|'open'`` or excluded (model.EXCLUDED_STATUSES)  bad_value
 satisf.  ``'satisfied'|'basically_satisfied'|'dissatisfied'`` bad_value
 ======== ==================================================== =========================
 
@@ -29,7 +29,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .model import SATISFACTION_VALUES
+from .model import SATISFACTION_VALUES, TICKET_STATUSES
 from .transforms import FULLWIDTH_DIGITS
 
 KINDS: dict[str, str] = {
@@ -87,7 +87,7 @@ RULE_ZH = {
     "out_of_range": "超出合理范围", "duplicate_key": "编号重复", "unknown_unit": "所属单位不存在",
     "closed_before_received": "办结时间早于受理时间", "bad_value": "取值不在允许范围",
     "id_stored_as_number": "长编号以数字保存、末位已丢失", "formula_no_value": "公式没有保存结果",
-    "merged_cell": "合并单元格",
+    "merged_cell": "合并单元格", "encoding": "该行文字编码无法识别",
 }
 #: how a number cell of 16+ digits reads (data.readers.cells_to_text): Excel keeps 15 significant
 #: digits, so such an id (身份证号 110101199003074518) has already lost its last digits
@@ -299,8 +299,9 @@ def validate_columns(frame: pd.DataFrame, raw: pd.DataFrame, headers: dict[str, 
             out[col] = values
         elif kind == "status":
             text = s.str.strip().str.lower()
-            bad = ~text.isin(("closed", "open", "")).to_numpy()
-            add(bad, "bad_value", f"{label}应映射为 closed（已办结）或 open（办理中）")
+            bad = ~text.isin((*TICKET_STATUSES, "")).to_numpy()
+            add(bad, "bad_value", f"{label}应映射为 closed（已办结）、open（办理中）或排除原因"
+                f"（cancelled 撤销、duplicate 重复、referred 转办、invalid 无效）")
             out[col] = text.where(~bad & (text != "").to_numpy()).astype("string")
         elif kind == "satisfaction":
             text = s.str.strip()

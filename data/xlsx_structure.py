@@ -30,6 +30,27 @@ _VALUE_TAG = re.compile(rb"<(?:\w+:)?v\b")
 _TEXT_RESULT = re.compile(rb'\bt="str"')
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 _ROW_END = rb"</row>"
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([A-Z]*)(\d*)(?::([A-Z]+)(\d+))?"')
+#: cell references with a column of two or more letters (AA…XFD): narrow sheets have none, so
+#: the scan costs one failed match per cell
+#: patterns start with a literal (Python's re then skips ahead fast); attributes separated by a
+#: tab or newline instead of a space (legal XML, never written by Excel) switch to _ANY_SPACE
+_WIDE_REF = re.compile(rb' r="([A-Z]{2,})')
+_ODD_SPACE = (b'\tr="', b'\nr="', b'\rr="')
+_LAST_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="[A-Z]+(\d+)"')
+_long_ref: dict[int, re.Pattern] = {}
+
+
+def _longer_rows(digits: int) -> re.Pattern:
+    """Cell references whose row number has more than ``digits`` digits (out of order rows)."""
+    if digits not in _long_ref:
+        _long_ref[digits] = re.compile(rb' r="[A-Z]+(\d{%d,})"' % (digits + 1))
+    return _long_ref[digits]
+
+
+def _any_space(pattern: re.Pattern) -> re.Pattern:
+    """The same pattern with any XML whitespace before ``r=``."""
+    return re.compile(rb"[ \t\r\n]" + pattern.pattern[1:])
 CHUNK = 1 << 20
 
 
@@ -41,6 +62,13 @@ class SheetStructure:
 
     merged: list[tuple[int, int, int, int, str]] = field(default_factory=list)
     formulas_without_value: list[tuple[int, int]] = field(default_factory=list)
+    #: farthest cell referenced: last row (1-based) and column count (1 = column A)
+    max_row: int = 0
+    max_col: int = 0
+    #: the sheet's own ``<dimension ref>`` ("A1:XFD1048576") and its rows × columns
+    dimension: str | None = None
+    dim_rows: int = 0
+    dim_cols: int = 0
 
 
 def column_index(letters: bytes | str) -> int:
@@ -67,7 +95,32 @@ def _sheet_part(zf: zipfile.ZipFile, sheet_name: str) -> str | None:
     return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
 
 
+def _extent(done: bytes, out: SheetStructure) -> None:
+    """Farthest row and column referenced in ``done`` (whole rows of the sheet XML)."""
+    if out.dimension is None and b"dimension" in done[:65536]:
+        m = _DIMENSION.search(done[:65536])
+        if m:
+            c1, r1, c2, r2 = m.groups()
+            last_c, last_r = (c2, r2) if c2 else (c1, r1)
+            out.dimension = m.group(0).split(b'ref="')[1].rstrip(b'"').decode()
+            out.dim_rows = int(last_r or b"1")
+            out.dim_cols = column_index(last_c or b"A") + 1
+    odd = any(sep in done for sep in _ODD_SPACE)
+    wide = set((_any_space(_WIDE_REF) if odd else _WIDE_REF).findall(done))
+    if wide:
+        out.max_col = max(out.max_col, max(column_index(w) for w in wide) + 1)
+    elif out.max_col < 26 and (b'r="' in done):
+        out.max_col = max(out.max_col, 26 if b"<c" in done or b":c" in done else 0)
+    tail = _LAST_REF.findall(done[-8192:])
+    if tail:
+        out.max_row = max(out.max_row, int(tail[-1]))
+    longer = _longer_rows(len(str(out.max_row)))
+    for m in (_any_space(longer) if odd else longer).findall(done):
+        out.max_row = max(out.max_row, int(m))
+
+
 def _scan(done: bytes, out: SheetStructure) -> None:
+    _extent(done, out)
     # ``bytes in`` (memchr speed) first: most chunks have neither formulas nor merged cells
     if (b"<f" in done or b":f" in done) and _FORMULA.search(done):
         for m in _CELL.finditer(done):
@@ -86,7 +139,8 @@ def _scan(done: bytes, out: SheetStructure) -> None:
 
 
 def scan_sheet(path: Path, sheet_name: str) -> SheetStructure:
-    """Merged ranges and value-less formula cells of one sheet of an .xlsx/.xlsm.
+    """Merged ranges, value-less formula cells and the extent (dimension, farthest cell
+    reference) of one sheet of an .xlsx/.xlsm, streamed before any reader allocates the sheet.
 
     Returns an empty :class:`SheetStructure` when the sheet's part cannot be located (the values
     calamine read are still used). Raises ``zipfile.BadZipFile`` for a damaged archive.

@@ -145,6 +145,10 @@ class Indicator:
     score_weight: weight in ``composite_score`` (0: not scored; only indicators with a standard
     are scored). definition_changes: years from which the definition changed — the year-on-year
     change into such a year is marked not comparable (``indicators.compare.add_yoy``).
+    maturity_days: open periods — a value of a period ending less than this many days before
+    the data cut-off is ``provisional`` (its outcome can still change: tickets received then may
+    still close); 0 = only a period not yet over at the cut-off; None = never (registers).
+    used_by: which views show it (Chinese text, for the 指标说明).
     """
 
     id: str
@@ -168,6 +172,8 @@ class Indicator:
     references: tuple[Standard, ...] = field(default_factory=tuple)
     score_weight: float = 0.0
     definition_changes: tuple[int, ...] = ()
+    maturity_days: int | None = None
+    used_by: str = ""
 
     def name(self, lang: str = "zh") -> str:
         return self.name_en if lang == "en" else self.name_zh
@@ -210,10 +216,15 @@ def _indicator(ind_id: str, raw: Mapping[str, Any]) -> Indicator:
         raise ValueError(f"{ind_id}: excluded must be a list of {{measure, reason_zh, reason_en}}")
     changes = tuple(int(y) for y in raw.pop("definition_changes", None) or ())
     weight = float(raw.pop("score_weight", 0) or 0)
+    maturity = raw.pop("maturity_days", None)
+    if maturity is not None:
+        if isinstance(maturity, bool) or not isinstance(maturity, int) or maturity < 0:
+            raise ValueError(f"{ind_id}: maturity_days must be a whole number of days ≥ 0: "
+                             f"{maturity!r}")
     ind = Indicator(id=ind_id, standard=_standard(std) if std else None,
                     references=tuple(_standard(r) for r in refs), periods=periods,
                     excluded=tuple(Exclusion(**e) for e in excluded), score_weight=weight,
-                    definition_changes=changes,
+                    definition_changes=changes, maturity_days=maturity,
                     **{k: ("" if v is None else v) for k, v in raw.items()})
     if ind.kind not in KINDS:
         raise ValueError(f"{ind_id}: kind must be one of {KINDS}: {ind.kind!r}")
@@ -293,11 +304,21 @@ def catalog_for(config: Mapping[str, Any] | None,
     - ``settings: {definition_changes: {indicator_id: [year, …]}}`` adds years from which an
       indicator's definition changed (the year-on-year change into them is not comparable).
 
+    - ``indicators: {id: {name_zh, numerator, denominator, scale, …}}``: the dataset's own
+      indicators (``indicators.custom``), appended before the composite score.
+
     A dropped standard also drops the indicator's weight. Raises ``ValueError`` for an unknown
     indicator id, an invalid standard, a negative weight, a weight on an indicator without a
     standard, or a year that is not a whole number.
     """
     base = dict(CATALOG if catalog is None else catalog)
+    own = (config or {}).get("indicators")
+    if own:     # the dataset's own indicators, before the composite score (always last)
+        from indicators.custom import parse_custom
+        custom = parse_custom(own, base)
+        tail = {k: base.pop(k) for k in [k for k in base if base[k].kind == "score"]}
+        base.update(custom)
+        base.update(tail)
     overrides = dict((config or {}).get("standards") or {})
     overrides.pop(STATION_AREA_KEY, None)
     for ind_id, spec in overrides.items():
@@ -396,12 +417,18 @@ def _is_nan(value: Any) -> bool:
         return True
 
 
-def status(ind: Indicator, value: float, period: int | str | None = None) -> str:
+def status(ind: Indicator, value: float, period: int | str | None = None,
+           provisional: Any = False) -> str:
     """``'meets'`` or ``'fails'`` against ``ind.standard``; ``'none'`` when the indicator has no
     standard, the value is NaN/None, or ``period`` ('2025', '2025-03' or 2025) lies before the
-    standard's ``effective_year``. Rates compare as fractions (0.95 ≥ 0.918)."""
+    standard's ``effective_year``; ``'provisional'`` instead of meets/fails when the row is
+    provisional (an open period, ``indicators.table.provisional_flags``: never judged 未达标).
+    Rates compare as fractions (0.95 ≥ 0.918)."""
     if ind.standard is None or _is_nan(value) or not ind.standard.applies(period):
         return "none"
+    if provisional is True or (provisional is not None and not _is_nan(provisional)
+                               and bool(provisional)):
+        return "provisional"
     return "meets" if ind.standard.met_by(float(value)) else "fails"
 
 

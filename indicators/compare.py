@@ -41,14 +41,17 @@ def add_yoy(table: pd.DataFrame, catalog: Mapping[str, Indicator] | None = None
     manifest ``settings.definition_changes`` — so the two years measure different things: change
     is then NaN and change_good <NA> rather than a computed difference; prev_value stays for
     reference).
+    With a ``provisional`` column (indicators.table) also provisional_change (bool: the change
+    involves a provisional value, this one or last year's — show it marked 含暂定值).
     ``catalog`` defaults to ``CATALOG``; indicators not in it get change_unit 'pct' and
     change_good <NA>.
     """
     cat = CATALOG if catalog is None else catalog
     out = table.copy()
     period = out["period"].astype("string")
-    prev = out[_KEYS + ["period", "value"]].rename(columns={"period": "_prev",
-                                                            "value": "prev_value"})
+    has_prov = "provisional" in out.columns
+    prev = out[_KEYS + ["period", "value"] + (["provisional"] if has_prov else [])].rename(
+        columns={"period": "_prev", "value": "prev_value", "provisional": "_prev_prov"})
     prev["_prev"] = prev["_prev"].astype("string")
     out["_prev"] = _previous_period(period)
     out = out.merge(prev, on=_KEYS + ["_prev"], how="left", validate="many_to_one") \
@@ -77,6 +80,10 @@ def add_yoy(table: pd.DataFrame, catalog: Mapping[str, Indicator] | None = None
     good[(direction == "lower") & (sign > 0)] = False
     out["change_good"] = good
     out["comparable"] = comparable
+    if has_prov:     # a change into or out of an open period is itself provisional
+        before_prov = out.pop("_prev_prov").astype("boolean").fillna(False).to_numpy(bool)
+        out["provisional_change"] = (out["provisional"].astype(bool).to_numpy() | before_prov) \
+            & ~np.isnan(change)
     return out
 
 
@@ -151,13 +158,16 @@ def failing_units(table: pd.DataFrame, period: str, level: str,
     Returns level, unit_id, unit_name, indicator_id, indicator (Chinese name), value (float64),
     standard (its Chinese label), standard_source, gap (float64, value units, negative: how far
     short — for rates a fraction, −0.05 = 5 percentage points), small_count; ordered by catalog
-    order then gap (worst first). Rows without a standard or value never appear.
+    order then gap (worst first). Rows without a standard or value, and provisional rows (an
+    open period, see ``indicators.table.provisional_flags``), never appear.
     """
     cat = CATALOG if catalog is None else catalog
     rows = table.loc[(table["period"].astype(str) == str(period))
                      & (table["level"].astype(str) == str(level))
                      & table["indicator_id"].isin([i for i, ind in cat.items()
                                                    if ind.standard is not None])]
+    if "provisional" in rows.columns:     # an open period is never listed as failing
+        rows = rows.loc[~rows["provisional"].astype("boolean").fillna(False).to_numpy(bool)]
     rows = rows.assign(gap=_gap(rows, cat))
     rows = rows.loc[rows["gap"] < 0]
     std = _meta(rows, cat, "standard")

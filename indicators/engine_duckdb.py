@@ -29,7 +29,9 @@ from typing import Iterable
 
 import pandas as pd
 
-from indicators.measures import (FLOW_KEYS, HIST_BIN_HOURS, HIST_CAP_HOURS, _month_label,
+from data.model import EXCLUDED_STATUSES
+from indicators.measures import (EXCLUDED_MEASURES, FLOW_KEYS, HIST_BIN_HOURS, HIST_CAP_HOURS,
+                                 MEASURES, RESOLUTION_WINDOW_DAYS, _month_label,
                                  available_measures)
 
 #: Per-dialect spelling of "microseconds since the Unix epoch" of a timestamp expression.
@@ -47,11 +49,13 @@ def _flag(condition: str) -> str:
     return f"CASE WHEN {condition} THEN 1.0 ELSE 0.0 END"
 
 
-def _predicates(columns: Iterable[str], cutoff: pd.Timestamp | None) -> dict[str, str]:
-    """Boolean SQL expressions shared by the measures: timed, closed, with_due."""
+def _predicates(columns: Iterable[str], cutoff: pd.Timestamp | None, valid: str = "(1 = 1)"
+                ) -> dict[str, str]:
+    """Boolean SQL expressions shared by the measures: timed, closed, with_due (``valid``: the
+    predicate of a ticket without an excluded outcome)."""
     cols = set(columns)
     cut = f" AND closed_at <= TIMESTAMP '{cutoff:%Y-%m-%d %H:%M:%S.%f}'" if cutoff is not None else ""
-    timed = f"(closed_at IS NOT NULL{cut})" if "closed_at" in cols else "(1 = 0)"
+    timed = f"({valid} AND closed_at IS NOT NULL{cut})" if "closed_at" in cols else "(1 = 0)"
     closed = timed
     if "status" in cols:
         no_time = "closed_at IS NULL" if "closed_at" in cols else "1 = 1"
@@ -61,33 +65,52 @@ def _predicates(columns: Iterable[str], cutoff: pd.Timestamp | None) -> dict[str
 
 
 def measure_expressions(present: set[str], columns: Iterable[str],
-                        cutoff: pd.Timestamp | None) -> dict[str, str]:
+                        cutoff: pd.Timestamp | None, dialect: str = "duckdb") -> dict[str, str]:
     """{measure: SQL expression of one ticket's contribution (0.0 / 1.0)} for the flow measures
     of ``measures.complaint_measures`` that are in ``present``, in its column order.
 
     The definitions mirror ``complaint_measures`` line by line (see its docstring and the module
     docstring of indicators/measures.py); ``tests/test_engine_duckdb.py`` checks they agree."""
-    p = _predicates(columns, cutoff)
+    outcomes = [r for r, m in EXCLUDED_MEASURES.items() if m in present]
+    valid = ("(status IS NULL OR status NOT IN ("
+             + ", ".join(f"'{r}'" for r in outcomes) + "))") if outcomes else "(1 = 1)"
+    p = _predicates(columns, cutoff, valid)
     timed, closed, with_due = p["timed"], p["closed"], p["with_due"]
-    exprs = {"received": "1.0"}
+    exprs = {"received": "1.0", "valid": _flag(valid)}
     if "closed" in present:
         exprs["closed"] = _flag(closed)
-        exprs["open_at_cutoff"] = _flag(f"NOT {closed}")
+        exprs["open_at_cutoff"] = _flag(f"{valid} AND NOT {closed}")
     if "closed_timed" in present:
         exprs["closed_timed"] = _flag(timed)
-        exprs["untimed"] = _flag(f"NOT {timed}")
+        exprs["untimed"] = _flag(f"{valid} AND NOT {timed}")
         exprs["closed_untimed"] = _flag(f"{closed} AND NOT {timed}")
     if "closed_with_due" in present:
         exprs["closed_with_due"] = _flag(with_due)
         exprs["closed_on_time"] = _flag(f"{with_due} AND closed_at <= due_at")
         exprs["closed_without_due"] = _flag(f"{closed} AND NOT {with_due}")
     if "rated" in present:
-        exprs["rated"] = _flag("satisfaction IS NOT NULL")
-        exprs["unrated"] = _flag("satisfaction IS NULL")
-        exprs["satisfied"] = _flag(f"satisfaction IN {_SATISFIED}")
+        exprs["rated"] = _flag(f"{valid} AND satisfaction IS NOT NULL")
+        exprs["unrated"] = _flag(f"{valid} AND satisfaction IS NULL")
+        exprs["satisfied"] = _flag(f"{valid} AND satisfaction IN {_SATISFIED}")
     if "repeat" in present:
-        exprs["repeat"] = _flag("COALESCE(is_repeat, FALSE)")
-    return exprs
+        exprs["repeat"] = _flag(f"{valid} AND COALESCE(is_repeat, FALSE)")
+    for r in outcomes:
+        exprs[EXCLUDED_MEASURES[r]] = _flag(f"COALESCE(status = '{r}', FALSE)")
+    if "matured_30d" in present:
+        window_us = RESOLUTION_WINDOW_DAYS * 86_400 * 10**6
+        us = DIALECTS[dialect]
+        matured = valid
+        if cutoff is not None:
+            edge = cutoff - pd.Timedelta(days=RESOLUTION_WINDOW_DAYS)
+            matured = f"({valid} AND received_at <= TIMESTAMP '{edge:%Y-%m-%d %H:%M:%S.%f}')"
+        untimed_closed = f"({closed} AND NOT {timed})" if "closed" in present else "(1 = 0)"
+        exprs["matured_30d"] = _flag(f"{matured} AND NOT {untimed_closed}")
+        exprs["closed_within_30d"] = _flag(
+            f"{matured} AND {timed} AND "
+            f"{us.format(x='closed_at')} - {us.format(x='received_at')} <= {window_us}")
+        exprs["immature_30d"] = _flag(f"{valid} AND NOT {matured}")
+        exprs["matured_untimed_30d"] = _flag(f"{matured} AND {untimed_closed}")
+    return {m: exprs[m] for m in MEASURES if m in exprs}
 
 
 _MONTH = "year(received_at) * 100 + month(received_at)"
@@ -109,7 +132,7 @@ def complaint_measures_sql(columns: Iterable[str], cutoff: pd.Timestamp | None =
     columns = list(columns)
     if present is None:
         present = _present_for(columns)
-    exprs = measure_expressions(present, columns, cutoff)
+    exprs = measure_expressions(present, columns, cutoff, dialect)
     sums = ",\n  ".join(f"SUM({e}) AS {name}" for name, e in exprs.items())
     return (f"SELECT unit_level, unit_id, {_MONTH} AS month_code,\n  {sums}\n"
             f"FROM {table}\nWHERE received_at IS NOT NULL\n"
@@ -117,13 +140,14 @@ def complaint_measures_sql(columns: Iterable[str], cutoff: pd.Timestamp | None =
 
 
 def histogram_sql(cutoff: pd.Timestamp | None = None, dialect: str = "duckdb",
-                  table: str = "complaints") -> str:
+                  table: str = "complaints", columns: Iterable[str] = ()) -> str:
     """The handling-hours histogram statement (``measures.handling_histogram`` in SQL).
 
     Bin = floor(hours / HIST_BIN_HOURS) clipped to [0, HIST_CAP_HOURS]; hours are exact
     (microsecond) differences closed_at − received_at. Output columns: unit_level, unit_id,
-    month_code (YYYYMM), bin (BIGINT), count (BIGINT). Raises ``ValueError`` for an unknown
-    dialect.
+    month_code (YYYYMM), bin (BIGINT), count (BIGINT). ``columns``: the ticket columns present
+    (with ``status``, tickets of an excluded outcome are left out). Raises ``ValueError`` for an
+    unknown dialect.
     """
     if dialect not in DIALECTS:
         raise ValueError(f"unknown SQL dialect {dialect!r}; known: {sorted(DIALECTS)}")
@@ -131,18 +155,30 @@ def histogram_sql(cutoff: pd.Timestamp | None = None, dialect: str = "duckdb",
     hours = (f"({us.format(x='closed_at')} - {us.format(x='received_at')}) "
              f"/ {3600e6 * HIST_BIN_HOURS:.1f}")
     b = f"CAST(LEAST(GREATEST(FLOOR({hours}), 0), {HIST_CAP_HOURS}) AS BIGINT)"
-    timed = _predicates(["closed_at"], cutoff)["timed"]
+    valid = "(status IS NULL OR status NOT IN (" + ", ".join(
+        f"'{r}'" for r in EXCLUDED_STATUSES) + "))" if "status" in set(columns) else "(1 = 1)"
+    timed = _predicates(["closed_at"], cutoff, valid)["timed"]
     return (f"SELECT unit_level, unit_id, {_MONTH} AS month_code, {b} AS bin, "
             f"COUNT(*) AS count\nFROM {table}\n"
             f"WHERE received_at IS NOT NULL AND {timed}\n"
             f"GROUP BY unit_level, unit_id, {_MONTH}, {b}")
 
 
-def _present_for(columns: list[str]) -> set[str]:
-    """Measures a ticket table with these columns provides (all non-empty assumed)."""
-    probe = pd.DataFrame({c: pd.Series([pd.Timestamp(0) if c.endswith("_at") else "x"])
-                          for c in columns})
+def _present_for(columns: list[str], statuses: Iterable[str] = ()) -> set[str]:
+    """Measures a ticket table with these columns provides (all non-empty assumed);
+    ``statuses``: the status values that occur (an excluded outcome's measure needs one)."""
+    statuses = list(statuses) or ["x"]
+    probe = pd.DataFrame({c: pd.Series([pd.Timestamp(0) if c.endswith("_at") else "x"]
+                                       * len(statuses)) for c in columns})
+    if "status" in probe.columns:
+        probe["status"] = statuses
     return available_measures({"complaints": probe})
+
+
+def _statuses(con) -> list[str]:
+    """Distinct non-null status values of the ``complaints`` view."""
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT status FROM complaints WHERE status IS NOT NULL").fetchall()]
 
 
 def _finish(frame: pd.DataFrame, keys: list[str], categorical: bool = False) -> pd.DataFrame:
@@ -188,11 +224,13 @@ def ticket_measures(source: pd.DataFrame | str | Path, cutoff: pd.Timestamp | No
             con.execute(f"CREATE VIEW complaints AS SELECT * FROM read_parquet('{path}')")
             names = [r[0] for r in con.execute("DESCRIBE complaints").fetchall()]
             cols = [c for c in TICKET_COLUMNS if c in names]
+        if present is None:
+            present = _present_for(cols, _statuses(con) if "status" in cols else ())
         flows = con.execute(complaint_measures_sql(cols, cutoff, present)).df()
         flows = _finish(flows, FLOW_KEYS)
         hist = None
         if histogram and "closed_at" in cols:
-            hist = con.execute(histogram_sql(cutoff)).df()
+            hist = con.execute(histogram_sql(cutoff, columns=cols)).df()
             hist["bin"] = hist["bin"].astype("int64")
             hist["count"] = hist["count"].astype("int64")
             hist = _finish(hist, ["unit_level", "unit_id", "month", "bin"], categorical=True)
@@ -240,7 +278,17 @@ def compute_measures_parquet(dataset, tickets: str | Path, threads: int | None =
                                     if k != "complaints"})
     out = compute_measures(rest)
     filled = [c for c, has in parquet_columns(tickets).items() if has]
-    present = _present_for(filled)
+    statuses = ()
+    if "status" in filled:
+        import duckdb
+        src = str(tickets).replace("'", "''")
+        con = duckdb.connect()
+        try:
+            con.execute(f"CREATE VIEW complaints AS SELECT * FROM read_parquet('{src}')")
+            statuses = _statuses(con)
+        finally:
+            con.close()
+    present = _present_for(filled, statuses)
     flows, hist = ticket_measures(tickets, effective_cutoff(dataset.cutoff), present,
                                   histogram="handling_hours_histogram" in present,
                                   threads=threads)
@@ -259,7 +307,7 @@ def main(argv: list[str] | None = None) -> None:
     from indicators.measures import effective_cutoff
     cutoff = effective_cutoff(args.cutoff)
     print(complaint_measures_sql(TICKET_COLUMNS, cutoff, dialect=args.dialect) + ";\n")
-    print(histogram_sql(cutoff, dialect=args.dialect) + ";")
+    print(histogram_sql(cutoff, dialect=args.dialect, columns=TICKET_COLUMNS) + ";")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,12 @@ any level or period is a plain sum and a rate is never a mean of rates.
 
 Flow measures — one row per (unit_level, unit_id, month), ``month`` = 'YYYY-MM':
 
-- complaints (a ticket belongs to the month of its ``received_at``): ``received``; ``closed``
+- complaints (a ticket belongs to the month of its ``received_at``): ``received`` (every ticket:
+  the ticket volume); ``valid`` (有效工单: received − the excluded outcomes below). A ticket whose
+  ``status`` is an excluded outcome (``data.model.EXCLUDED_STATUSES``: cancelled 撤销, duplicate
+  重复, referred 转办, invalid 无效) counts in ``received`` and in its ``excluded_<reason>`` and in
+  nothing else: every outcome measure below is over valid tickets only, so it leaves every rate's
+  denominator and the handling-time histogram. ``closed``
   (closed by the data cut-off: ``closed_at`` ≤ cut-off, or ``status == 'closed'`` without a
   ``closed_at``); ``open_at_cutoff`` (received − closed); ``closed_timed`` (closed with a
   ``closed_at``, the tickets of the handling-time histogram); ``untimed`` (received − closed_timed) = ``open_at_cutoff`` + ``closed_untimed`` (closed, but
@@ -13,7 +18,13 @@ Flow measures — one row per (unit_level, unit_id, month), ``month`` = 'YYYY-MM
   ``closed_with_due`` (closed_timed with a ``due_at``); ``closed_on_time`` (of those,
   ``closed_at ≤ due_at``); ``closed_without_due`` (closed − closed_with_due); ``rated``
   (a satisfaction value); ``satisfied`` (满意 + 基本满意); ``unrated`` (received − rated);
-  ``repeat`` (``is_repeat``).
+  ``repeat`` (``is_repeat``); ``excluded_cancelled``, ``excluded_duplicate``,
+  ``excluded_referred``, ``excluded_invalid`` (only when some ticket has that outcome).
+  Censoring-aware 30-day resolution (``RESOLUTION_WINDOW_DAYS``): ``matured_30d`` (valid tickets
+  received at least 30 days before the cut-off, except status-only closures), ``closed_within_30d``
+  (of those, closed within 30 days of receipt), ``immature_30d`` (valid tickets received in the
+  last 30 days before the cut-off: their 30 days have not run out), ``matured_untimed_30d``
+  (received at least 30 days before, closed without a ``closed_at``).
 - volunteer_hours (by the month of ``date``): ``hours`` (h), ``participations`` (人次),
   ``activities`` (records).
 
@@ -22,7 +33,8 @@ an undated snapshot):
 
 - grids (at the finest level): ``grids``, ``households`` (户), ``grids_with_households``,
   ``grids_without_households``, ``population`` (人), ``grids_with_full_time`` (≥ 1 full-time grid
-  worker), ``grid_workers`` (full-time + part-time), ``grids_with_branch``, ``community_workers``.
+  worker), ``grid_workers`` (full-time + part-time), ``full_time_workers``, ``part_time_workers``
+  (persons), ``grids_with_branch``, ``community_workers``.
 - stations (at the level they belong to): ``stations``; ``centres_with_standard`` (type has a
   minimum area and the area is known); ``centres_meeting_area`` (area_m2 ≥ the minimum of its
   type); ``centres_without_area`` (type has a standard, area unknown).
@@ -43,12 +55,17 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from data.model import EXCLUDED_STATUSES
 from indicators.catalog import station_area_minimums
 
 #: Width of a handling-time histogram bin, in hours.
 HIST_BIN_HOURS = 1
 #: Index of the overflow bin (and its lower edge in hours): 8,760 h = 365 days.
 HIST_CAP_HOURS = 24 * 365
+#: Window of the censoring-aware resolution rate (30日办结率), in days.
+RESOLUTION_WINDOW_DAYS = 30
+#: Measure holding the tickets of each excluded outcome, by ``status`` value.
+EXCLUDED_MEASURES = {reason: f"excluded_{reason}" for reason in EXCLUDED_STATUSES}
 
 FLOW_KEYS = ["unit_level", "unit_id", "month"]
 STOCK_KEYS = ["unit_level", "unit_id", "year"]
@@ -72,9 +89,11 @@ def _m(name: str, table: str, kind: str, requires: tuple[str, ...], zh: str) -> 
 
 
 _C = ("received_at", "unit_level", "unit_id")
+_UNIT_COLUMNS = ("unit_level", "unit_id")
 #: Every measure by name. ``handling_hours_histogram`` is the histogram (not a column).
 MEASURES: dict[str, Measure] = {m.name: m for m in [
     _m("received", "complaints", "flow", _C, "受理工单数"),
+    _m("valid", "complaints", "flow", _C, "有效工单数（受理工单数 − 撤销、重复、转办、无效工单）"),
     _m("closed", "complaints", "flow", _C + ("closed_at|status",), "已办结工单数"),
     _m("open_at_cutoff", "complaints", "flow", _C + ("closed_at|status",), "截止日仍未办结工单数"),
     _m("closed_timed", "complaints", "flow", _C + ("closed_at",), "有办结时间的已办结工单数"),
@@ -87,6 +106,12 @@ MEASURES: dict[str, Measure] = {m.name: m for m in [
     _m("satisfied", "complaints", "flow", _C + ("satisfaction",), "满意及基本满意工单数"),
     _m("unrated", "complaints", "flow", _C + ("satisfaction",), "未评价工单数"),
     _m("repeat", "complaints", "flow", _C + ("is_repeat",), "重复诉求工单数"),
+    *[_m(EXCLUDED_MEASURES[r], "complaints", "flow", _C + ("status",), f"排除工单数（{zh}）")
+      for r, zh in EXCLUDED_STATUSES.items()],
+    _m("matured_30d", "complaints", "flow", _C + ("closed_at",), "受理满 30 天的有效工单数"),
+    _m("closed_within_30d", "complaints", "flow", _C + ("closed_at",), "受理后 30 天内办结的工单数"),
+    _m("immature_30d", "complaints", "flow", _C + ("closed_at",), "截止日前 30 天内受理的有效工单数"),
+    _m("matured_untimed_30d", "complaints", "flow", _C + ("closed_at",), "受理满 30 天、已办结但无办结时间的工单数"),
     _m("handling_hours_histogram", "complaints", "flow", _C + ("closed_at",), "办结时长直方图（1 小时分箱）"),
     _m("hours", "volunteer_hours", "flow", ("date", "unit_level", "unit_id", "hours"), "志愿服务时长（小时）"),
     _m("participations", "volunteer_hours", "flow", ("date", "unit_level", "unit_id", "participations"), "志愿服务人次"),
@@ -98,6 +123,8 @@ MEASURES: dict[str, Measure] = {m.name: m for m in [
     _m("population", "grids", "stock", ("unit_id", "population"), "常住人口"),
     _m("grids_with_full_time", "grids", "stock", ("unit_id", "full_time_workers"), "配备专职网格员的网格数"),
     _m("grid_workers", "grids", "stock", ("unit_id", "full_time_workers", "part_time_workers"), "网格员人数（专职+兼职）"),
+    _m("full_time_workers", "grids", "stock", ("unit_id", "full_time_workers"), "专职网格员人数"),
+    _m("part_time_workers", "grids", "stock", ("unit_id", "part_time_workers"), "兼职网格员人数"),
     _m("grids_with_branch", "grids", "stock", ("unit_id", "has_party_branch"), "建立党支部的网格数"),
     _m("community_workers", "grids", "stock", ("unit_id", "community_workers"), "社区工作者人数"),
     _m("population_located", "grids", "stock", ("unit_id", "population", "lat", "lon"), "有中心点坐标的网格人口"),
@@ -123,6 +150,7 @@ COVERAGE_MEASURES = ("population_located", "population_covered", "grids_unlocate
 #: Pre-aggregated complaints (one row per unit per month, DESIGN.md §2): measure ← its inputs.
 AGGREGATED_COMPLAINTS: dict[str, tuple[str, ...]] = {
     "received": ("month", "received"),
+    "valid": ("month", "received"),
     "closed": ("month", "received", "resolved"),
     "open_at_cutoff": ("month", "received", "resolved"),
     "closed_with_due": ("month", "resolved", "on_time"),
@@ -140,9 +168,15 @@ def available_measures(tables: Mapping[str, pd.DataFrame]) -> set[str]:
     A complaints table may hold tickets, pre-aggregated rows (``AGGREGATED_COMPLAINTS``), or
     both stacked; either form makes a measure available.
     """
+    # unit columns need only exist: records that name no unit still count in the total (issue 12)
     found = {m.name for m in MEASURES.values()
              if m.table in tables and len(tables[m.table])
-             and all(_has(tables[m.table], c) for c in m.requires)}
+             and all(_has(tables[m.table], c) or (c in _UNIT_COLUMNS and c in tables[m.table].columns)
+                     for c in m.requires)}
+    complaints = tables.get("complaints")
+    if "status" in (complaints.columns if complaints is not None else ()):
+        outcomes = set(complaints["status"].dropna().unique().tolist())
+        found -= {m for r, m in EXCLUDED_MEASURES.items() if r not in outcomes}
     if not all(_has(tables.get("stations"), c) for c in ("lat", "lon")):
         found -= set(COVERAGE_MEASURES)          # coverage needs station coordinates too
     complaints = tables.get("complaints")
@@ -262,32 +296,42 @@ def complaint_measures(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = N
     satisfaction, is_repeat (each optional). Tickets without received_at are ignored (ingest
     rejects them). ``cutoff``: data cut-off; a ticket closed after it counts as open. Default:
     no cut-off (every closed_at counts).
+    status: 'closed' | 'open' | an excluded outcome (see the module docstring: such tickets count
+    in received and excluded_<reason> only).
     Output: unit_level, unit_id (str), month ('YYYY-MM'), and float64 columns for each available
-    measure among received, closed, open_at_cutoff, closed_timed, untimed, closed_untimed,
-    closed_with_due,
-    closed_on_time, closed_without_due, rated, satisfied, unrated, repeat.
+    measure among received, valid, closed, open_at_cutoff, closed_timed, untimed, closed_untimed,
+    closed_with_due, closed_on_time, closed_without_due, rated, satisfied, unrated, repeat,
+    excluded_<reason>, matured_30d, closed_within_30d, immature_30d, matured_untimed_30d.
     """
     df = complaints
     present = available_measures({"complaints": df})
     month = _month_code(df["received_at"])
-    cols: dict[str, np.ndarray] = {"received": np.ones(len(df))}
+    n = len(df)
+    status = df["status"] if "status" in df.columns else None
+    outcome = {r: (status == r).fillna(False).to_numpy(dtype=bool)
+               for r, m in EXCLUDED_MEASURES.items() if m in present}
+    valid = np.ones(n, dtype=bool)
+    for mask in outcome.values():
+        valid &= ~mask
+    cols: dict[str, np.ndarray] = {"received": np.ones(n), "valid": valid}
     closed_at = df["closed_at"] if "closed_at" in df.columns else None
     if closed_at is not None:
         timed = closed_at.notna().to_numpy()
         if cutoff is not None:
             timed = timed & (closed_at <= cutoff).fillna(False).to_numpy(dtype=bool)
+        timed = timed & valid
     else:
-        timed = np.zeros(len(df), dtype=bool)
+        timed = np.zeros(n, dtype=bool)
     if "closed" in present:
         closed = timed
-        if "status" in df.columns:
-            no_time = closed_at.isna().to_numpy() if closed_at is not None else np.ones(len(df), bool)
-            closed = closed | no_time & (df["status"] == "closed").fillna(False).to_numpy(dtype=bool)
+        if status is not None:
+            no_time = closed_at.isna().to_numpy() if closed_at is not None else np.ones(n, bool)
+            closed = closed | no_time & (status == "closed").fillna(False).to_numpy(dtype=bool)
         cols["closed"] = closed
-        cols["open_at_cutoff"] = ~closed
+        cols["open_at_cutoff"] = valid & ~closed
     if "closed_timed" in present:
         cols["closed_timed"] = timed
-        cols["untimed"] = ~timed
+        cols["untimed"] = valid & ~timed
         cols["closed_untimed"] = cols["closed"] & ~timed
     if "closed_with_due" in present:
         with_due = timed & df["due_at"].notna().to_numpy()
@@ -296,16 +340,30 @@ def complaint_measures(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = N
         cols["closed_without_due"] = cols.get("closed", timed) & ~with_due
     if "rated" in present:
         sat = df["satisfaction"]
-        rated = sat.notna().to_numpy()
+        rated = sat.notna().to_numpy() & valid
         cols["rated"] = rated
-        cols["unrated"] = ~rated
-        cols["satisfied"] = sat.isin(["satisfied", "basically_satisfied"]).to_numpy(dtype=bool)
+        cols["unrated"] = valid & ~rated
+        cols["satisfied"] = valid & sat.isin(["satisfied", "basically_satisfied"]).to_numpy(bool)
     if "repeat" in present:
-        cols["repeat"] = df["is_repeat"].fillna(False).to_numpy(dtype=bool)
+        cols["repeat"] = valid & df["is_repeat"].fillna(False).to_numpy(dtype=bool)
+    for r, mask in outcome.items():
+        cols[EXCLUDED_MEASURES[r]] = mask
+    if "matured_30d" in present:
+        window = pd.Timedelta(days=RESOLUTION_WINDOW_DAYS)
+        matured = valid.copy()
+        if cutoff is not None:
+            matured &= (df["received_at"] <= cutoff - window).fillna(False).to_numpy(dtype=bool)
+        untimed_closed = cols["closed_untimed"] if "closed_untimed" in cols else \
+            np.zeros(n, dtype=bool)
+        cols["matured_30d"] = matured & ~untimed_closed
+        cols["closed_within_30d"] = matured & timed & \
+            (closed_at - df["received_at"] <= window).fillna(False).to_numpy(dtype=bool)
+        cols["immature_30d"] = valid & ~matured
+        cols["matured_untimed_30d"] = matured & untimed_closed
     out = _sum_by_unit(df["unit_level"], df["unit_id"], {"month": month},
                        cols, keep=month >= 0)
     out["month"] = _month_label(out["month"]).to_numpy()
-    return out[FLOW_KEYS + [c for c in cols]]
+    return out[FLOW_KEYS + [c for c in MEASURES if c in cols]]
 
 
 def aggregated_complaint_measures(rows: pd.DataFrame, wanted: set[str] | None = None
@@ -330,7 +388,7 @@ def aggregated_complaint_measures(rows: pd.DataFrame, wanted: set[str] | None = 
     received = num("received")
     zero = np.zeros(len(rows))
     resolved = num("resolved") if "closed" in present else zero
-    cols: dict[str, np.ndarray] = {"received": received}
+    cols: dict[str, np.ndarray] = {"received": received, "valid": received}
     if "closed" in wanted:
         cols["closed"] = resolved
         cols["open_at_cutoff"] = received - resolved
@@ -359,7 +417,8 @@ def handling_histogram(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = N
                        ) -> pd.DataFrame:
     """Sparse histogram of handling hours of tickets closed by ``cutoff``.
 
-    Input: complaints with received_at, closed_at, unit_level, unit_id. Handling hours =
+    Input: complaints with received_at, closed_at, unit_level, unit_id (status optional: tickets
+    with an excluded outcome, ``data.model.EXCLUDED_STATUSES``, are left out). Handling hours =
     (closed_at − received_at) in hours; bin = floor(hours / HIST_BIN_HOURS), negative durations
     (rejected by ingest) go to bin 0, durations ≥ HIST_CAP_HOURS to the overflow bin
     HIST_CAP_HOURS.
@@ -370,6 +429,8 @@ def handling_histogram(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = N
     df = complaints       # column arrays and a mask: the ticket table itself is never copied
     closed_at = df["closed_at"]
     ok = (closed_at.notna() & df["received_at"].notna()).to_numpy(dtype=bool)
+    if "status" in df.columns:        # excluded outcomes (cancelled, …) have no handling time
+        ok = ok & ~df["status"].isin(list(EXCLUDED_STATUSES)).fillna(False).to_numpy(dtype=bool)
     if cutoff is not None:
         ok = ok & (closed_at <= cutoff).fillna(False).to_numpy(dtype=bool)
     hours = (closed_at - df["received_at"]).dt.total_seconds().to_numpy() / 3600.0
@@ -503,6 +564,9 @@ def grid_measures(grids: pd.DataFrame, finest_level: str, community_level: str |
     if "grid_workers" in present:
         frame["grid_workers"] = (np.nan_to_num(num("full_time_workers"))
                                  + np.nan_to_num(num("part_time_workers")))
+    for col in ("full_time_workers", "part_time_workers"):
+        if col in present:
+            frame[col] = np.nan_to_num(num(col))
     if "grids_with_branch" in present:
         frame["grids_with_branch"] = (df["has_party_branch"].astype("boolean").fillna(False)
                                       .to_numpy(dtype="float64"))

@@ -31,7 +31,9 @@ _TEXT = {
            "peer_rank": "在同类（{group}）{n} 个{level}中排名第 {k}",
            "small": "样本量不足（{den} < {min}），不参与排名",
            "meets": "达到标准“{label}”", "fails": "未达到标准“{label}”，差 {gap}",
-           "excluded": "未计入：{reason}", "pp": " 个百分点"},
+           "excluded": "未计入：{reason}", "pp": " 个百分点",
+           "provisional": "（暂定：数据截止日前 30 天内受理的工单仍可能办结，不判定达标与否）",
+           "provisional_change": "（含暂定值）"},
     "en": {"sep": ", ", "end": ".", "up_pp": "up {x} pp year on year",
            "down_pp": "down {x} pp year on year", "up_pct": "up {x}% year on year",
            "down_pct": "down {x}% year on year", "flat": "unchanged year on year",
@@ -39,7 +41,10 @@ _TEXT = {
            "rank": "ranked {k} of {n} {level}", "peer_rank": "{k} of {n} {level} in {group}",
            "small": "too few records ({den} < {min}) to be ranked",
            "meets": "meets the standard ({label})", "fails": "below the standard ({label}) by {gap}",
-           "excluded": "Left out: {reason}", "pp": " pp"},
+           "excluded": "Left out: {reason}", "pp": " pp",
+           "provisional": " (provisional: tickets received within 30 days of the cut-off may "
+                          "still close; not judged against the standard)",
+           "provisional_change": " (includes a provisional value)"},
 }
 
 
@@ -61,10 +66,16 @@ def _change(ind: Indicator, r: pd.Series, t: dict[str, str]) -> str | None:
     if change is None or pd.isna(change):
         return None
     x = round(abs(float(change)) * 100, 1)
+    marked = t["provisional_change"] if _flag(r.get("provisional_change")) else ""
     if x == 0:
-        return t["flat"]
+        return t["flat"] + marked
     unit = "pp" if ind.kind == "rate" else "pct"
-    return t[("up_" if change > 0 else "down_") + unit].format(x=f"{x:.1f}")
+    return t[("up_" if change > 0 else "down_") + unit].format(x=f"{x:.1f}") + marked
+
+
+def _flag(value) -> bool:
+    """A boolean cell that may be missing or NA."""
+    return value is not None and not pd.isna(value) and bool(value)
 
 
 def _gap_text(ind: Indicator, gap: float, lang: str, t: dict[str, str]) -> str:
@@ -80,7 +91,8 @@ def _sentence(ind: Indicator, r: pd.Series, level_name: str, lang: str) -> str:
         parts = [f"{ind.name(lang)} {'+' if r['value'] > 0 else ''}{value}"]
         change = None
     else:
-        parts = [f"{ind.name(lang)} {value}"]
+        parts = [f"{ind.name(lang)} {value}"
+                 + (t["provisional"] if _flag(r.get("provisional")) else "")]
         change = _change(ind, r, t)
     if change:
         parts.append(change)
@@ -95,8 +107,8 @@ def _sentence(ind: Indicator, r: pd.Series, level_name: str, lang: str) -> str:
             if pd.notna(r.get("peer_rank", pd.NA)) and group is not None and pd.notna(group):
                 parts.append(t["peer_rank"].format(group=group, n=int(r["peer_rank_of"]),
                                                    k=int(r["peer_rank"]), level=level_name))
-    verdict = status(ind, r["value"], r["period"])
-    if verdict != "none":
+    verdict = status(ind, r["value"], r["period"], _flag(r.get("provisional")))
+    if verdict in ("meets", "fails"):
         label = ind.standard.label_en if lang == "en" else ind.standard.label_zh
         if verdict == "meets":
             parts.append(t["meets"].format(label=label))

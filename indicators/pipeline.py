@@ -75,6 +75,14 @@ class Results:
         return uncovered_grids(tables.get("grids"), tables.get("stations"), year,
                                self.dataset.config)
 
+    def quality_findings(self) -> pd.DataFrame:
+        """``indicators.quality.quality_findings`` of this table (levels above the finest)
+        with the grid register's residents-per-household check."""
+        from indicators.quality import quality_findings
+        levels = list(self.dataset.levels)
+        return quality_findings(self.table, self.catalog, self.dataset.tables.get("grids"),
+                                levels[:-1] if len(levels) > 1 else levels)
+
     def benchmarks(self) -> pd.DataFrame:
         """``indicators.benchmarks.benchmarks`` of this catalog (published figures matched)."""
         from indicators.benchmarks import benchmarks

@@ -17,7 +17,7 @@ from indicators.rollup import TOTAL_LEVEL, Cube, rollup
 from indicators.score import COMPOSITE_ID, composite_rows
 
 COLUMNS = ["level", "unit_id", "unit_name", "period", "indicator_id", "numerator",
-           "denominator", "value", "small_count", "excluded", "excluded_reason"]
+           "denominator", "value", "small_count", "excluded", "excluded_reason", "provisional"]
 
 #: Derived denominators that are not stored measures.
 PREV_YEAR = "received_prev_year"
@@ -27,7 +27,8 @@ HISTOGRAM = "handling_hours_histogram"
 def _empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("numerator", "denominator",
                                                                 "value", "excluded")
-                                      else "bool" if c == "small_count" else "object")
+                                      else "bool" if c in ("small_count", "provisional")
+                                      else "object")
                          for c in COLUMNS})
 
 
@@ -107,8 +108,73 @@ def _exclusions(ind: Indicator, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndar
     return total, reason.astype(object)
 
 
-def indicators_from_cube(cube: Cube, catalog: Mapping[str, Indicator]) -> pd.DataFrame:
-    """The tidy indicator table from a rolled-up ``Cube`` (see ``compute_indicators``)."""
+def period_end(period: pd.Series) -> pd.Series:
+    """The first instant after each period ('2025' → 2026-01-01, '2025-03' → 2025-04-01),
+    datetime64; NaT for a label that is neither."""
+    text = period.astype(str)
+    year = pd.to_numeric(text.str.slice(0, 4), errors="coerce")
+    month = pd.to_numeric(text.str.slice(5, 7), errors="coerce")
+    is_month = text.str.len() == 7
+    nxt_year = np.where(is_month, year + (month == 12), year + 1)
+    nxt_month = np.where(is_month, month % 12 + 1, 1)
+    return pd.to_datetime(pd.DataFrame({"year": nxt_year, "month": nxt_month, "day": 1}),
+                          errors="coerce")
+
+
+def provisional_flags(table: pd.DataFrame, catalog: Mapping[str, Indicator], cutoff,
+                      recent: np.ndarray | None = None) -> np.ndarray:
+    """Open periods (暂定): True where a row's outcome can still change after the data cut-off.
+
+    A row of an indicator with ``maturity_days`` = d is provisional when its period ends less
+    than d days before the cut-off: (first instant after the period) + d days > (last counted
+    instant of the cut-off, ``measures.effective_cutoff``) — a month of tickets that may still
+    close. d = 0 marks only a period not over at the cut-off; ``maturity_days`` None (registers)
+    never. ``recent`` (aligned with ``table``): the row's valid tickets received within
+    ``measures.RESOLUTION_WINDOW_DAYS`` of the cut-off (``immature_30d``; NaN = unknown): a
+    ticket indicator with d = that window whose row has none of them is final after all — no
+    ticket of it can still change. The composite score is provisional where any scored
+    indicator of the same unit and period is. No cut-off: nothing is provisional. Returns a
+    bool array aligned with ``table``.
+    """
+    from indicators.measures import RESOLUTION_WINDOW_DAYS, effective_cutoff
+
+    cut = effective_cutoff(cutoff)
+    out = np.zeros(len(table), dtype=bool)
+    if cut is None or not len(table):
+        return out
+    days = table["indicator_id"].map({i: ind.maturity_days for i, ind in catalog.items()
+                                      if ind.maturity_days is not None}).astype("float64")
+    has = days.notna().to_numpy()
+    if has.any():
+        end = period_end(table["period"])
+        ready = end + pd.to_timedelta(days.fillna(0), unit="D")
+        # to the second: a cut-off of 23:59:59 covers its whole day
+        out = has & (ready > cut + pd.Timedelta(seconds=1)).fillna(False).to_numpy(bool)
+        if recent is not None:
+            window = table["indicator_id"].map(
+                {i: ind.table == "complaints" and ind.maturity_days == RESOLUTION_WINDOW_DAYS
+                 for i, ind in catalog.items()}).fillna(False).to_numpy(dtype=bool)
+            none_recent = np.asarray(recent, dtype="float64") == 0     # NaN: unknown, kept
+            out = out & ~(window & none_recent)
+    if COMPOSITE_ID in catalog:
+        scored = [i for i, ind in catalog.items() if ind.score_weight > 0]
+        keys = ["level", "unit_id", "period"]
+        hit = table.loc[out & table["indicator_id"].isin(scored).to_numpy(), keys] \
+            .drop_duplicates()
+        if len(hit):
+            comp = (table["indicator_id"] == COMPOSITE_ID).to_numpy()
+            idx = pd.MultiIndex.from_frame(table[keys].astype(str))
+            out = out | (comp & idx.isin(pd.MultiIndex.from_frame(hit.astype(str))))
+    return out
+
+
+def indicators_from_cube(cube: Cube, catalog: Mapping[str, Indicator], cutoff=None,
+                         units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The tidy indicator table from a rolled-up ``Cube`` (see ``compute_indicators``);
+    ``cutoff``: the dataset's data cut-off, for the ``provisional`` column; ``units``: the
+    dataset's units, for own indicators over a count of units (``indicators.custom``)."""
+    from indicators.custom import add_columns
+    cube = add_columns(cube, catalog, units)
     medians = None
     if cube.histogram is not None:
         medians = histogram_median(cube.histogram, ["level", "unit_id", "period"])
@@ -140,6 +206,12 @@ def indicators_from_cube(cube: Cube, catalog: Mapping[str, Indicator]) -> pd.Dat
     for col in ("level", "unit_id", "unit_name", "period", "indicator_id", "excluded_reason"):
         table[col] = table[col].astype("str")
     table["small_count"] = table["small_count"].astype(bool)
+    recent = None
+    if "immature_30d" in cube.measures.columns:
+        keys = ["level", "unit_id", "period"]
+        recent = table[keys].merge(cube.measures[keys + ["immature_30d"]].astype(
+            {k: str for k in keys}), on=keys, how="left")["immature_30d"].to_numpy()
+    table["provisional"] = provisional_flags(table, catalog, cutoff, recent)
     return table[COLUMNS]
 
 
@@ -166,7 +238,10 @@ def compute_indicators(dataset, periods: tuple[str, ...] = ("year", "month"),
     closing time, unrated tickets for satisfaction_rate, grids without households, centres
     without area, grids without a centroid; NaN when the indicator excludes nothing),
     excluded_reason (str: why, with a count per reason, e.g. ``'截至数据截止日未办结 2 件；已办结但
-    无办理时限 1 件'``; ``''`` when nothing was left out).
+    无办理时限 1 件'``; ``''`` when nothing was left out; tickets with an excluded outcome —
+    ``已撤销 2 件；已转出 1 件`` — leave every ticket rate's denominator and are counted here),
+    provisional (bool: open period, the value can still change after the cut-off — see
+    ``provisional_flags`` and the catalog's ``maturity_days``).
     composite_score rows (years only) come from the other rows: see ``indicators.score``.
     Rows are ordered by catalog order, level (total first), period, unit_id.
     Which register each year used: ``compute_with_registers``. Raises ``ValueError`` for an
@@ -185,4 +260,4 @@ def compute_with_registers(dataset, periods: tuple[str, ...] = ("year", "month")
     fallback (bool: the period used an earlier or undated register) — see ``rollup.Cube``."""
     cat = catalog_for(dataset.config) if catalog is None else dict(catalog)
     cube = rollup(dataset, compute_measures(dataset, engine), periods)
-    return indicators_from_cube(cube, cat), cube.register_years
+    return indicators_from_cube(cube, cat, dataset.cutoff, dataset.units), cube.register_years

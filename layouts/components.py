@@ -18,7 +18,7 @@ from layouts import ids
 from layouts.i18n import t
 
 #: Text marks that double the status colours (colour is never the only cue).
-STATUS_ICON = {"meets": "✓", "fails": "✗", "none": "–"}
+STATUS_ICON = {"meets": "✓", "fails": "✗", "none": "–", "provisional": "…"}
 
 
 def query_params(search: str | None) -> dict[str, Any]:
@@ -92,9 +92,7 @@ def sparkline_svg(values: Any, colour: str = "#495057") -> str | None:
     span = hi - lo if hi > lo else 1.0
     pad = 3.0
     xs = pad + (SPARK_WIDTH - 2 * pad) * pd.RangeIndex(len(y)).to_numpy() / max(len(y) - 1, 1)
-    # a constant series is drawn flat through the middle
-    ys = SPARK_HEIGHT - pad - (SPARK_HEIGHT - 2 * pad) * ((y - lo) / span if hi > lo
-                                                          else 0.5 + 0.0 * y)
+    ys = SPARK_HEIGHT - pad - (SPARK_HEIGHT - 2 * pad) * ((y - lo) / span if hi > lo else y * 0 + 0.5)
     runs, current = [], []
     for x, v, ok in zip(xs, ys, present, strict=True):  # ≤ 12 points: drawing, not data
         if ok:
@@ -129,7 +127,7 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
     spark: a sparkline image (``sparkline_svg``) of the months, described by ``spark_title``.
     """
     value = row["value"]
-    st = status(indicator, value, row.get("period"))
+    st = status(indicator, value, row.get("period"), row.get("provisional", False))
     std = indicator.standard
     if std is not None and not std.applies(row.get("period")):
         std = None  # not yet in force that year
@@ -151,16 +149,24 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
         arrow = "■" if flat else ("▲" if change > 0 else "▼")
         change_text = (f"{t('change_vs_last_year', lang)} {arrow} "
                        f"{format_change(indicator, 0.0 if flat else change, lang)}")
+        if _true(row.get("provisional_change")):     # this or last year's value is open
+            change_text += f"（{t('provisional_change', lang)}）" if lang == "zh" else \
+                f" ({t('provisional_change', lang)})"
+            change_cls = "neutral"
     small_count = row.get("small_count", False)
     small = bool(small_count) if pd.notna(small_count) else False
     name = indicator.name_en if lang == "en" else indicator.name_zh
     formula = indicator.formula_en if lang == "en" else indicator.formula_zh
     return dbc.Card(
-        className=f"kpi-card status-{st}", id={"type": ids.KPI_CARD, "indicator": indicator.id},
+        className=f"kpi-card status-{st}" + (" kpi-provisional" if _true(row.get("provisional"))
+                                             else ""),
+        id={"type": ids.KPI_CARD, "indicator": indicator.id},
         children=dbc.CardBody([
             html.Div(dcc.Link(name, href=href) if href else name, className="kpi-name",
                      title=formula),
-            html.Div(format_value(indicator, value, lang), className="kpi-value"),
+            html.Div(format_value(indicator, value, lang)
+                     + (t("provisional_suffix", lang) if _true(row.get("provisional")) else ""),
+                     className="kpi-value"),
             html.Div(className="kpi-status", title=source, children=[
                 html.Span(f"{STATUS_ICON[st]} {t('status_' + st, lang)}",
                           className=f"status-mark status-mark-{st}"),
@@ -172,6 +178,12 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
             html.Div(t("small_count", lang), className="kpi-small") if small else None,
         ]),
     )
+
+
+def _true(flag: Any) -> bool:
+    """A boolean table cell that may be missing or NA."""
+    return flag is not None and not (isinstance(flag, float) and flag != flag) \
+        and flag is not pd.NA and bool(flag)
 
 
 def breadcrumb(items: list[tuple[str, str | None]], lang: str,

@@ -41,7 +41,8 @@ def shown_rows(virtual_rows: list[dict] | None) -> pd.DataFrame:
     """The rows an AG Grid shows (its ``virtualRowData``: after the user's filter and sort, in
     display order) as a frame with TABLE_COLUMNS: rank (float, NaN = not ranked), unit_name
     (str), value, numerator, denominator, change (float), plus peer_group (str) and peer_rank
-    (float) when any row has a peer group. Missing columns are NaN."""
+    (float) when any row has a peer group, and provisional (bool) when any row is provisional
+    (an open period, 暂定). Missing columns are NaN."""
     frame = pd.DataFrame.from_records(list(virtual_rows or []))
     peer = "peer_group" in frame and bool(frame["peer_group"].notna().any())
     out = pd.DataFrame(index=frame.index)
@@ -49,6 +50,8 @@ def shown_rows(virtual_rows: list[dict] | None) -> pd.DataFrame:
         source = frame[col] if col in frame else pd.Series(pd.NA, index=frame.index)
         out[col] = (source.astype("string").fillna("") if col in ("unit_name", "peer_group")
                     else pd.to_numeric(source, errors="coerce").astype("float64"))
+    if "provisional" in frame and bool(frame["provisional"].fillna(False).astype(bool).any()):
+        out["provisional"] = frame["provisional"].fillna(False).astype(bool)   # 暂定
     return out.reset_index(drop=True)
 
 
@@ -83,7 +86,10 @@ def table_csv(rows: pd.DataFrame, indicator: Any, lang: str = "zh") -> bytes:
     if "peer_group" in rows:
         out["peer_group"] = defuse_text(rows["peer_group"])
         out["peer_rank"] = rows["peer_rank"].map(lambda r: "" if pd.isna(r) else f"{r:.0f}")
-    out = out.rename(columns=_headers(indicator, lang))
+    if "provisional" in rows:
+        out["provisional"] = rows["provisional"].map(
+            lambda p: t("provisional", lang) if p else "")
+    out = out.rename(columns={**_headers(indicator, lang), "provisional": t("provisional", lang)})
     return out.to_csv(index=False, lineterminator="\r\n").encode(CSV_ENCODING)
 
 
@@ -107,7 +113,10 @@ def table_xlsx(rows: pd.DataFrame, indicator: Any, lang: str = "zh", title: str 
         else:
             put_number(ws, r, 1, int(rec.rank), "0")
         put_text(ws, r, 2, rec.unit_name)
-        put_number(ws, r, 3, rec.value, value_format(indicator))
+        vfmt = value_format(indicator)
+        if bool(getattr(rec, "provisional", False)):      # an open period: 91.8%（暂定）
+            vfmt = ";".join(f'{p}"{t("provisional_suffix", lang)}"' for p in vfmt.split(";"))
+        put_number(ws, r, 3, rec.value, vfmt)
         put_number(ws, r, 4, rec.numerator, "#,##0.####")
         put_number(ws, r, 5, rec.denominator, "#,##0.####")
         change = None if pd.isna(rec.change) else change_for_excel(indicator, rec.change)

@@ -17,7 +17,7 @@ from indicators.catalog import format_value, status
 from layouts.i18n import t
 
 #: Status colours: meets / fails / no standard; small_count units are drawn in LIGHT_GREY.
-COLOURS = {"meets": "#2166ac", "fails": "#e08214", "none": "#7f8c9a"}
+COLOURS = {"meets": "#2166ac", "fails": "#e08214", "none": "#7f8c9a", "provisional": "#b8bec6"}
 LIGHT_GREY = "#d5d8dc"
 STANDARD_LINE = "#222222"
 REFERENCE_LINE = "#6a3d9a"
@@ -98,14 +98,17 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
     values = rows["value"].astype("Float64")
     small = rows["small_count"].astype("boolean").fillna(False).to_numpy()
     periods = rows["period"] if "period" in rows else pd.Series(None, index=rows.index)
-    statuses = [status(indicator, v, p) if pd.notna(v) else "none"
-                for v, p in zip(values, periods, strict=True)]
+    provisional = (rows["provisional"].astype("boolean").fillna(False).to_numpy()
+                   if "provisional" in rows else np.zeros(len(rows), dtype=bool))
+    statuses = [status(indicator, v, p, pv) if pd.notna(v) else "none"
+                for v, p, pv in zip(values, periods, provisional, strict=True)]
     colours = [LIGHT_GREY if s else COLOURS[st] for st, s in zip(statuses, small, strict=True)]
     status_text = {st: t(f"status_{st}", lang) for st in COLOURS}
     labels = [
         (format_value(indicator, v, lang) if pd.notna(v) else "—")
         + (t("small_count_suffix", lang) if s else "")
-        for v, s in zip(values, small, strict=True)
+        + (t("provisional_suffix", lang) if pv else "")
+        for v, s, pv in zip(values, small, provisional, strict=True)
     ]
     ranks = rows["rank"].astype("Float64")
     names = [
@@ -236,9 +239,11 @@ def monthly_trend(rows: pd.DataFrame, indicator: Any, year: str, lang: str = "zh
     with the standard as a horizontal line.
 
     rows: unit_id, unit_name (str), period (str ``"2025-03"``), value (float; rates as
-    fractions), small_count (bool); months of other years are ignored. Units are drawn in the
-    order they first appear (at most MAX_TREND_UNITS); months with small_count are hollow
-    markers (样本不足 in the hover). Returns a go.Figure with one Scatter trace per unit and
+    fractions), small_count (bool), provisional (bool, optional); months of other years are
+    ignored. Units are drawn in the order they first appear (at most MAX_TREND_UNITS); months
+    with small_count are hollow markers (样本不足 in the hover); provisional months (暂定) are
+    hollow markers on a dotted line of their own (no legend entry) with a footnote under the
+    chart. Returns a go.Figure with one Scatter trace per unit and
     year present, named ``"<unit_name> <year>"``.
     """
     period = rows["period"].astype(str)
@@ -250,11 +255,15 @@ def monthly_trend(rows: pd.DataFrame, indicator: Any, year: str, lang: str = "zh
         "month": pd.to_numeric(period.str.slice(5, 7), errors="coerce").to_numpy(),
         "value": rows["value"].astype("Float64").astype(float).to_numpy(),
         "small": rows["small_count"].astype("boolean").fillna(False).to_numpy(),
+        "provisional": (rows["provisional"].astype("boolean").fillna(False).to_numpy()
+                        if "provisional" in rows.columns else False),
     })
     frame = frame[frame["year"].isin([year, previous]) & frame["month"].notna()]
     units = frame.drop_duplicates("unit_id")[["unit_id", "unit_name"]].head(MAX_TREND_UNITS)
     fig = go.Figure()
     small_text = t("small_count", lang)
+    prov_text = t("provisional", lang)
+    any_provisional = False
     for k, (unit_id, unit_name) in enumerate(units.itertuples(index=False)):
         colour = UNIT_COLOURS[k]
         for yr in (previous, year):  # last year first, so this year's line is drawn on top
@@ -264,17 +273,36 @@ def monthly_trend(rows: pd.DataFrame, indicator: Any, year: str, lang: str = "zh
             part = part.sort_values("month")
             current = yr == year
             labels = [(format_value(indicator, v, lang) if pd.notna(v) else "—")
-                      + (f" · {small_text}" if s else "")
-                      for v, s in zip(part["value"], part["small"], strict=True)]
+                      + (f" · {small_text}" if s else "") + (f" · {prov_text}" if p else "")
+                      for v, s, p in zip(part["value"], part["small"], part["provisional"],
+                                         strict=True)]
+            prov = part["provisional"].to_numpy(dtype=bool)
+            final = ~prov
+            if prov.any():       # open months: hollow points on a dotted line, own hover
+                any_provisional = True
+                start = np.flatnonzero(final)[-1:] if final.any() else np.array([], int)
+                seg = np.concatenate([start, np.flatnonzero(prov)])
+                fig.add_trace(go.Scatter(
+                    x=part["month"].to_numpy()[seg], y=part["value"].to_numpy()[seg],
+                    name=f"{unit_name} {yr} {prov_text}", legendgroup=unit_id,
+                    showlegend=False, mode="lines+markers",
+                    line={"color": colour, "width": 2 if current else 1.2, "dash": "dot"},
+                    marker={"size": [0] * len(start) + [10 if current else 7] * int(prov.sum()),
+                            "color": "white",
+                            "symbol": "circle", "line": {"color": colour, "width": 2}},
+                    opacity=1.0 if current else 0.8,
+                    text=[labels[i] for i in seg],
+                    hovertemplate=f"{unit_name} {yr}-%{{x:02d}}: %{{text}}<extra></extra>",
+                ))
             fig.add_trace(go.Scatter(
-                x=part["month"].to_numpy(), y=part["value"].to_numpy(),
+                x=part["month"].to_numpy()[final], y=part["value"].to_numpy()[final],
                 name=f"{unit_name} {yr}", legendgroup=unit_id, mode="lines+markers",
                 line={"color": colour, "width": 3 if current else 1.5,
                       "dash": "solid" if current else "dash"},
                 marker={"size": 7 if current else 5,
-                        "color": ["white" if s else colour for s in part["small"]],
+                        "color": ["white" if s else colour for s in part["small"][final]],
                         "line": {"color": colour, "width": 1.5}},
-                opacity=1.0 if current else 0.8, text=labels,
+                opacity=1.0 if current else 0.8, text=[x for x, f in zip(labels, final) if f],
                 hovertemplate=f"{unit_name} {yr}-%{{x:02d}}: %{{text}}<extra></extra>",
             ))
     shapes, annotations = [], []
@@ -292,13 +320,19 @@ def monthly_trend(rows: pd.DataFrame, indicator: Any, year: str, lang: str = "zh
                             "y": levels[-1], "yanchor": "bottom", "text": label,
                             "showarrow": False, "font": {"size": 12, "color": STANDARD_LINE},
                             "bgcolor": "rgba(255,255,255,0.85)"})
+    if any_provisional:   # the footnote under the chart, printed with it
+        annotations.append({"xref": "paper", "x": 0, "xanchor": "left", "yref": "paper",
+                            "y": -0.28, "yanchor": "top", "showarrow": False, "align": "left",
+                            "text": t("provisional_footnote", lang),
+                            "font": {"size": 12, "color": "#555555"}})
     month_names = t("month_names", lang).split(",")
     # values vary little month to month: one more decimal on the ticks than the bar chart
     axis = ({"tickformat": f".{indicator.decimals}%", "hoverformat": f".{indicator.decimals}%"}
             if indicator.kind == "rate" else _axis_format(indicator))
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
-        height=460, margin={"l": 10, "r": 20, "t": 70, "b": 40},
+        height=460 + (80 if any_provisional else 0),
+        margin={"l": 10, "r": 20, "t": 70, "b": 150 if any_provisional else 40},
         font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
         plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, annotations=annotations,
         legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "xanchor": "left"},
@@ -309,6 +343,112 @@ def monthly_trend(rows: pd.DataFrame, indicator: Any, year: str, lang: str = "zh
     )
     if indicator.kind != "rate" and indicator.unit(lang):
         # the unit above the y axis, upright (a rotated axis title turns Chinese sideways)
+        fig.add_annotation(xref="paper", x=0, xanchor="right", yref="paper", y=1,
+                           yanchor="bottom", text=indicator.unit(lang), showarrow=False,
+                           font={"size": 12, "color": "#555555"})
+    return fig
+
+
+def yearly_trend(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *,
+                 title: str = "") -> go.Figure:
+    """Line chart of an indicator over every year the data hold, one line per unit (OWID
+    style: x = year, the unit's name at the end of its line), with the standard as a
+    horizontal line where it applies.
+
+    rows: unit_id, unit_name (str), period (str ``"2025"``), value (float; rates as fractions),
+    small_count (bool), provisional (bool, optional). Small counts are hollow markers (样本不足
+    in the hover); provisional years are hollow markers on a dotted line with a footnote.
+    Returns a go.Figure with one Scatter trace per unit (at most MAX_TREND_UNITS), named by the
+    unit, plus one dotted trace per unit with provisional years.
+    """
+    frame = pd.DataFrame({
+        "unit_id": rows["unit_id"].astype(str).to_numpy(),
+        "unit_name": rows["unit_name"].astype(str).to_numpy(),
+        "year": pd.to_numeric(rows["period"].astype(str), errors="coerce").to_numpy(),
+        "value": rows["value"].astype("Float64").astype(float).to_numpy(),
+        "small": rows["small_count"].astype("boolean").fillna(False).to_numpy(),
+        "provisional": (rows["provisional"].astype("boolean").fillna(False).to_numpy()
+                        if "provisional" in rows.columns else False),
+    })
+    frame = frame[frame["year"].notna()]
+    units = frame.drop_duplicates("unit_id")[["unit_id", "unit_name"]].head(MAX_TREND_UNITS)
+    fig = go.Figure()
+    small_text, prov_text = t("small_count", lang), t("provisional", lang)
+    any_provisional = False
+    for k, (unit_id, unit_name) in enumerate(units.itertuples(index=False)):
+        colour = UNIT_COLOURS[k]
+        part = frame[frame["unit_id"] == unit_id].sort_values("year")
+        labels = [(format_value(indicator, v, lang) if pd.notna(v) else "—")
+                  + (f" · {small_text}" if s else "") + (f" · {prov_text}" if p else "")
+                  for v, s, p in zip(part["value"], part["small"], part["provisional"],
+                                     strict=True)]
+        prov = part["provisional"].to_numpy(dtype=bool)
+        final = ~prov
+        x, y = part["year"].to_numpy(dtype=int), part["value"].to_numpy()
+        if prov.any():
+            any_provisional = True
+            start = np.flatnonzero(final)[-1:] if final.any() else np.array([], int)
+            seg = np.concatenate([start, np.flatnonzero(prov)])
+            fig.add_trace(go.Scatter(
+                x=x[seg], y=y[seg], name=f"{unit_name} {prov_text}", legendgroup=unit_id,
+                showlegend=False, mode="lines+markers+text",
+                line={"color": colour, "width": 2, "dash": "dot"},
+                marker={"size": [0] * len(start) + [10] * int(prov.sum()), "color": "white",
+                        "line": {"color": colour, "width": 2}},
+                text=[unit_name if i == len(seg) - 1 else "" for i in range(len(seg))],
+                textposition="middle right", textfont={"color": colour, "size": 12},
+                customdata=[labels[i] for i in seg],
+                hovertemplate=f"{unit_name} %{{x}}: %{{customdata}}<extra></extra>"))
+        fig.add_trace(go.Scatter(
+            x=x[final], y=y[final], name=unit_name, legendgroup=unit_id,
+            mode="lines+markers+text",
+            line={"color": colour, "width": 3},
+            marker={"size": 8, "color": ["white" if s else colour for s in part["small"][final]],
+                    "line": {"color": colour, "width": 1.5}},
+            # the unit's name at the end of its line, as Our World in Data labels its charts
+            text=[unit_name if i == final.sum() - 1 and not prov.any() else ""
+                  for i in range(int(final.sum()))],
+            textposition="middle right", textfont={"color": colour, "size": 12},
+            customdata=[x for x, f in zip(labels, final) if f],
+            hovertemplate=f"{unit_name} %{{x}}: %{{customdata}}<extra></extra>"))
+    shapes, annotations = [], []
+    std = getattr(indicator, "standard", None)
+    if std is not None:
+        label = f"{t('standard', lang)} {_name(std, lang, 'label')}".strip()
+        levels = [std.low, std.high] if std.comparison == "between" else [std.value]
+        for level in levels:
+            if level is None:
+                continue
+            shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
+                           "y0": level, "y1": level,
+                           "line": {"color": STANDARD_LINE, "width": 1.5, "dash": "dot"}})
+        annotations.append({"xref": "paper", "x": 0, "xanchor": "left", "yref": "y",
+                            "y": levels[-1], "yanchor": "bottom", "text": label,
+                            "showarrow": False, "font": {"size": 12, "color": STANDARD_LINE},
+                            "bgcolor": "rgba(255,255,255,0.85)"})
+    if any_provisional:
+        annotations.append({"xref": "paper", "x": 0, "xanchor": "left", "yref": "paper",
+                            "y": -0.28, "yanchor": "top", "showarrow": False, "align": "left",
+                            "text": t("provisional_footnote", lang),
+                            "font": {"size": 12, "color": "#555555"}})
+    years = sorted(int(v) for v in frame["year"].unique())
+    axis = ({"tickformat": f".{indicator.decimals}%", "hoverformat": f".{indicator.decimals}%"}
+            if indicator.kind == "rate" else _axis_format(indicator))
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        height=460 + (80 if any_provisional else 0),
+        margin={"l": 10, "r": 120, "t": 70, "b": 150 if any_provisional else 40},
+        font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
+        plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, annotations=annotations,
+        legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "xanchor": "left"},
+        hovermode="x unified",
+        xaxis={"tickmode": "array", "tickvals": years,
+               "ticktext": [f"{y}{'年' if lang == 'zh' else ''}" for y in years],
+               "range": [min(years) - 0.3, max(years) + 0.6] if years else None,
+               "gridcolor": "#eeeeee"},
+        yaxis={"gridcolor": "#e5e5e5", "automargin": True, **axis},
+    )
+    if indicator.kind != "rate" and indicator.unit(lang):
         fig.add_annotation(xref="paper", x=0, xanchor="right", yref="paper", y=1,
                            yanchor="bottom", text=indicator.unit(lang), showarrow=False,
                            font={"size": 12, "color": "#555555"})
@@ -341,8 +481,11 @@ def status_matrix(rows: pd.DataFrame, catalog: dict[str, Any], lang: str = "zh",
     units = rows.drop_duplicates("unit_id")[["unit_id", "unit_name"]]
     # (indicator, unit) → (value, small_count): one dict built once, looked up per cell
     periods = rows["period"] if "period" in rows else pd.Series(None, index=rows.index)
+    provisional = (rows["provisional"] if "provisional" in rows
+                   else pd.Series(False, index=rows.index))
     keyed = dict(zip(zip(rows["indicator_id"], rows["unit_id"], strict=True),
-                     zip(rows["value"], rows["small_count"], periods, strict=True), strict=True))
+                     zip(rows["value"], rows["small_count"], periods, provisional, strict=True),
+                     strict=True))
     z, text, hover = [], [], []
     small_text = t("small_count", lang)
     # many units: numbers without units in the cells (the unit is in the hover and the row name)
@@ -356,10 +499,12 @@ def status_matrix(rows: pd.DataFrame, catalog: dict[str, Any], lang: str = "zh",
                 text_row.append("")
                 hover_row.append(f"{unit_name} · {ind.name(lang)}: —")
                 continue
-            value, small_count, period = keyed[(ind_id, unit_id)]
+            value, small_count, period, prov = keyed[(ind_id, unit_id)]
             small = bool(small_count) if pd.notna(small_count) else False
-            st = "small" if small else status(ind, value, period)
+            st = "small" if small else status(ind, value, period, prov)
             shown = format_value(ind, value, lang)
+            if st == "provisional":    # an open period is not judged: grey, marked 暂定
+                st, shown = "none", shown + t("provisional_suffix", lang)
             cell_text = (f"{value:,.{ind.decimals}f}" if compact and ind.kind != "rate"
                          and pd.notna(value) else shown)
             mark = {"meets": "✓", "fails": "✗"}.get(st, "")

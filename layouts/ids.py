@@ -63,6 +63,7 @@ TR_NOTE = "tr-note"
 TR_URL = "tr-url"
 TR_LANG = "tr-lang"
 TR_LANG_SWITCH = "tr-lang-switch"
+TR_VIEW = "tr-view"
 
 # Data quality (数据质量) -----------------------------------------------------------------
 DQ_SUMMARY = "dq-summary"
@@ -78,6 +79,7 @@ DQ_URL = "dq-url"
 DQ_LEVEL = "dq-level"
 DQ_YEAR = "dq-year"
 DQ_UNITS = "dq-units"
+DQ_FINDINGS = "dq-findings"
 
 # Indicator catalog (指标说明) ------------------------------------------------------------
 CAT_TABLE = "cat-table"

@@ -14,7 +14,7 @@ from a tile server or a CDN and the map works offline.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace as dataclass_replace
 from typing import Any
 
 import numpy as np
@@ -86,6 +86,7 @@ class MapData:
             self.boundary_error: str | None = None
         except ValueError as exc:       # ManifestError is a ValueError
             self.boundaries, self.boundary_error = {}, str(exc)
+        self.boundaries = {lv: within_units(b, dataset.units) for lv, b in self.boundaries.items()}
         self.default_radius_m = service_radius_m(dataset.config)
         self.default_types = qualifying_station_types(dataset.config)
         stations = dataset.tables.get("stations")
@@ -199,6 +200,19 @@ class MapData:
 _current: MapData | None = None
 
 
+def within_units(boundary: Boundary, units: pd.DataFrame) -> Boundary:
+    """``boundary`` holding only the polygons of ``units`` (data.model units: level, unit_id)
+    of its level: a scoped user's dataset (server.scope) has only the units in scope, so
+    neither the figure nor the GeoJSON sent to the browser names or outlines any other unit."""
+    own = set(units.loc[units["level"].astype(str) == boundary.level, "unit_id"].astype(str))
+    keep = boundary.units["unit_id"].astype(str).isin(own)
+    if bool(keep.all()):
+        return boundary
+    features = [f for f in boundary.geojson.get("features", []) if str(f.get("id")) in own]
+    return dataclass_replace(boundary, units=boundary.units[keep.to_numpy()].reset_index(
+        drop=True), geojson={**boundary.geojson, "features": features})
+
+
 def map_data(dataset: Any) -> MapData:
     """The memoised :class:`MapData` of ``dataset``: one process serves one dataset (as in
     layouts.store), so a new dataset object replaces the previous one."""
@@ -260,14 +274,18 @@ def map_figure(boundary: Boundary | None, rows: pd.DataFrame, indicator: Any, la
             ids = ids[ids.isin(only)]
         values = rows.set_index("unit_id")["value"] if len(rows) else pd.Series(dtype=float)
         names = rows.set_index("unit_id")["unit_name"] if len(rows) else pd.Series(dtype=str)
+        prov = (rows.set_index("unit_id")["provisional"]
+                if len(rows) and "provisional" in rows else pd.Series(dtype=bool))
         frame = pd.DataFrame({"unit_id": ids})
         frame["value"] = frame["unit_id"].map(values).astype("float64")
         frame["name"] = frame["unit_id"].map(names).fillna(frame["unit_id"])
         scale = indicator.kind == "rate"
         shown = frame["value"] * 100 if scale else frame["value"]
+        frame["provisional"] = frame["unit_id"].map(prov).fillna(False).astype(bool)
         text = [f"<b>{n}</b><br>{indicator.name(lang)}：{format_value(indicator, v, lang)}"
-                f"<br>{t('status_' + status(indicator, v), lang)}"
-                for n, v in zip(frame["name"], frame["value"])]
+                f"{t('provisional_suffix', lang) if p else ''}"
+                f"<br>{t('status_' + status(indicator, v, None, p), lang)}"
+                for n, v, p in zip(frame["name"], frame["value"], frame["provisional"])]
         reverse = indicator.direction == "lower"
         has = frame["value"].notna()
         fig.add_trace(go.Choropleth(

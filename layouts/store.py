@@ -96,6 +96,8 @@ class DashboardData:
             raise ValueError(f"indicator table lacks columns {missing}")
         self.dataset = results.dataset
         self.catalog: dict[str, Any] = dict(results.catalog)
+        self._results = results
+        self._quality: pd.DataFrame | None = None
         # One frame per (year, level) and per (level, indicator) of the months: a callback slices
         # one of these, never the table. Only the group positions are found here (from the key
         # columns); each frame is copied out of the table the first time a page asks for it, so
@@ -336,6 +338,15 @@ class DashboardData:
         """(sources, errors, fatal) of the dataset's load report as copies (see report_frames)."""
         return tuple(frame.copy() for frame in self._report)  # type: ignore[return-value]
 
+    def quality_findings(self) -> pd.DataFrame:
+        """``Results.quality_findings`` (indicators.quality), computed on first use and kept;
+        an empty frame when the results cannot give them."""
+        if self._quality is None:
+            find = getattr(self._results, "quality_findings", None)
+            from indicators.quality import FINDING_COLUMNS
+            self._quality = find() if find else pd.DataFrame(columns=FINDING_COLUMNS)
+        return self._quality
+
     def month_rows(self, level: str, unit_id: str, indicator_id: str) -> pd.DataFrame:
         """Monthly rows (period ``"2025-03"``) of one indicator for one unit, oldest first (copy);
         empty if the indicator has no monthly values."""
@@ -378,7 +389,7 @@ def _ancestor_tables(units: pd.DataFrame, levels: list[str]) -> dict[str, pd.Dat
 
 
 SOURCE_COLUMNS = ("table", "file", "sheet", "rows_read", "accepted", "rejected", "blank",
-                  "reconciles", "warnings")
+                  "not_data", "reconciles", "warnings")
 ERROR_COLUMNS = ("table", "file", "sheet", "row", "column", "value", "rule", "message")
 
 
@@ -386,16 +397,18 @@ def report_frames(report: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
     """A data.model.LoadReport as three tables for display.
 
     Returns (sources, errors, fatal):
-    sources — one row per file × sheet: SOURCE_COLUMNS (counts int64, reconciles bool = rows_read
-    equals accepted + rejected + blank, warnings str joined by "；");
+    sources — one row per file × sheet: SOURCE_COLUMNS (counts int64; not_data = summary, note
+    and template rows (合计/表尾/只有 0 的行, data/layout.py); reconciles bool = rows_read equals
+    accepted + rejected + blank + not_data, warnings str joined by "；");
     errors — one row per RowError: ERROR_COLUMNS (row int64, the 1-based Excel row);
     fatal — file, message for files that could not be read at all.
     """
     sources = pd.DataFrame(
         [(s.table, s.file, s.sheet or "", s.rows_read, s.accepted, s.rejected, s.blank,
+          getattr(s, "summary", 0) + getattr(s, "notes", 0) + getattr(s, "template", 0),
           s.reconciles, "；".join(s.warnings)) for s in report.sources],
         columns=list(SOURCE_COLUMNS))
-    sources = sources.astype({c: "int64" for c in ("rows_read", "accepted", "rejected", "blank")}
+    sources = sources.astype({c: "int64" for c in ("rows_read", "accepted", "rejected", "blank", "not_data")}
                              | {"reconciles": "bool"})
     errors = pd.DataFrame(
         [(s.table, s.file, s.sheet or "", e.row, e.column, e.value, e.rule, e.message)

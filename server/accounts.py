@@ -10,7 +10,24 @@ users:
     name: 示例区委组织部
     password_hash: "scrypt:..."
     scope: [district:511602]      # unit keys (level:unit_id): these units and all below them
+    role: analyst                 # admin | data_manager | analyst | viewer (default analyst)
+    disabled: false               # true: cannot sign in, open sessions end at once
+session:                          # optional (defaults shown)
+  idle_minutes: 30                # signed out after this long without a request
+  absolute_hours: 12              # signed out this long after signing in, active or not
+lockout:                          # optional (defaults shown)
+  free_failures: 3                # wrong passwords before delays start (1 s, 2 s, 4 s, … ≤ 60 s)
+  lock_after: 10                  # consecutive failures that lock the account until an admin
+                                  # unlocks it (or lock_minutes pass; 0 = only an admin)
+  lock_minutes: 0
 ```
+
+Roles (:data:`ROLES`): ``admin`` manages accounts (unlock) and reads the audit log;
+``data_manager`` uploads files and reloads data; ``analyst`` views and exports within the scope;
+``viewer`` views only. Every role views pages within its scope.
+
+:class:`UsersFile` re-reads the file when it changes (checked at most once a second per worker):
+a removed, disabled or re-passworded user's sessions end at the next request in every worker.
 
 Passwords are hashed with werkzeug.security (scrypt by default); a plain ``password`` key is
 refused so a users file can never hold one.
@@ -18,7 +35,11 @@ refused so a users file can never hold one.
 from __future__ import annotations
 
 import getpass
+import hashlib
+import logging
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +48,29 @@ import yaml
 from werkzeug.security import check_password_hash, generate_password_hash
 
 WHOLE = "all"
+#: role → what it may do (``view`` pages, ``export`` workbooks and downloads, ``upload`` data
+#: files, ``reload`` data, ``admin`` accounts and the audit log)
+ROLES: dict[str, frozenset[str]] = {
+    "admin": frozenset({"view", "export", "admin"}),
+    "data_manager": frozenset({"view", "export", "upload", "reload"}),
+    "analyst": frozenset({"view", "export"}),
+    "viewer": frozenset({"view"}),
+}
+#: role names shown in the page header
+ROLE_NAMES = {"admin": "系统管理员", "data_manager": "数据管理员", "analyst": "分析员",
+              "viewer": "只读用户"}
+DEFAULT_ROLE = "analyst"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Session and sign-in limits from the users file (minutes, hours, counts)."""
+
+    idle_minutes: float = 30
+    absolute_hours: float = 12
+    free_failures: int = 3
+    lock_after: int = 10
+    lock_minutes: float = 0
 
 
 class AccountsError(ValueError):
@@ -41,6 +85,8 @@ class User:
     name: str
     password_hash: str
     scope: frozenset[str] | None
+    role: str = DEFAULT_ROLE
+    disabled: bool = False
 
     # Flask-Login's user protocol
     is_authenticated = True
@@ -50,10 +96,22 @@ class User:
     def get_id(self) -> str:
         return self.username
 
+    def may(self, action: str) -> bool:
+        """Whether the role allows ``action`` (see :data:`ROLES`)."""
+        return action in ROLES.get(self.role, frozenset())
+
     @property
     def may_upload(self) -> bool:
-        """Only whole-dataset accounts replace data files (a file feeds every unit)."""
-        return self.scope is None
+        """Data managers of the whole dataset replace data files (a file feeds every unit)."""
+        return self.scope is None and self.may("upload")
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes when the password, role, scope or disabled flag change: a session made
+        before such a change is no longer valid (server.sessions)."""
+        text = "|".join([self.password_hash, self.role, str(self.disabled),
+                         ",".join(sorted(self.scope)) if self.scope is not None else "*"])
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -79,9 +137,32 @@ def load_users(path: str | Path) -> dict[str, User]:
     """Read a users file: ``{username: User}``.
 
     Raises AccountsError for a missing ``users`` list, a repeated username, a plain-text
-    ``password``, a hash werkzeug does not produce, or a bad scope; OSError if unreadable.
+    ``password``, a hash werkzeug does not produce, a bad scope or role; OSError if unreadable.
     """
+    return load_users_file(path)[0]
+
+
+def _number(raw: dict, section: str, key: str, default: float, low: float, high: float) -> float:
+    block = raw.get(section) or {}
+    if not isinstance(block, dict):
+        raise AccountsError(f"用户文件错误（{section}）：应为键值表")
+    value = block.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise AccountsError(f"用户文件错误（{section}.{key}）：应为 {low:g}–{high:g} 之间的数")
+    return value
+
+
+def load_users_file(path: str | Path) -> tuple[dict[str, User], Policy]:
+    """Read a users file: ``({username: User}, Policy)``; errors as :func:`load_users`."""
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise AccountsError("用户文件错误：缺少 users 列表")
+    policy = Policy(
+        idle_minutes=_number(raw, "session", "idle_minutes", 30, 1, 24 * 60),
+        absolute_hours=_number(raw, "session", "absolute_hours", 12, 0.1, 24 * 30),
+        free_failures=int(_number(raw, "lockout", "free_failures", 3, 0, 100)),
+        lock_after=int(_number(raw, "lockout", "lock_after", 10, 1, 1000)),
+        lock_minutes=_number(raw, "lockout", "lock_minutes", 0, 0, 24 * 60 * 365))
     entries = raw.get("users") if isinstance(raw, dict) else None
     if not isinstance(entries, list) or not entries:
         raise AccountsError("用户文件错误：缺少 users 列表")
@@ -99,9 +180,65 @@ def load_users(path: str | Path) -> dict[str, User]:
         name = entry["username"]
         if name in users:
             raise AccountsError(f"用户文件错误（{where}）：用户名 {name} 重复")
+        role = entry.get("role", DEFAULT_ROLE)
+        if role not in ROLES:
+            raise AccountsError(f"用户文件错误（{where}.role）：应为 {' / '.join(ROLES)} 之一")
         users[name] = User(name, str(entry.get("name") or name), digest,
-                           _scope(entry.get("scope"), where))
-    return users
+                           _scope(entry.get("scope"), where), role,
+                           bool(entry.get("disabled", False)))
+    return users, policy
+
+
+class UsersFile:
+    """The users file as the server sees it now: re-read when its modification time or size
+    changes (checked at most every ``check_s`` seconds), so edits apply without a restart in
+    every worker. A file that no longer reads keeps the last good accounts (logged)."""
+
+    def __init__(self, path: str | Path, check_s: float = 1.0) -> None:
+        self.path = Path(path)
+        self.check_s = check_s
+        self._lock = threading.Lock()
+        self._stamp = self._stat()
+        self.users, self.policy = load_users_file(self.path)
+        self._checked = _now()
+
+    def _stat(self) -> tuple[int, int]:
+        try:
+            info = self.path.stat()
+        except OSError:
+            return (0, 0)
+        return (info.st_mtime_ns, info.st_size)
+
+    def refresh(self) -> None:
+        """Re-read the file if it changed since the last read."""
+        now = _now()
+        if now - self._checked < self.check_s:
+            return
+        with self._lock:
+            self._checked = now
+            stamp = self._stat()
+            if stamp == self._stamp:
+                return
+            self._stamp = stamp
+            try:
+                self.users, self.policy = load_users_file(self.path)
+            except (AccountsError, OSError, yaml.YAMLError) as exc:
+                logging.getLogger(__name__).error("users file not re-read, keeping the last "
+                                                  "good accounts: %s", exc)
+
+    def __getitem__(self, username: str) -> User:
+        """The account named ``username`` as last read (KeyError if none)."""
+        return self.users[username]
+
+    def get(self, username: Any) -> User | None:
+        """The current, enabled account named ``username`` (None otherwise)."""
+        self.refresh()
+        user = self.users.get(username) if isinstance(username, str) else None
+        return None if user is None or user.disabled else user
+
+
+def _now() -> float:
+    return time.monotonic()
 
 
 def main(argv: list[str]) -> int:

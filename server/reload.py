@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from layouts import store
+from server import audit
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +164,8 @@ class DataWatcher:
                 log.exception("reload of %s failed", self.manifest_path)
                 reason = f"{type(exc).__name__}: {exc}"
             if reason:
+                audit.record("reload", object={"version": version, "reason": reason[:200]},
+                             result="refused", **_system())
                 self.status.failed_version, self.status.failed_reason = version, reason
                 self.status.failed_at = time.time()
                 log.warning("data version %s refused, still serving %s: %s", version,
@@ -175,11 +178,38 @@ class DataWatcher:
             self.status.version, self.status.loaded_at = version, time.time()
             self.status.failed_version = self.status.failed_reason = ""
             log.info("serving data version %s", version)
+            audit.record("reload", object={"version": version}, **_system())
+            release_memory()
             return True
         finally:
             self.status.building = False
             if locked:
                 self._lock.release()
+
+
+def release_memory() -> None:
+    """After a swap: collect the previous bundle's cycles and hand freed heap pages back to the
+    system (glibc ``malloc_trim``; elsewhere nothing), so a worker's resident memory returns
+    near one dataset's size after each upload instead of keeping every build's high-water mark
+    (bench/upload_memory.py)."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _system() -> dict[str, str]:
+    """Audit fields of a reload: the signed-in user when a request triggered it (an upload),
+    else ``system`` (a background thread after files changed on disk)."""
+    import flask
+    return {} if flask.has_request_context() else {"user": "system", "role": "", "client": "",
+                                                   "scope": ""}
 
 
 _watcher: DataWatcher | None = None

@@ -55,10 +55,31 @@ def _scoped_report(report: LoadReport) -> LoadReport:
     return LoadReport(sources=[], fatal=[])
 
 
+def rerank_within(table: pd.DataFrame) -> pd.DataFrame:
+    """Ranks among the rows present only: ``rank``/``rank_of`` within (level, period,
+    indicator_id) and ``peer_rank``/``peer_rank_of`` within the peer group too, recomputed
+    from the city-wide ranks (same order, ties share the best rank, unranked rows stay <NA>).
+    A scoped user sees 本区排名 k/N of their own units, never their city-wide position."""
+    out = table.copy()
+    for rank, of, by in (("rank", "rank_of", ["level", "period", "indicator_id"]),
+                         ("peer_rank", "peer_rank_of",
+                          ["level", "period", "indicator_id", "peer_group"])):
+        if rank not in out.columns or not set(by) <= set(out.columns):
+            continue
+        values = pd.to_numeric(out[rank], errors="coerce").astype("float64")
+        keys = [out[c].astype("string").fillna("\x00") for c in by]
+        groups = values.groupby(keys, sort=False)
+        out[rank] = groups.rank(method="min").astype("Int64")
+        if of in out.columns:
+            out[of] = groups.transform("count").astype("Int64").where(out[rank].notna())
+    return out
+
+
 def restrict_results(results: Any, scope: frozenset[str]) -> Any:
     """``results`` (indicators.pipeline.Results) holding only what ``scope`` may see.
 
-    - table: rows of units inside the scope; with one scope unit, its rows copied as the
+    - table: rows of units inside the scope, ranked among themselves (:func:`rerank_within`);
+      with one scope unit, its rows copied as the
       ``total`` rows (unranked) and ``level_names["total"]`` set to its name;
     - dataset: levels from the highest scope level down, units inside the scope, record tables
       (unit_level, unit_id) and the grid register (finest-level id) filtered to those units;
@@ -71,7 +92,7 @@ def restrict_results(results: Any, scope: frozenset[str]) -> Any:
     units = dataset.units
     allowed = allowed_units(units, scope)
     table = results.table
-    own = table[_inside(table, "level", "unit_id", allowed).to_numpy()]
+    own = rerank_within(table[_inside(table, "level", "unit_id", allowed).to_numpy()])
     level_names = dict(dataset.level_names)
     level_names_en = dict(dataset.level_names_en or {})
     scope_units = [parse_unit_key(k) for k in scope if k != TOTAL and ":" in k]

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from server import audit
 from server.reload import SKIPPED_DIRS, refusal, write_atomic
 
 UPLOAD_DIR = ".uploads"
@@ -218,4 +219,7 @@ def apply_upload(manifest_path: str | Path, target_key: str, original_name: Any,
         else:
             stored.unlink(missing_ok=True)     # a refused file is not kept (personal data)
         write_atomic(folder / f"{upload_id}.json", result.to_json().encode("utf-8"))
+    audit.record("upload", object={"file": name, "target": target.path, "id": upload_id,
+                                   "sha256": result.sha256, "reason": result.message[:200]},
+                 result="accepted" if result.accepted else "refused")
     return result

@@ -135,5 +135,5 @@ def test_sample_from_parquet_files_gives_the_same_indicator_table(tmp_path):
     dataset.tables["complaints"].to_parquet(path, index=False)
     expected = compute_indicators(dataset)
     cube = rollup(dataset, compute_measures_parquet(dataset, path))
-    got = indicators_from_cube(cube, catalog_for(dataset.config))
+    got = indicators_from_cube(cube, catalog_for(dataset.config), dataset.cutoff, dataset.units)
     pd.testing.assert_frame_equal(got, expected, check_exact=True)

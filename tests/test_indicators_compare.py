@@ -19,6 +19,7 @@ def tidy(rows: list[tuple]) -> pd.DataFrame:
     df["denominator"] = np.nan
     df["excluded"] = np.nan
     df["excluded_reason"] = ""
+    df["provisional"] = False
     df["value"] = df["value"].astype("float64")
     df["small_count"] = df["small_count"].astype(bool)
     return df[COLUMNS]

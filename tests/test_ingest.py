@@ -306,8 +306,11 @@ def test_csv_gz_and_undecodable_csv(tmp_path):
         levels=["grid"])
     d = data.load_dataset(m, cache_dir=tmp_path / "cache")
     assert d.tables["complaints"]["ticket_id"].tolist() == ["A1"]
-    assert d.report.fatal[0]["file"] == "bad.csv"
-    assert "GB18030" in d.report.fatal[0]["message"]
+    # issue 12: a line that does not decode is one rejected row (its Excel row), not a fatal file
+    assert d.report.fatal == []
+    bad = d.report.sources[1]
+    assert (bad.file, bad.rows_read, bad.accepted, bad.rejected) == ("bad.csv", 1, 0, 1)
+    assert [(e.row, e.column, e.rule) for e in bad.errors] == [(2, "id", "encoding")]
 
 
 def test_parse_dates_formats_and_impossible_dates():
@@ -327,7 +330,7 @@ def test_transforms():
     assert apply_transforms(s, (("strip", None), ("zfill", 4))).tolist()[:3] == ["0101", "0007", ""]
     ward = apply_transforms(pd.Series(["Ward 5", "05", "5", "", "none"], dtype="str"),
                             (("regex", r"(\d+)$"), ("zfill", 2)))
-    assert ward.tolist() == ["05", "05", "05", "", "none"]
+    assert ward.tolist() == ["05", "05", "05", "", ""]   # no match → empty (issue 12)
     pre = apply_transforms(pd.Series(["503.0", "0306", "1801.0"], dtype="str"),
                            (("regex", r"^(\d+)(?:\.0+)?$"), ("zfill", 4)))
     assert pre.tolist() == ["0503", "0306", "1801"]

@@ -195,8 +195,14 @@ def test_rare_characters_survive_every_encoding_that_holds_them(cases):
         assert not frame["category"].str.contains("\ufffd").any()
 
 
-def test_undecodable_bytes_are_refused_not_replaced(cases):
-    assert "既不是 UTF-8 也不是 GB18030/GBK" in fatal(load(cases, "encoding_undecodable"))
+def test_undecodable_bytes_reject_their_row_never_replaced(cases):
+    # issue 12: the line that does not decode is one rejected row (rule encoding, its Excel
+    # row); nothing with U+FFFD is ever accepted
+    d = load(cases, "encoding_undecodable")
+    src = next(s for s in d.report.sources if s.table == "complaints")
+    assert d.report.fatal == [] and (src.rows_read, src.accepted, src.rejected) == (1, 0, 1)
+    assert [(e.row, e.rule) for e in src.errors if e.rule == "encoding"] == [(2, "encoding")]
+    assert len(d.tables["complaints"]) == 0
 
 
 def test_xlsm_and_legacy_xls(cases):
@@ -236,10 +242,15 @@ def test_hidden_sheet_is_skipped_and_named(cases):
     assert list(d.tables["complaints"]["ticket_id"]) == ["T1"]
 
 
-def test_merged_cells_in_the_data_area_are_reported(cases):
-    src = source(load(cases, "merged_cells"), "complaints")
-    assert errors(src) == [(4, "网格编号", "merged_cell")]
+def test_merged_hierarchy_cells_in_the_data_area_are_filled_down(cases):
+    # issue 12 item 3: a merged hierarchy label (网格编号 over D3:D4) is filled down, not rejected
+    d = load(cases, "merged_cells")
+    src = source(d, "complaints")
+    assert errors(src) == []
     assert "数据区有合并单元格：D3:D4" in src.warnings
+    assert any("D3:D4" in w and "向下填充" in w for w in src.warnings)
+    t = d.tables["complaints"].set_index("ticket_id")
+    assert t.loc["T2", "unit_id"] == t.loc["T3", "unit_id"] == "0102"
 
 
 def test_formula_without_a_saved_value_is_an_error(cases):

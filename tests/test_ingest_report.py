@@ -10,7 +10,7 @@ import pandas as pd
 
 import data
 from data.model import LoadReport, SourceReport
-from data.report import REASON_HEADER, ROW_HEADER, rejected_rows_workbook
+from reports.rejected_rows import REASON_HEADER, ROW_HEADER, rejected_rows_workbook
 
 
 def _report() -> LoadReport:

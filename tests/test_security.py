@@ -20,6 +20,7 @@ from layouts import store
 from server import reload as reload_mod
 from server.accounts import AccountsError, hash_password, load_users
 from server.scope import restrict_results
+from tests.security_helpers import browser, logout, post_login, signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample" / "dataset.yaml"
@@ -59,16 +60,14 @@ def served(tmp_path_factory):
         {"username": "east", "password_hash": hash_password(PASSWORDS["east"]), "scope": [EAST]},
     ]}), encoding="utf-8")
     app = create_server_app(SAMPLE, users, SECRET, max_upload_mb=1)
+    app.server.config["LOGIN_RATE"] = "10000 per minute"   # many sign-ins from 127.0.0.1
     yield app
     store.set_access(None, None)
     reload_mod._watcher = None
 
 
 def sign_in(app, name: str):
-    client = app.server.test_client()
-    answer = client.post("/login", data={"username": name, "password": PASSWORDS[name]})
-    assert answer.status_code == 302
-    return client
+    return signed_in(app, name, PASSWORDS[name])
 
 
 def neighbour_names(results) -> list[str]:
@@ -143,17 +142,18 @@ def test_every_route_refuses_without_sign_in_and_serves_after(served):
 
 
 def test_wrong_password_unknown_user_and_open_redirect(served):
-    client = served.server.test_client()
-    wrong = client.post("/login", data={"username": "city", "password": "city-passworD"})
-    unknown = client.post("/login", data={"username": "nobody", "password": "x"})
+    client = browser(served)
+    wrong = post_login(client, "city", "city-passworD")
+    unknown = post_login(client, "nobody", "x")
     assert wrong.status_code == unknown.status_code == 401
     assert "用户名或密码不正确" in wrong.get_data(as_text=True)
     assert client.get("/_dash-layout").status_code == 401
     for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
-        ok = client.post("/login", data={"username": "city", "password": PASSWORDS["city"],
-                                          "next": target})
+        ok = post_login(client, "city", PASSWORDS["city"], next=target)
         assert ok.headers["Location"] == "/", target
-    assert client.get("/logout").status_code == 302
+    assert client.get("/logout").status_code == 200          # a GET only asks
+    assert client.get("/_dash-layout").status_code == 200
+    assert logout(client).status_code == 302
     assert client.get("/_dash-layout").status_code == 401
 
 

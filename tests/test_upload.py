@@ -24,6 +24,7 @@ from server import reload as reload_mod
 from server.accounts import hash_password
 from server.reload import DataWatcher, data_version, write_atomic
 from server.uploads import UploadRefused, apply_upload, destination, targets
+from tests.security_helpers import signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-key-0123456789abcdef"
@@ -81,21 +82,20 @@ def served(tmp_path_factory):
     manifest = copy_sample(folder / "sample")
     users = folder / "users.yaml"
     users.write_text(yaml.safe_dump({"users": [
-        {"username": "city", "password_hash": hash_password(PASSWORDS["city"]), "scope": "all"},
+        {"username": "city", "password_hash": hash_password(PASSWORDS["city"]), "scope": "all",
+         "role": "data_manager"},
         {"username": "east", "password_hash": hash_password(PASSWORDS["east"]),
          "scope": ["district:511602"]}]}), encoding="utf-8")
     app = create_server_app(manifest, users, SECRET, max_upload_mb=LIMIT_MB,
                             reload_interval_s=3600)
+    app.server.config["LOGIN_RATE"] = "10000 per minute"   # many sign-ins from 127.0.0.1
     yield app, manifest
     store.set_access(None, None)
     reload_mod._watcher = None
 
 
 def sign_in(app, name: str):
-    client = app.server.test_client()
-    assert client.post("/login", data={"username": name, "password": PASSWORDS[name]}
-                       ).status_code == 302
-    return client
+    return signed_in(app, name, PASSWORDS[name])
 
 
 def target_key(manifest: Path, path: str) -> str:

@@ -595,9 +595,12 @@ def test_renders_to_pdf_without_hash_marks(workbook_path, tmp_path):
                           capture_output=True, text=True).stdout
     pages = text.split("\f")[:-1]
     sheet_of_page = [p.strip().splitlines()[0].split()[-1] for p in pages]   # header: &A
-    assert sheet_of_page == ["封面", "汇总", "区县", "街道", "社区", "网格", "网格", "不达标清单",
-                             "月度趋势", "月度趋势", "对标参考", "指标说明", "数据质量", "数据质量"]
-    assert "第 1 页，共 14 页" in pages[0] and "第 14 页，共 14 页" in pages[-1]
+    assert sheet_of_page[:12] == ["封面", "汇总", "区县", "街道", "社区", "网格", "网格",
+                                  "不达标清单", "月度趋势", "月度趋势", "对标参考", "指标说明"]
+    # 数据质量: load report, excluded records, data-quality findings, export notes
+    assert set(sheet_of_page[12:]) == {"数据质量"} and len(pages) in (14, 15, 16)
+    n = len(pages)
+    assert f"第 1 页，共 {n} 页" in pages[0] and f"第 {n} 页，共 {n} 页" in pages[-1]
     assert "折线图" in pages[9] and "1 月" in pages[9]                 # the chart's own page
     assert "###" not in text
     assert "示例市 2025 年度党建引领基层治理指标评议" in pages[0]

@@ -893,6 +893,19 @@ def manifest() -> dict:
         "boundaries": {"district": {"path": "districts.geojson", "key": "district_id"},
                        "street": {"path": "streets.geojson", "key": "street_id"}},
         "standards": {},
+        # the department's own figures (indicators/custom.py): ratios of summed measures
+        "indicators": {
+            "full_time_worker_share": {
+                "name_zh": "专职网格员占比", "name_en": "Share of full-time grid workers",
+                "numerator": "full_time_workers",
+                "denominator": ["full_time_workers", "part_time_workers"],
+                "scale": "percent", "decimals": 1, "direction": "higher"},
+            "grids_per_community": {
+                "name_zh": "每社区网格数", "name_en": "Grids per community",
+                "numerator": "grids", "denominator": {"units": "community"},
+                "scale": "ratio", "unit_zh": "个", "unit_en": "grids", "decimals": 1,
+                "direction": "higher"},
+        },
     }
 
 

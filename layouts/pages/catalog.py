@@ -31,6 +31,18 @@ def _mark(std: Any, lang: str) -> list:
             html.Div(std.source_en if en else std.source_zh, className="text-muted small")]
 
 
+def _timing(ind: Any, lang: str) -> list:
+    """When a value is provisional (暂定) and which views show the indicator."""
+    days = getattr(ind, "maturity_days", None)
+    out = []
+    if days:
+        out.append(html.Div(t("catalog_maturity", lang, days=days), className="text-muted small"))
+    used = getattr(ind, "used_by", "")
+    if used and lang == "zh":
+        out.append(html.Div(f"使用：{used}", className="text-muted small"))
+    return out
+
+
 def catalog_rows(catalog: dict[str, Any], lang: str) -> list[html.Tr]:
     """One table row per indicator, in catalog order (cells in COLUMNS order)."""
     en = lang == "en"
@@ -41,7 +53,7 @@ def catalog_rows(catalog: dict[str, Any], lang: str) -> list[html.Tr]:
                      html.Div(ind.name_zh if en else ind.name_en, className="text-muted small")]),
             html.Td(ind.unit(lang)),
             html.Td(t(f"direction_{ind.direction}", lang)),
-            html.Td(ind.formula_en if en else ind.formula_zh),
+            html.Td([ind.formula_en if en else ind.formula_zh, *_timing(ind, lang)]),
             html.Td(_mark(ind.standard, lang) if ind.standard is not None else "—"),
             html.Td([part for ref in ind.references for part in _mark(ref, lang)] or "—"),
             html.Td(f"{ind.min_count:,}" if ind.min_count else "—", className="text-end"),

@@ -19,6 +19,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts import components, downloads, figures, ids, store
 from layouts.components import dropdown_labels, grid_locale, header, page_href, query_params
+from layouts.guards import graph_config, rank_column
 from layouts.i18n import normalise_lang, t
 
 PATH = "/compare"
@@ -81,17 +82,21 @@ def _column_defs(indicator: Any, lang: str, drillable: bool = False,
     def fmt(expr: str) -> dict:
         return {"function": f"params.value == null ? '—' : {expr}"}
 
+    mark = t("provisional_suffix", lang).replace("'", "")
+
+    def fmt_prov(expr: str) -> dict:     # an open period's value: 91.8%（暂定）
+        return {"function": f"params.value == null ? '—' : {expr} + "
+                            f"(params.data && params.data.provisional ? '{mark}' : '')"}
+
     number = {"type": "numericColumn", "filter": "agNumberColumnFilter"}
 
     small = t("small_count", lang)
     return [
-        {"field": "rank", "headerName": t("rank", lang), "width": 100, "type": "numericColumn",
-         "filter": "agNumberColumnFilter",
-         "valueFormatter": {"function": f"params.value == null ? '{small}' : params.value"}},
+        rank_column(lang, small),
         {"field": "unit_name", "headerName": t("unit_name", lang), "flex": 2, "minWidth": 140,
          "filter": "agTextColumnFilter", "cellClass": "drill-cell" if drillable else ""},
         {"field": "value", "headerName": t("value", lang), "flex": 1, **number,
-         "valueFormatter": fmt(value_fmt)},
+         "valueFormatter": fmt_prov(value_fmt)},
         {"field": "numerator", "headerName": t("numerator", lang), "flex": 1,
          **number, "valueFormatter": fmt("d3.format(',.4~f')(params.value)")},
         {"field": "denominator", "headerName": t("denominator", lang), "flex": 1,
@@ -114,11 +119,15 @@ def _has_peers(rows: pd.DataFrame) -> bool:
 
 def _row_data(rows: pd.DataFrame) -> list[dict]:
     text = ["unit_id", "unit_name"] + (["peer_group"] if _has_peers(rows) else [])
-    cols = ["unit_id", "rank", "unit_name", "value", "numerator", "denominator", "change"]
+    cols = ["unit_id", "rank", "rank_of", "unit_name", "value", "numerator", "denominator",
+            "change"]
     cols += ["peer_group", "peer_rank"] if _has_peers(rows) else []
     out = rows[cols].astype({c: "float64" for c in cols if c not in text}
                             | {c: "string" for c in text})
     out = out.astype(object).where(out.notna(), None)
+    if "provisional" in rows.columns:      # 暂定 marks in the value column
+        out["provisional"] = rows["provisional"].astype("boolean").fillna(False) \
+            .astype(bool).to_numpy()
     return out.to_dict("records")
 
 
@@ -223,8 +232,7 @@ def _definition(ind: Any, lang: str) -> html.Div:
 
 def _graph(graph_id: str, figure: Any, lang: str, **config: Any) -> dcc.Graph:
     return dcc.Graph(id=graph_id, figure=figure if figure is not None else figures.go.Figure(),
-                     config={"locale": "zh-CN" if lang == "zh" else "en",
-                             "displaylogo": False, "responsive": True, **config})
+                     config=graph_config(lang, responsive=True, **config))
 
 
 def _shown(figure: Any) -> dict:

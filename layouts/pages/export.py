@@ -13,6 +13,7 @@ two 35 s exports in normal callbacks stalled chart callbacks ≈ 31 s under guni
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import time
 from datetime import datetime
@@ -25,6 +26,7 @@ from dash import DiskcacheManager, Input, Output, State, callback, dcc, html
 
 from layouts import ids, store
 from layouts.components import header
+from layouts.guards import may
 from layouts.i18n import normalise_lang, t
 
 PATH = "/export"
@@ -42,11 +44,20 @@ JOB_CACHE_DIR = Path(__file__).resolve().parents[2] / ".cache" / "export-jobs"
 def _manager() -> DiskcacheManager:
     import diskcache
 
-    JOB_CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    folder = JOB_CACHE_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:          # an unwritable project cache must not stop the server
+        folder = Path(tempfile.gettempdir()) / "dashboard-export-jobs"
+        log.warning("export job folder %s unusable (%s); using %s", JOB_CACHE_DIR, exc, folder)
+        folder.mkdir(parents=True, exist_ok=True)
     # expire: a finished job's workbook is kept at most an hour if the browser never fetches it;
     # cache_by: jobs are keyed by the user's scope and the data version too (server/), so two
     # users asking for the same year and unit never share a job or its workbook
-    return DiskcacheManager(diskcache.Cache(str(JOB_CACHE_DIR)), cache_by=[store.access_key],
+    return DiskcacheManager(diskcache.Cache(str(folder)), cache_by=[store.access_key],
                             expire=3600)
 
 
@@ -67,18 +78,37 @@ def validate_choice(data: store.DashboardData, year: Any, unit: Any) -> tuple[in
     Raises ValueError when the year has no indicator rows or the unit key is not one of
     :func:`scope_options`.
     """
-    if str(year) not in data.years:
+    if isinstance(year, bool) or not isinstance(year, (str, int)) or str(year) not in data.years:
         raise ValueError(f"unknown year {year!r}")
+    if unit is not None and not isinstance(unit, str):
+        raise ValueError(f"scope is not a unit key: {type(unit).__name__}")
     key = unit or store.TOTAL
     if key not in {o["value"] for o in scope_options(data, "zh")}:
         raise ValueError(f"unknown scope {unit!r}")
     level, unit_id = store.parse_unit_key(key)
-    return int(year), (None if level == store.TOTAL else unit_id)
+    if level == store.TOTAL:
+        return int(year), own_scope_unit(data)
+    return int(year), unit_id
+
+
+def own_scope_unit(data: store.DashboardData) -> str | None:
+    """None for a whole-dataset user; for a user scoped to one unit, that unit's id, so the
+    workbook is titled with the scope's own name (示例区), never the city's (示例市（全部单位）)."""
+    from layouts.guards import whole_view
+
+    if whole_view():
+        return None
+    units = data.dataset.units
+    top = units[units["level"].astype(str) == data.dataset.levels[0]]
+    return str(top["unit_id"].iloc[0]) if len(top) == 1 else None
 
 
 def file_name(data: store.DashboardData, year: int, unit: str | None) -> str:
     """``年度评议_2025_示例区.xlsx`` (``_全部`` for the whole dataset)."""
     level, unit_id = store.parse_unit_key(unit)
+    own = own_scope_unit(data) if level == store.TOTAL else None
+    if own is not None:
+        level, unit_id = data.dataset.levels[0], own
     scope = "全部" if level == store.TOTAL else data.unit_name(level, unit_id, "zh")
     safe = "".join(ch for ch in scope if ch not in '\\/:*?"<>|').strip() or unit_id
     return f"年度评议_{year}_{safe}.xlsx"
@@ -130,7 +160,7 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
                 ]),
                 dbc.Col(xs=12, md=5, children=[
                     dbc.Button(t("export_button", lang), id=ids.EXP_BUTTON, color="primary",
-                               className="me-2", disabled=year is None),
+                               className="me-2", disabled=year is None or not may("export")),
                     dbc.Button(t("export_cancel", lang), id=ids.EXP_CANCEL, color="secondary",
                                outline=True, disabled=True),
                 ]),
@@ -139,7 +169,8 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
                      children=dbc.Progress(id=ids.EXP_PROGRESS, value=0, max=100, striped=True,
                                            animated=True, label=t("export_starting", lang),
                                            style={"height": "1.5rem"})),
-            html.P(t("export_no_years", lang) if year is None else "", id=ids.EXP_STATUS,
+            html.P(t("export_no_years", lang) if year is None else
+                   ("" if may("export") else t("export_not_allowed", lang)), id=ids.EXP_STATUS,
                    className="summary mt-3", role="status"),
             dcc.Download(id=ids.EXP_DOWNLOAD),
         ]),

@@ -23,6 +23,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts import ids, store
 from layouts.components import header, page_href
+from layouts.guards import graph_config
 from layouts.i18n import normalise_lang, t
 from layouts.mapview import MapData, map_data, map_figure, units_under
 
@@ -272,9 +273,7 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
             html.P(t("map_drill_hint", lang), className="text-muted small"),
             dbc.Row(className="align-items-start", children=[
                 dbc.Col(dcc.Graph(id=ids.MAP_GRAPH, figure=out["figure"],
-                                  config={"locale": "zh-CN" if lang == "zh" else "en",
-                                          "displaylogo": False, "responsive": True,
-                                          "scrollZoom": True},
+                                  config=graph_config(lang, responsive=True, scrollZoom=True),
                                   style={"height": f"{MAP_HEIGHT_PX}px"}), xs=12, lg=8),
                 dbc.Col(html.Div(out["panel"], id=ids.MAP_PANEL, className="map-panel"),
                         xs=12, lg=4),

@@ -19,6 +19,7 @@ from indicators.narrative import narrate
 from layouts import components, figures, ids, store
 from layouts.components import (dropdown_labels, header, kpi_card, page_href, query_params,
                                  sparkline_svg)
+from layouts.guards import graph_config
 from layouts.i18n import normalise_lang, t
 
 PATH = "/"
@@ -49,11 +50,11 @@ def cards_and_summary(data: store.DashboardData, year: str | None, unit: str,
     rows = rows[rows["value"].notna() & rows["indicator_id"].isin(data.catalog)]
     if rows.empty:
         return [html.P(t("no_cards", lang), className="text-muted")], ""
-    cards, counts = [], {"meets": 0, "fails": 0, "none": 0}
+    cards, counts = [], {"meets": 0, "fails": 0, "none": 0, "provisional": 0}
     spark_title = t("spark_title", lang, year=year)
     for _, row in rows.iterrows():  # one row per indicator (≤ ~20): display, not computation
         ind = data.catalog[row["indicator_id"]]
-        counts[status(ind, row["value"], row["period"])] += 1
+        counts[status(ind, row["value"], row["period"], row.get("provisional", False))] += 1
         href = _compare_href(data, ind.id, year, unit, lang)
         spark = sparkline_svg(_months_of(data, level, unit_id, ind.id, year))
         cards.append(dbc.Col(kpi_card(ind, row, lang, href=href, spark=spark,
@@ -80,7 +81,8 @@ def narrative(data: store.DashboardData, year: str | None, unit: str, lang: str)
                         level_names=names)
     failing = {r.indicator_id for r in rows.itertuples(index=False)
                if r.indicator_id in sentences
-               and status(data.catalog[r.indicator_id], r.value, r.period) == "fails"}
+               and status(data.catalog[r.indicator_id], r.value, r.period,
+                          getattr(r, "provisional", False)) == "fails"}
     ordered = sorted(sentences, key=lambda i: i not in failing)  # stable: catalog order
     return [html.H2(t("narrative_title", lang), className="h6 mt-3"),
             html.Ul([html.Li(sentences[i], className="fails" if i in failing else None)
@@ -195,8 +197,7 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
             html.Div(id=ids.OV_MATRIX_BOX, className="mt-2", style=_shown(fig), children=[
                 dcc.Graph(id=ids.OV_MATRIX,
                           figure=fig if fig is not None else figures.go.Figure(),
-                          config={"locale": "zh-CN" if lang == "zh" else "en",
-                                  "displaylogo": False, "displayModeBar": False}),
+                          config=graph_config(lang, displayModeBar=False)),
                 html.P(t("matrix_hint", lang), className="text-muted small no-print"),
             ]),
         ]),

@@ -35,7 +35,7 @@ def _table_name(name: str, lang: str) -> str:
 
 #: Relative column widths (AG Grid flex); numbers are right-aligned.
 _FLEX = {"message": 3, "file": 2, "warnings": 2}
-_NUMERIC = ("row", "rows_read", "accepted", "rejected", "blank")
+_NUMERIC = ("row", "rows_read", "accepted", "rejected", "blank", "not_data")
 #: Counts get thousands separators (16,838); an Excel row number is shown as Excel shows it.
 _COUNT_FORMAT = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
 
@@ -84,6 +84,64 @@ def unit_rows(data: store.DashboardData, level: str | None, year: str | None,
 _UNIT_COLUMNS = ("unit_name", "with_value", "small_count", "missing")
 
 
+def finding_rows(data: store.DashboardData, lang: str) -> list[dict]:
+    """Data-quality findings over time (indicators.quality) for the grid: check, unit (with its
+    level), period, what was checked, value, expected range and why — numbers formatted as the
+    catalog formats the indicator (counts with thousands separators)."""
+    from indicators.catalog import format_value
+
+    found = data.quality_findings()
+    if found.empty:
+        return []
+
+    def text(ind_id: str, v: float) -> str:
+        if pd.isna(v):
+            return "—"
+        ind = data.catalog.get(ind_id)
+        if ind is not None and ind.kind != "count" and ind_id not in ("",):
+            return format_value(ind, v, lang)
+        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+
+    level_name = {lv: data.level_name(lv, lang) for lv in data.levels}
+    level_name["grid_register"] = t("quality_register", lang)
+    rows = []
+    for r in found.itertuples(index=False):
+        shown_id = r.indicator_id if r.check in ("outlier_peer", "consistency_internal") else ""
+        low, high = text(shown_id, r.expected_low), text(shown_id, r.expected_high)
+        rows.append({"check": r.check_zh, "unit_name": r.unit_name,
+                     "level": level_name.get(r.level, r.level), "period": r.period,
+                     "item": r.item_zh, "value": text(shown_id, r.value),
+                     "expected": (f"≥ {low}" if high == "—" else f"{low} – {high}"),
+                     "reason": r.reason_zh})
+    return rows
+
+
+def findings_section(data: store.DashboardData, lang: str) -> list:
+    """Heading, explanation and grid of the data-quality findings over time."""
+    rows = finding_rows(data, lang)
+    counts = pd.Series([r["check"] for r in rows]).value_counts()
+    summary = ("、".join(f"{k} {v:,} 条" for k, v in counts.items()) if lang == "zh"
+               else ", ".join(f"{k}: {v:,}" for k, v in counts.items()))
+    cols = [("check", 1.2), ("unit_name", 1), ("level", 0.6), ("period", 0.7), ("item", 1.2),
+            ("value", 0.8), ("expected", 1.2), ("reason", 3)]
+    return [
+        html.H2(t("quality_findings", lang), className="h6 mt-4"),
+        html.P([t("quality_findings_hint", lang), " ",
+                html.Strong(summary or t("quality_no_findings", lang))],
+               className="text-muted small", id=ids.DQ_FINDINGS + "-summary"),
+        dag.AgGrid(
+            id=ids.DQ_FINDINGS, rowData=rows,
+            columnDefs=[{"field": c, "headerName": t(f"col_finding_{c}", lang), "flex": f,
+                         "filter": True, "tooltipField": c, "minWidth": 80} for c, f in cols],
+            defaultColDef={"sortable": True, "resizable": True},
+            dashGridOptions={"domLayout": "autoHeight", "pagination": True,
+                             "paginationPageSize": 20, "loadThemeGoogleFonts": False,
+                             "localeText": {**grid_locale(lang),
+                                            "noRowsToShow": t("quality_no_findings", lang)}},
+            className="ag-theme-quartz", style={"width": "100%"}),
+    ]
+
+
 def _unit_columns(lang: str) -> list[dict]:
     return [{"field": "unit_name", "headerName": t("unit_name", lang), "filter": True,
              "flex": 1, "minWidth": 140},
@@ -104,10 +162,12 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
     level, year = _valid_units_view(data, level, year)
     texts = dropdown_labels(lang)
     sources, errors, fatal = data.load_report()
-    counts = sources[["rows_read", "accepted", "rejected", "blank"]].sum()
+    counts = sources[["rows_read", "accepted", "rejected", "blank", "not_data"]].sum()
     summary = t("quality_summary", lang, sources=len(sources), rows=f"{counts['rows_read']:,}",
                 accepted=f"{counts['accepted']:,}", rejected=f"{counts['rejected']:,}",
                 blank=f"{counts['blank']:,}")
+    if counts["not_data"]:
+        summary += t("quality_not_data", lang, n=f"{counts['not_data']:,}")
     unreconciled = int((~sources["reconciles"]).sum())
     check = (t("quality_reconciled", lang) if unreconciled == 0
              else t("quality_not_reconciled", lang, n=unreconciled))
@@ -157,6 +217,7 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
                 dashGridOptions={"domLayout": "autoHeight", "loadThemeGoogleFonts": False,
                                  "localeText": grid_locale(lang)},
                 className="ag-theme-quartz", style={"width": "100%"}),
+            *findings_section(data, lang),
             html.H2(t("quality_units", lang), className="h6 mt-4"),
             html.P(t("quality_units_hint", lang), className="text-muted small"),
             dbc.Row(className="controls g-3 align-items-end mb-2", children=[
@@ -243,7 +304,7 @@ def download(_clicks: int | None, lang: str | None):
 )
 def download_rejected(_clicks: int | None):
     """The rejected rows (original columns, row number, reasons) as an .xlsx to send back."""
-    from data.report import rejected_rows_workbook
+    from reports.rejected_rows import rejected_rows_workbook
 
     return dcc.send_bytes(rejected_rows_workbook(store.get().dataset.report),
                           filename="被拒收的行.xlsx")

@@ -10,6 +10,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from reports.cells import (GRID_BORDER, LEFT_CENTER, WRAP_TOP, fit_width, font, put_label,
                            put_number, put_text, set_column_widths, setup_print)
 from reports.frames import standard_of
+from reports.sheets.quality import not_data
 from reports.sheets.common import (Context, header_row, TABLE_NAMES_ZH, F_BODY, F_BOLD, F_MUTED,
                                    F_SECTION, F_SAMPLE, F_MONO, F_LINK)
 
@@ -76,7 +77,7 @@ def write_cover(ws: Worksheet, ctx: Context, sheets: list[tuple[str, str]]) -> N
     put_label(ws, row, 1, "数据来源", font=F_SECTION)
     row += 1
     header_row(ws, row, ["数据表", "文件", "工作表", "SHA-256（文件指纹）", "读取行数", "接受",
-                          "拒绝", "空行"])
+                          "拒绝", "空行/合计/模板行"])
     files, sheets_txt = [], []
     for s in ds.report.sources:
         row += 1
@@ -84,7 +85,7 @@ def write_cover(ws: Worksheet, ctx: Context, sheets: list[tuple[str, str]]) -> N
         put_text(ws, row, 2, s.file, font=F_BODY, border=GRID_BORDER, alignment=WRAP_TOP)
         put_text(ws, row, 3, s.sheet or "", font=F_BODY, border=GRID_BORDER)
         put_text(ws, row, 4, s.sha256, font=F_MONO, border=GRID_BORDER)
-        for c, n in enumerate([s.rows_read, s.accepted, s.rejected, s.blank], start=5):
+        for c, n in enumerate([s.rows_read, s.accepted, s.rejected, not_data(s)], start=5):
             put_number(ws, row, c, n, "#,##0", font=F_BODY, border=GRID_BORDER)
         files.append(str(s.file))
         sheets_txt.append(str(s.sheet or ""))

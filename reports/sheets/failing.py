@@ -32,6 +32,9 @@ def failing_frame(ctx: Context, levels: Sequence[str]) -> list[tuple[Any, str, p
             vals = wide_values(ctx.ytab, level, units, [ind.id])[ind.id]
             status, gap = evaluate(vals, std)
             mask = status.eq(FAIL).to_numpy()
+            if "provisional" in ctx.ytab.columns:   # an open period is not judged (暂定)
+                prov = wide_values(ctx.ytab, level, units, [ind.id], "provisional")[ind.id]
+                mask = mask & ~prov.astype("boolean").fillna(False).to_numpy(dtype=bool)
             if not mask.any():
                 continue
             sel = units.loc[mask].copy()

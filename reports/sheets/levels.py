@@ -53,6 +53,8 @@ class LevelData:
     good: pd.DataFrame
     small: pd.DataFrame
     n_fail: pd.Series
+    #: indicators whose values on this sheet are provisional (暂定): marked, never coloured
+    provisional: frozenset = frozenset()
 
 
 def level_data(ctx: Context, level: str) -> LevelData:
@@ -73,10 +75,13 @@ def level_data(ctx: Context, level: str) -> LevelData:
     changes = pd.DataFrame({i.id: (change[i.id] * 100).round(1) if fmt.is_rate(i)
                             else change[i.id].round(3) for i in inds}, index=values.index) + 0.0
     good = wide("change_good", pd.NA).astype("boolean")
+    # provisional (an open period, the same for every unit of a level and year): not judged
+    prov = wide("provisional", False).astype("boolean").fillna(False).astype(bool)
     fails = pd.DataFrame({i.id: evaluate(values[i.id], standard_of(i))[0].eq(FAIL) & ~small[i.id]
-                          for i in inds}, index=values.index)
+                          & ~prov[i.id] for i in inds}, index=values.index)
     n_fail = fails.sum(axis=1) if inds else pd.Series(0, index=values.index)
-    return LevelData(level, units, inds, values, changes, good, small, n_fail)
+    return LevelData(level, units, inds, values, changes, good, small, n_fail,
+                     frozenset(i.id for i in inds if prov[i.id].any()))
 
 
 def _level_change_format(ind: Any) -> str:
@@ -113,7 +118,8 @@ def write_level(ws: Worksheet, ctx: Context, data: LevelData, rows: slice,
     put_label(ws, std_row, len(fixed), "标准 →", font=F_SMALL, fill=HEADER_FILL,
               border=GRID_BORDER, alignment=RIGHT)
     for j, ind in enumerate(inds):
-        put_label(ws, std_row, first_ind + j, fmt.standard_short(ind, standard_of(ind)),
+        put_label(ws, std_row, first_ind + j, fmt.standard_short(ind, standard_of(ind))
+                  + ("（暂定，不判定）" if ind.id in data.provisional else ""),
                   font=F_SMALL, fill=HEADER_FILL, border=GRID_BORDER, alignment=WRAP_CENTER)
     put_label(ws, std_row, len(headers), f"{n_std} 项有标准", font=F_SMALL, fill=HEADER_FILL,
               border=GRID_BORDER, alignment=WRAP_CENTER)
@@ -122,7 +128,9 @@ def write_level(ws: Worksheet, ctx: Context, data: LevelData, rows: slice,
     first = std_row + 1
     id_cols = [f"name__{a}" for a in anc] + ["unit_id", "unit_name"]
     text_block = units[id_cols].astype("string").fillna("")
-    value_formats = [fmt.value_format(i) for i in inds]
+    from reports.sheets.summary import provisional_format
+    value_formats = [provisional_format(fmt.value_format(i)) if i.id in data.provisional
+                     else fmt.value_format(i) for i in inds]
     change_formats = [_level_change_format(i) for i in inds]
     for r, (texts, vals, chs, goods, smalls, nf) in enumerate(zip(
             text_block.itertuples(index=False), values.itertuples(index=False),
@@ -148,6 +156,8 @@ def write_level(ws: Worksheet, ctx: Context, data: LevelData, rows: slice,
     if len(units):
         marker = f"${get_column_letter(len(fixed))}{first}=\"{_ROW_VALUE}\""
         for j, ind in enumerate(inds):
+            if ind.id in data.provisional:
+                continue
             letter = get_column_letter(first_ind + j)
             conditional_pass_fail(ws, f"{letter}{first}:{letter}{last}", standard_of(ind),
                                    guard=marker)

@@ -10,7 +10,8 @@ import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.cells import (EXCEL_MAX_CELL_CHARS, TRUNCATION_MARKER, CellNote, GRID_BORDER,
-                           TOTAL_FILL, WRAP_TOP, cell_notes, display_width, fit_width, put_label,
+                           TOTAL_FILL, WRAP_TOP, cell_notes, display_width, fit_row_heights,
+                           fit_width, put_label,
                            put_number, put_text, set_column_widths)
 from reports.sheets.common import (RULE_NAMES_ZH, HEADER_ROW, Context, sheet_header, header_row, finish, as_float,
                                    TABLE_NAMES_ZH, F_BODY, F_BOLD, F_MUTED, F_FAIL, F_SECTION)
@@ -19,13 +20,20 @@ MAX_ERROR_DETAILS = 500
 
 # --------------------------------------------------------------------------- 数据质量
 
+def not_data(counts) -> int:
+    """Rows read that are not data: blank + summary (合计) + notes (表尾) + template (only zeros)."""
+    return (counts.blank + getattr(counts, "summary", 0) + getattr(counts, "notes", 0)
+            + getattr(counts, "template", 0))
+
+
 def write_quality(ws: Worksheet, ctx: Context) -> None:
     report = ctx.dataset.report
     sources = list(report.sources)
     sheet_header(ws, ctx, "数据质量",
-                  "每个文件（工作表）均满足：读取行数 ＝ 接受 ＋ 拒绝 ＋ 空行。被拒绝的行不参与计算，"
+                  "每个文件（工作表）均满足：读取行数 ＝ 接受 ＋ 拒绝 ＋ 未读作数据的行（空行、合计行、表尾说明行、"
+                  "只有 0 的模板行）。被拒绝的行不参与计算，"
                   "可在看板“数据质量”页下载明细。")
-    headers = ["数据表", "文件", "工作表", "读取行数", "接受", "拒绝", "空行", "核对"]
+    headers = ["数据表", "文件", "工作表", "读取行数", "接受", "拒绝", "空行/合计/模板行", "核对"]
     header_row(ws, HEADER_ROW, headers)
     row = HEADER_ROW + 1
     text_cols: dict[int, list[str]] = {1: [], 2: [], 3: []}
@@ -34,7 +42,7 @@ def write_quality(ws: Worksheet, ctx: Context) -> None:
         for c, text in enumerate(cells, start=1):
             put_text(ws, row, c, text, font=F_BODY, border=GRID_BORDER)
             text_cols[c].append(str(text))
-        for c, n in enumerate([s.rows_read, s.accepted, s.rejected, s.blank], start=4):
+        for c, n in enumerate([s.rows_read, s.accepted, s.rejected, not_data(s)], start=4):
             put_number(ws, row, c, n, "#,##0", font=F_FAIL if c == 6 and n else F_BODY,
                        border=GRID_BORDER)
         put_label(ws, row, 8, "平衡" if s.reconciles else "不平衡", border=GRID_BORDER,
@@ -43,11 +51,14 @@ def write_quality(ws: Worksheet, ctx: Context) -> None:
     put_label(ws, row, 1, "合计", font=F_BOLD, fill=TOTAL_FILL, border=GRID_BORDER)
     for c in (2, 3, 8):
         put_label(ws, row, c, "", fill=TOTAL_FILL, border=GRID_BORDER)
-    for c, n in enumerate([report.rows_read, report.accepted, report.rejected, report.blank],
+    for c, n in enumerate([report.rows_read, report.accepted, report.rejected, not_data(report)],
                           start=4):
         put_number(ws, row, c, n, "#,##0", font=F_BOLD, fill=TOTAL_FILL, border=GRID_BORDER)
     row += 2
     row = _write_excluded(ws, ctx, row) + 1
+    findings_start = row
+    row = _write_findings(ws, ctx, row) + 1
+    findings_end = row
 
     # rejected rows counted per rule (file × sheet × rule), with one example
     counts: Counter[tuple[int, str]] = Counter()
@@ -123,8 +134,84 @@ def write_quality(ws: Worksheet, ctx: Context) -> None:
     row = _write_export_notes(ws, ctx, row + 1)
     set_column_widths(ws, {1: 18, 2: fit_width(text_cols[2] + ["文件"], 12, 40),
                            3: fit_width(text_cols[3] + ["工作表"], 8, 20), 4: 11, 5: 11,
-                           6: 11, 7: 14, 8: 18})
+                           6: 11, 7: 14, 8: 36})
+    # the findings' reasons wrap in column 8: rows as tall as their text (after the widths)
+    fit_row_heights(ws, range(findings_start + 3, findings_end))
     finish(ws, ctx, f"{HEADER_ROW}:{HEADER_ROW}", f"A{HEADER_ROW + 1}")
+
+
+MAX_FINDINGS = 500
+
+
+def scope_findings(ctx: Context) -> pd.DataFrame:
+    """Data-quality findings over time (``indicators.quality.quality_findings``) of the review
+    year for the units in scope (the grid register's residents-per-household rows for the grids
+    in scope)."""
+    from indicators.quality import quality_findings
+
+    levels = list(ctx.dataset.levels)
+    catalog = {i.id: i for i in ctx.indicators}
+    found = quality_findings(ctx.table, catalog, ctx.dataset.tables.get("grids"),
+                             levels[:-1] if len(levels) > 1 else levels)
+    if found.empty:
+        return found
+    found = found.loc[found["period"].astype(str).str.startswith(str(ctx.year))]
+    keep = pd.Series(False, index=found.index)
+    for level, units in ctx.units.items():
+        ids_ = set(units["unit_id"].astype(str))
+        keep |= found["unit_id"].astype(str).isin(ids_) & (found["level"] == level)
+    if levels and levels[-1] in ctx.units:
+        grids = set(ctx.units[levels[-1]]["unit_id"].astype(str))
+        keep |= (found["level"] == "grid_register") & found["unit_id"].astype(str).isin(grids)
+    if ctx.scope.level == "total":
+        keep |= found["level"] == "grid_register"
+    return found.loc[keep].reset_index(drop=True)
+
+
+def _finding_number(ind: Any, value: Any) -> str:
+    from indicators.catalog import format_value
+    v = as_float(value)
+    if v is None:
+        return "—"
+    if ind is not None and ind.kind != "count":
+        return format_value(ind, v)
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+
+
+def _write_findings(ws: Worksheet, ctx: Context, row: int) -> int:
+    """数据质量核查: each finding of the review year with unit, period, value, expected range and
+    why (completeness, outliers, consistency over time and between tables)."""
+    found = scope_findings(ctx)
+    shown = found.head(MAX_FINDINGS)
+    more = (f"（共 {len(found):,} 条，列出前 {len(shown):,} 条；完整列表见看板“数据质量”页）"
+            if len(found) > len(shown) else f"（共 {len(found):,} 条）")
+    put_label(ws, row, 1, f"数据质量核查（{ctx.year} 年）{more}", font=F_SECTION)
+    row += 1
+    put_text(ws, row, 1, "报送完整性：此前有记录的单位某月无记录；异常值：修正 z 分数绝对值大于 3.5"
+             "（与本单位各月或同期同级单位相比）；跨年一致性：本年为前几年平均的 ±33% 以外；"
+             "表间一致性：诉求量与登记人口、户均人口。暂定值与样本不足的值不参与核查。",
+             font=F_MUTED, alignment=WRAP_TOP)
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=8)
+    ws.row_dimensions[row].height = 30
+    row += 1
+    header_row(ws, row, ["核查项", "层级", "单位", "期间", "核查内容", "数值", "预期范围", "原因"])
+    row += 1
+    if found.empty:
+        put_label(ws, row, 1, "未发现问题。", font=F_MUTED)
+        return row + 1
+    catalog = {i.id: i for i in ctx.indicators}
+    for r in shown.itertuples(index=False):
+        ind = catalog.get(r.indicator_id) if r.check in ("outlier_peer",
+                                                         "consistency_internal") else None
+        low, high = _finding_number(ind, r.expected_low), _finding_number(ind, r.expected_high)
+        level = "网格台账" if r.level == "grid_register" else ctx.level_zh(r.level)
+        cells = [r.check_zh, level, r.unit_name, r.period, r.item_zh,
+                 _finding_number(ind, r.value), f"≥ {low}" if high == "—" else f"{low} – {high}"]
+        for c, text in enumerate(cells, start=1):
+            put_text(ws, row, c, text, font=F_BODY, border=GRID_BORDER, alignment=WRAP_TOP)
+        put_text(ws, row, 8, r.reason_zh, font=F_BODY, border=GRID_BORDER, alignment=WRAP_TOP)
+        row += 1
+    return row
 
 
 def _excluded_reason(ind: Any, row: pd.Series) -> str:

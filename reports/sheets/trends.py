@@ -7,6 +7,8 @@ from typing import Any
 import pandas as pd
 from openpyxl.chart import LineChart, Reference
 from openpyxl.chart.axis import ChartLines
+from openpyxl.chart.marker import DataPoint, Marker
+from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
@@ -15,6 +17,7 @@ from reports import formats as fmt
 from reports.cells import (GRID_BORDER, HEADER_FILL, WRAP_CENTER, put_label, put_number,
                            set_column_widths)
 from reports.frames import standard_of
+from reports.sheets.summary import provisional_format
 from reports.sheets.common import (HEADER_ROW, Context, sheet_header, finish, conditional_pass_fail,
                                    as_float, indicator_column_width, CENTER, F_HEADER, F_BODY,
                                    F_MUTED, F_SECTION)
@@ -29,14 +32,17 @@ _CHART_ROWS_PER_PAGE = 2
 _LINE_THIS, _LINE_LAST = "1F4E79", "8C8C8C"
 
 
-def _monthly_wide(ctx: Context, year: int) -> pd.DataFrame:
-    """months (``"01"`` … ``"12"``) × indicator ids: the scope unit's monthly values of ``year``."""
+def _monthly_wide(ctx: Context, year: int, column: str = "value") -> pd.DataFrame:
+    """months (``"01"`` … ``"12"``) × indicator ids: the scope unit's monthly ``column``
+    (value, or provisional) of ``year``."""
     t = ctx.table
     rows = t.loc[(t["level"] == ctx.scope.level)
                  & (t["unit_id"].astype("string") == ctx.scope.unit_id)
                  & t["period"].astype("string").str.fullmatch(rf"{year}-\d\d").fillna(False)]
+    if column not in rows.columns:
+        rows = rows.assign(**{column: False})
     wide = rows.assign(month=rows["period"].astype("string").str.slice(5, 7)) \
-        .pivot(index="month", columns="indicator_id", values="value")
+        .pivot(index="month", columns="indicator_id", values=column)
     return wide.reindex(index=MONTHS)
 
 
@@ -44,11 +50,13 @@ def write_trends(ws: Worksheet, ctx: Context) -> None:
     """The scope unit's monthly values, this year beside last year, and one native Excel line
     chart per indicator (two series: the two years over the twelve months)."""
     this, last = _monthly_wide(ctx, ctx.year), _monthly_wide(ctx, ctx.year - 1)
+    prov = _monthly_wide(ctx, ctx.year, "provisional").astype("boolean").fillna(False)
     inds = [i for i in ctx.indicators if i.id in this.columns and this[i.id].notna().any()]
     sheet_header(ws, ctx, f"{ctx.year} 年{ctx.scope.unit_name}月度趋势（与 {ctx.year - 1} 年同月对照）",
                   "各月按当月受理或发生的记录计算；台账类指标（网格、阵地）无月度值时不列出。"
                   f"本年值底色：蓝色＝达到标准，橙色加粗＝未达标准。折线图：深蓝实线＝{ctx.year} 年，"
-                  f"灰色虚线＝{ctx.year - 1} 年。")
+                  f"灰色虚线＝{ctx.year - 1} 年。标“（暂定）”的月份截至数据截止日仍有工单可能办结，"
+                  "数值还会变化，不判定达标与否；折线图中为空心点、点线。")
     year_row = HEADER_ROW + 1
     first = year_row + 1
     put_label(ws, HEADER_ROW, 1, "月份", font=F_HEADER, fill=HEADER_FILL, alignment=WRAP_CENTER,
@@ -70,6 +78,8 @@ def write_trends(ws: Worksheet, ctx: Context) -> None:
         # two columns share the header: each needs half of its width (never under 9: 100.0%)
         half = max(9.0, indicator_column_width(label) * 0.62)
         widths[col] = widths[col + 1] = half
+        if ind.id in prov.columns and prov[ind.id].any():   # room for “77.4%（暂定）”
+            widths[col] = max(half, 14.0)
     ws.row_dimensions[HEADER_ROW].height = 44
     for r, month in enumerate(MONTHS):
         row = first + r
@@ -77,7 +87,9 @@ def write_trends(ws: Worksheet, ctx: Context) -> None:
                   alignment=CENTER)
         for k, ind in enumerate(inds):
             vfmt = fmt.value_format(ind)
-            put_number(ws, row, 2 + 2 * k, as_float(this.at[month, ind.id]), vfmt, font=F_BODY,
+            is_prov = ind.id in prov.columns and bool(prov.at[month, ind.id])
+            put_number(ws, row, 2 + 2 * k, as_float(this.at[month, ind.id]),
+                       provisional_format(vfmt) if is_prov else vfmt, font=F_BODY,
                        border=GRID_BORDER)
             before = last.at[month, ind.id] if ind.id in last.columns else None
             put_number(ws, row, 3 + 2 * k, as_float(before), vfmt, font=F_MUTED,
@@ -85,16 +97,22 @@ def write_trends(ws: Worksheet, ctx: Context) -> None:
     end = first + len(MONTHS) - 1
     for k, ind in enumerate(inds):
         letter = get_column_letter(2 + 2 * k)
-        conditional_pass_fail(ws, f"{letter}{first}:{letter}{end}", standard_of(ind))
+        months_prov = (prov[ind.id].to_numpy(dtype=bool) if ind.id in prov.columns
+                       else [False] * 12)
+        # provisional months (the last ones) are not coloured: the rule stops before them
+        judged = next((r for r, p in enumerate(months_prov) if p), len(MONTHS))
+        if judged:
+            conditional_pass_fail(ws, f"{letter}{first}:{letter}{first + judged - 1}",
+                                  standard_of(ind))
     if not inds:
         put_label(ws, first, 2, "本年无月度指标数据。", font=F_MUTED)
     set_column_widths(ws, widths)
-    _trend_charts(ws, ctx, inds, year_row, first, end, widths)
+    _trend_charts(ws, ctx, inds, year_row, first, end, widths, prov)
     finish(ws, ctx, f"{HEADER_ROW}:{year_row}", f"B{first}")
 
 
 def _trend_charts(ws: Worksheet, ctx: Context, inds: list[Any], title_row: int, first: int,
-                  last: int, widths: dict[int, float]) -> None:
+                  last: int, widths: dict[int, float], prov: pd.DataFrame | None = None) -> None:
     """One line chart per indicator below the table, ``_CHARTS_PER_ROW`` side by side."""
     if not inds:
         return
@@ -124,6 +142,15 @@ def _trend_charts(ws: Worksheet, ctx: Context, inds: list[Any], title_row: int, 
             series.graphicalProperties.line.width = 22_000 if dash == "solid" else 16_000
             series.graphicalProperties.line.dashStyle = dash
             series.smooth = False
+        if prov is not None and ind.id in prov.columns:     # 暂定 months: hollow, dotted
+            for idx in [i for i, p in enumerate(prov[ind.id].to_numpy(dtype=bool)) if p]:
+                point = DataPoint(idx=idx)
+                point.marker = Marker(symbol="circle", size=7)
+                point.marker.graphicalProperties = GraphicalProperties(noFill=True)
+                point.marker.graphicalProperties.line.solidFill = _LINE_THIS
+                point.graphicalProperties.line.solidFill = _LINE_THIS
+                point.graphicalProperties.line.dashStyle = "sysDot"
+                chart.series[0].dPt.append(point)
         chart.y_axis.number_format = fmt.value_format(ind)
         chart.y_axis.majorGridlines = ChartLines()
         chart.x_axis.delete = False         # openpyxl hides both axes by default in new Excel

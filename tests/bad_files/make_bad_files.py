@@ -240,7 +240,7 @@ def _encoding_cases() -> dict[str, Callable[[Path], dict]]:
 
 
 def encoding_undecodable(folder: Path) -> dict:
-    """Bytes that are neither UTF-8 nor GB18030 → fatal, never U+FFFD."""
+    """Bytes that are neither UTF-8 nor GB18030 → that row rejected (rule encoding), never U+FFFD."""
     (folder / "complaints.csv").write_bytes("工单编号,受理时间,办结时间,网格编号\r\n".encode("utf-8")
                                             + b"T1,2024-03-05,,\x81\x20\xff\r\n")
     return _complaints("complaints.csv")
