@@ -131,6 +131,10 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     ids.DQ_DOWNLOAD_BUTTON: ("export", "download"),
     ids.DQ_REJECTED_BUTTON: ("export", "download"),
     ids.UP_FILE: ("upload", "upload"),
+    ids.PG_TEMPLATE_BUTTON: ("export", "download"),      # 上报进度 / 上传数据 (issue 17)
+    ids.PG_SENDBACK_BUTTON: ("export", "download"),
+    ids.PG_FREEZE_BUTTON: ("admin", "freeze"),
+    ids.PG_UNFREEZE_BUTTON: ("admin", "unfreeze"),
 }
 
 

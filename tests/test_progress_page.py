@@ -53,7 +53,9 @@ def test_progress_page_shows_hand_counts_and_the_frozen_year(served):
     badge = [s for s in texts if s.startswith("已锁定（")]
     assert badge == [f"已锁定（{dt.date.today():%Y-%m-%d}）"]
     # the difference: S1's resolution rate frozen 75.0%, now 100.0%, file complaints/S1.xlsx
-    i = texts.index("街道 · 一街道", texts.index(badge[0]))
+    start = texts.index(badge[0])
+    i = next(j for j in range(start, len(texts) - 1)
+             if texts[j] == "街道 · 一街道" and texts[j + 1] == "办结率")
     assert texts[i + 1:i + 5] == ["办结率", "75.0%", "100.0%", "S1.xlsx"]
     summary = overview.cards_and_summary(store.get(), "2025", "total", "zh")[1]
     assert summary.startswith(f"2025 年数据已锁定（{dt.date.today():%Y-%m-%d}），显示锁定时的数字")
@@ -137,3 +139,28 @@ def test_page_renders_without_a_readable_manifest(monkeypatch):
     assert "本数据集没有设置各表的报送截止日期，无法统计上报进度。请在数据集清单中设置后再查看。" in texts
     assert "下载填报模板" not in texts and "下载退回修改压缩包" in texts
     assert "找不到数据集清单" in str(progress.download_sendback(1)[1].children)
+
+
+def test_who_may_freeze_and_download(monkeypatch):
+    from layouts import create_app
+    from server.accounts import User
+    from tests.layouts_synthetic import make_results
+
+    create_app(make_results())
+    from layouts.pages import progress
+
+    def as_user(role, scope=None):
+        user = User("u", "u", "scrypt:x", None if scope is None else frozenset(scope), role)
+        monkeypatch.setattr(progress, "_account", lambda: (True, user))
+
+    as_user("admin")
+    assert progress.is_admin() and progress.whole_dataset()
+    as_user("data_manager")
+    assert not progress.is_admin() and progress.whole_dataset()
+    as_user("admin", ["district:D1"])                     # an admin of one district: no freeze
+    assert not progress.is_admin() and not progress.whole_dataset()
+    as_user("viewer")
+    assert not progress.is_admin() and not progress.whole_dataset()
+    assert "只有管理员" in str(progress.freeze(1, "2025", "zh").children)
+    monkeypatch.setattr(progress, "_account", lambda: (True, None))
+    assert not progress.is_admin() and not progress.whole_dataset()

@@ -39,21 +39,36 @@ TABLES = ("grids", "stations", "volunteer_hours", "complaints")
 _STATUS_COLOR = {"submitted": "primary", "late": "warning", "missing": "secondary"}
 
 
+def _account() -> Any:
+    """(accounts installed?, the signed-in account or None)."""
+    from server import auth
+    return bool(auth._installed), auth.signed_in_user()     # noqa: SLF001 — read-only flag
+
+
 def whole_dataset() -> bool:
-    """Whether the request may see every unit (no accounts, or a whole-dataset account)."""
-    from server.auth import may_upload
-    return bool(may_upload())
+    """Whether the request sees every unit: no accounts (the local user), or an account whose
+    scope is the whole dataset that may export (templates and rejected rows name every unit)."""
+    installed, user = _account()
+    if not installed:
+        return True
+    return user is not None and getattr(user, "scope", "") is None and _may(user, "export")
 
 
 def is_admin() -> bool:
-    """Whether the current request may freeze or unfreeze a year: an account whose role is
-    ``admin`` when the server has roles; until roles exist, the whole-dataset account check
-    (the one that allows uploads) — and the local user when the app runs without accounts."""
-    from server.auth import signed_in_user
-    user = signed_in_user()
-    if user is not None and hasattr(user, "role"):
-        return user.role == "admin"
-    return whole_dataset()
+    """Whether the request may freeze or unfreeze a year: an account with role ``admin``
+    (server.accounts.ROLES: the ``admin`` permission) over the whole dataset; the local user
+    when the app runs without accounts."""
+    installed, user = _account()
+    if not installed:
+        return True
+    return user is not None and getattr(user, "scope", "") is None and _may(user, "admin")
+
+
+def _may(user: Any, action: str) -> bool:
+    may = getattr(user, "may", None)
+    if callable(may):
+        return bool(may(action))
+    return bool(getattr(user, "may_upload", False))     # accounts without roles: uploaders
 
 
 def _user_name() -> str:
@@ -356,7 +371,7 @@ def layout(lang: str | None = None, **_other: Any) -> html.Div:
             *progress_section(data, lang),
             html.H2(t("freeze_heading", lang), className="h5 mt-4"),
             html.Div(frozen_section(data, lang), id=ids.PG_FROZEN),
-            *(_admin_controls(data, lang) if admin and whole_dataset() else []),
+            *(_admin_controls(data, lang) if admin else []),
             *boundary_section(data, lang),
             *(_tools(data, lang) if whole_dataset() else []),
         ]),
@@ -372,7 +387,7 @@ def freeze(_clicks: Any, year: Any, lang: Any):
     from indicators.freeze import FreezeError, freeze_year
 
     lang = normalise_lang(lang if isinstance(lang, str) else None)
-    if not is_admin() or not whole_dataset():     # a freeze is of the whole dataset
+    if not is_admin():
         return dbc.Alert(t("freeze_not_allowed", lang), color="danger")
     if not isinstance(year, str) or not year.isdigit() or len(year) != 4:
         return dbc.Alert(t("freeze_pick_year", lang), color="warning")
@@ -396,7 +411,7 @@ def unfreeze(_clicks: Any, year: Any, reason: Any, lang: Any):
     from indicators.freeze import FreezeError, unfreeze_year
 
     lang = normalise_lang(lang if isinstance(lang, str) else None)
-    if not is_admin() or not whole_dataset():     # a freeze is of the whole dataset
+    if not is_admin():
         return dbc.Alert(t("freeze_not_allowed", lang), color="danger")
     if not isinstance(year, str) or not year.isdigit():
         return dbc.Alert(t("freeze_pick_year", lang), color="warning")
