@@ -8,12 +8,15 @@ as a short scalar. Callbacks that produce files are listed in :data:`PERMISSIONS
 that triggers them: the role must allow ``export`` or ``upload`` (server.accounts.ROLES).
 
 Also: :func:`graph_config`, the one Plotly configuration every ``dcc.Graph`` uses (no share,
-Chart Studio or cloud buttons; mode-bar tooltips in the page's language via Plotly's locale).
+Chart Studio or cloud buttons; mode-bar tooltips in the page's language via Plotly's locale;
+the map's topojson served from ``assets/topojson/``).
 """
 from __future__ import annotations
 
 import math
 from typing import Any, Callable
+
+import dash
 
 from layouts import ids, store
 from layouts.i18n import t
@@ -200,24 +203,42 @@ ZH_EXTRA = {
 }
 
 
+#: where plotly.js finds the base-map topojson of ``geo`` subplots (``world_110m.json``),
+#: inside the app's assets folder (assets/topojson/README.md says where the file comes from)
+TOPOJSON_FOLDER = "topojson/"
+
+
+def topojson_url() -> str:
+    """The URL of ``assets/topojson/`` as the browser sees it (``/assets/topojson/``, under
+    ``url_base_pathname`` when the app has one); the plain path outside a Dash app."""
+    try:
+        return dash.get_asset_url(TOPOJSON_FOLDER)
+    except (AttributeError, KeyError):       # no Dash app configured yet (unit tests)
+        return "/assets/" + TOPOJSON_FOLDER
+
+
 def graph_config(lang: str, **extra: Any) -> dict[str, Any]:
     """The ``config`` of every ``dcc.Graph``: Plotly locale (``zh-CN`` is served from
     ``assets/plotly-locale-zh-cn.js``), no Plotly logo, no link to or upload to Plotly's
     cloud (``showLink``, ``showSendToCloud``, ``showEditInChartStudio`` off, those buttons
-    removed, no server URL); ``extra`` adds page-specific keys (e.g. ``scrollZoom``)."""
+    removed, no server URL), the map's topojson from this server (``topojsonURL``, never
+    Plotly's CDN), no PNG download for a role that may not ``export`` (:func:`may`);
+    ``extra`` adds page-specific keys (e.g. ``scrollZoom``)."""
     config: dict[str, Any] = {
         "locale": "zh-CN" if lang == "zh" else "en",
         "displaylogo": False, "showLink": False, "showSendToCloud": False,
         "showEditInChartStudio": False, "plotlyServerURL": "", "linkText": "",
-        "modeBarButtonsToRemove": list(CLOUD_BUTTONS),
+        "modeBarButtonsToRemove": list(CLOUD_BUTTONS), "topojsonURL": topojson_url(),
     }
+    if not may("export"):               # a role that may not download gets no 下载图表 button
+        config["modeBarButtonsToRemove"].append("toImage")
     if lang == "zh":
         config["locales"] = {"zh-CN": {"dictionary": dict(ZH_EXTRA)}}
     for key, value in extra.items():
         if key == "modeBarButtonsToRemove":
-            config[key] = sorted(set(CLOUD_BUTTONS) | set(value))
+            config[key] = sorted(set(config[key]) | set(value))
         elif key not in ("showLink", "showSendToCloud", "showEditInChartStudio",
-                         "plotlyServerURL"):
+                         "plotlyServerURL", "topojsonURL"):
             config[key] = value
     return config
 

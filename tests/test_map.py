@@ -212,3 +212,30 @@ def test_scoped_view_measures_own_stations_and_draws_serving_ones(sample_app):
     grids_inside = {u for lv, u in inside if lv == "grid"}
     assert set(part.coverage.grids["unit_id"]) == grids_inside & set(whole.coverage.grids["unit_id"])
     assert part.coverage.population_covered <= whole.coverage.population_covered
+
+
+def test_the_topojson_plotly_asks_for_is_served_by_the_app(sample_app):
+    """plotly.js loads ``topojsonURL + <scope>_<resolution>m.json`` for a geo subplot whose
+    first trace is a choropleth; every graph's config points it at assets/topojson/, the file
+    for the map's scope and resolution is there with the layers the bundle reads, and the app
+    serves it (the CDN default would be blocked offline and by the CSP)."""
+    import re
+
+    import plotly
+
+    from layouts.guards import graph_config
+    _, app = sample_app
+    bundle = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text()
+    assert 'topojsonURL:{valType:"string",noBlank:!0,dflt:"https://cdn.plot.ly/' in bundle
+    layers = re.search(r"layerNameToAdjective=\{([^}]*)\}", bundle).group(1)
+    read = {k for k in re.findall(r"(\w+):", layers) if k != "frame"}
+    config = graph_config("zh")
+    with app.server.test_request_context():
+        assert graph_config("zh")["topojsonURL"] == config["topojsonURL"] == "/assets/topojson/"
+    geo = map_figure(None, pd.DataFrame(), None, "zh").layout.geo.to_plotly_json()
+    name = f"{geo.get('scope', 'world')}_{geo.get('resolution', 110)}m.json"
+    assert name == "world_110m.json"
+    topo = json.loads((ROOT / "assets" / "topojson" / name).read_text(encoding="utf-8"))
+    assert topo["type"] == "Topology" and read <= set(topo["objects"]), read
+    answer = app.server.test_client().get(config["topojsonURL"] + name)
+    assert answer.status_code == 200 and json.loads(answer.data)["type"] == "Topology"

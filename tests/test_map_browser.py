@@ -48,3 +48,27 @@ def test_map_offline_and_drill_down(dash_duo, results):
     streets = dash_duo.find_elements(f"{graph} .choroplethlocation")
     assert 1 <= len(streets) < 15                        # only that district's streets
     assert dash_duo.get_logs() == []
+
+
+def test_map_with_units_lacking_a_value_loads_its_topojson_locally(dash_duo, results):
+    """2023 has no 诉求量同比 (no 2022 to compare with): every district is drawn grey by the
+    map's first trace, a choropleth, which makes plotly.js load its base-map topojson. It
+    must come from this server (assets/topojson/), not Plotly's CDN: with the dead proxy a CDN
+    request fails, logs a console error and leaves the map empty."""
+    table = results.table
+    yoy = table[(table["indicator_id"] == "complaints_yoy") & (table["period"] == "2023")
+                & (table["level"] == "district")]
+    assert len(yoy) == 4 and yoy["value"].isna().all()    # the fixture does what it says
+    dash_duo.start_server(create_app(results))
+    dash_duo.wait_for_page(
+        url=f"{dash_duo.server_url}/map?indicator=complaints_yoy&year=2023")
+    graph = f"#{ids.MAP_GRAPH}"
+    dash_duo.wait_for_element(f"{graph} .choroplethlocation", timeout=TIMEOUT)
+    assert len(dash_duo.find_elements(f"{graph} .choroplethlocation")) == 4
+    WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda d: d.execute_script(
+        "return !!(window.PlotlyGeoAssets && PlotlyGeoAssets.topojson.world_110m)"))
+    loaded = dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
+    assert f"{dash_duo.server_url}/assets/topojson/world_110m.json" in loaded
+    assert all(url.startswith(dash_duo.server_url) for url in loaded), loaded
+    assert dash_duo.get_logs() == []

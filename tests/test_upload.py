@@ -183,7 +183,12 @@ def test_scoped_account_cannot_upload(served):
     content = (manifest.parent / "stations.xlsx").read_bytes()
     answer = east.post("/_dash-update-component",
                        json=upload_body(content, "阵地.xlsx", target_key(manifest, "stations.xlsx")))
-    assert "只有全市范围的账号可以上传" in text_of(answer)
+    # the refusal says who may upload (a whole-city data manager), in the role's Chinese name
+    from layouts.i18n import t
+    from server.accounts import ROLE_NAMES
+    refusal = t("upload_not_allowed", "zh")
+    assert "全市范围的数据管理员" in refusal and ROLE_NAMES["data_manager"] == "数据管理员"
+    assert "data_manager" not in refusal and refusal in text_of(answer)
     assert {p: sha(p) for p in manifest.parent.rglob("*.xlsx")} == before
 
 

@@ -19,7 +19,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts import components, downloads, figures, ids, store
 from layouts.components import dropdown_labels, grid_locale, header, page_href, query_params
-from layouts.guards import graph_config, rank_column
+from layouts.guards import graph_config, may, rank_column
 from layouts.i18n import normalise_lang, t
 
 PATH = "/compare"
@@ -255,6 +255,7 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
     level_options = [{"label": data.level_name(lv, lang), "value": lv} for lv in data.levels]
     scope_options = [{"label": o.label, "value": o.key}
                      for o in data.unit_options(lang, max_depth=len(data.levels) - 2)]
+    allowed = may("export")          # a viewer's download would be refused (403): say so
 
     def control(label_key: str, component: Any, **col: Any) -> dbc.Col:
         return dbc.Col([dbc.Label(t(label_key, lang), html_for=component.id), component], **col)
@@ -293,10 +294,12 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
             html.Div(className="d-flex flex-wrap align-items-center gap-2 mt-2 no-print",
                      children=[
                 html.Span(t("drill_hint", lang), className="text-muted small me-auto"),
+                html.Span(t("download_not_allowed", lang), id=ids.CMP_DOWNLOAD_NOTE,
+                          className="text-muted small") if not allowed else None,
                 dbc.Button(t("download_csv", lang), id=ids.CMP_DOWNLOAD_CSV, size="sm",
-                           color="secondary", outline=True),
+                           color="secondary", outline=True, disabled=not allowed),
                 dbc.Button(t("download_xlsx", lang), id=ids.CMP_DOWNLOAD_XLSX, size="sm",
-                           color="secondary", outline=True),
+                           color="secondary", outline=True, disabled=not allowed),
                 dcc.Download(id=ids.CMP_DOWNLOAD),
             ]),
             dag.AgGrid(

@@ -18,6 +18,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts import downloads, ids, store
 from layouts.components import dropdown_labels, grid_locale, header, page_href, query_params
+from layouts.guards import may
 from layouts.i18n import normalise_lang, t
 from layouts.pages.progress import sendback_button
 
@@ -177,6 +178,7 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
             {True: "✓ " + t("answer_yes", lang), False: "✗ " + t("answer_no", lang)}))
     shown_errors = _with_file_name(errors).assign(
         table=errors["table"].map(lambda n: _table_name(n, lang)))
+    allowed = may("export")          # a viewer's download would be refused (403): say so
     return html.Div([
         dcc.Store(id=ids.DQ_LANG, data=lang),
         dcc.Location(id=ids.DQ_URL, refresh=False),
@@ -193,13 +195,15 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
             html.P(t("quality_errors_hint", lang), className="text-muted small"),
             dbc.Button(t("download_errors", lang), id=ids.DQ_DOWNLOAD_BUTTON, size="sm",
                        color="secondary", outline=True, className="mb-2",
-                       disabled=errors.empty),
+                       disabled=errors.empty or not allowed),
             dcc.Download(id=ids.DQ_DOWNLOAD),
             dbc.Button(t("download_rejected", lang), id=ids.DQ_REJECTED_BUTTON, size="sm",
                        color="secondary", outline=True, className="mb-2 ms-2",
-                       disabled=errors.empty),
+                       disabled=errors.empty or not allowed),
             dcc.Download(id=ids.DQ_REJECTED_DOWNLOAD),
             *sendback_button(lang),     # one workbook per street office, zipped (issue 17)
+            html.Span(t("download_not_allowed", lang), id=ids.DQ_DOWNLOAD_NOTE,
+                      className="text-muted small ms-2") if not allowed else None,
             dag.AgGrid(
                 id=ids.DQ_ERRORS, rowData=shown_errors.to_dict("records"),
                 columnDefs=_columns(store.ERROR_COLUMNS, lang),
