@@ -195,13 +195,16 @@ def differences(frozen: pd.DataFrame, current: pd.DataFrame, year: int, catalog:
     Returns level, unit_id, unit_name, indicator_id, indicator_name, frozen_value,
     current_value, changed_files (the changed files of the indicator's source table, ``、``-joined;
     for indicators computed from other indicators, every changed file). A unit present on one
-    side only is listed with NaN on the other. Values are compared as they are published: rounded
+    side only is listed with NaN on the other; indicators added to the catalog after the freeze
+    are not differences (never published for the year). Values are compared as they are published: rounded
     to the indicator's decimals (rates in percent, 0.8181 and 0.8183 are both 81.8%).
     """
     keys = ["level", "unit_id", "indicator_id"]
     cols = keys + ["unit_name", "value"]
     f = frozen.loc[frozen["period"].astype(str) == str(year), cols]
     c = current.loc[current["period"].astype(str) == str(year), cols]
+    # an indicator the catalog gained after the freeze was never published for this year
+    c = c[c["indicator_id"].isin(set(f["indicator_id"]))]
     merged = f.merge(c, on=keys, how="outer", suffixes=("_frozen", "_current"))
     shown = _display_scale(merged["indicator_id"], catalog)
     scale = 10.0 ** shown[1]

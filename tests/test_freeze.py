@@ -92,3 +92,14 @@ def test_frozen_year_workbook_shows_frozen_figures_and_the_difference(tmp_path):
     assert s1[0][col] == 0.75                                               # the frozen 3 of 4
     diff = [[c.value for c in row] for row in wb["锁定后变动"].iter_rows(min_row=5)]
     assert ["街道", "一街道", "办结率", 0.75, 1.0, "complaints/S1.xlsx"] in diff
+
+
+def test_an_indicator_added_after_the_freeze_is_no_difference():
+    from indicators.freeze import differences
+
+    frozen = pd.DataFrame({"level": ["street"], "unit_id": ["S1"], "unit_name": ["一街道"],
+                           "period": ["2025"], "indicator_id": ["resolution_rate"], "value": [0.75]})
+    current = pd.concat([frozen, frozen.assign(indicator_id="new_rate", value=0.5)], ignore_index=True)
+    files = pd.DataFrame(columns=["table", "file", "change", "frozen_sha256", "current_sha256"])
+    assert differences(frozen, current, 2025, {}, files).empty
+    assert differences(frozen, current.assign(value=[0.8, 0.5]), 2025, {}, files)["current_value"].tolist() == [0.8]
