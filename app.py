@@ -8,6 +8,11 @@
     python app.py template --table T [--scope UNIT] --out F.xlsx   a fill-in template
     python app.py freeze --year Y / unfreeze --year Y   year-end freeze (snapshot beside the dataset)
     python app.py sendback --out DIR [--returned F.xlsx]   rejected rows back to each street office
+    python app.py prepare --out DIR       validated tickets as Parquet (DIR/complaints/year=/district=)
+
+serve, indicators and export take ``--engine pandas|duckdb|spark`` (who computes the ticket
+measures; default pandas, or $INDICATOR_ENGINE) and ``--spark-master URL`` (default
+$SPARK_MASTER or local[*]).
 
 Every command takes ``--dataset PATH/dataset.yaml`` (default: the embedded sample).
 """
@@ -35,6 +40,30 @@ dataset_option = click.option(
     help="数据集清单 dataset.yaml 的路径 / path to the dataset manifest")
 
 
+ENGINE_CHOICES = ("pandas", "duckdb", "spark")    # = indicators.measures.ENGINES
+
+
+def engine_options(command):
+    """``--engine`` and ``--spark-master`` for a command that computes indicators; they set
+    $INDICATOR_ENGINE / $SPARK_MASTER, which ``indicators.pipeline.build`` and
+    ``indicators.engine_spark`` read (so the server's reloads and uploads use them too)."""
+    command = click.option(
+        "--spark-master", "spark_master", default=None, envvar="SPARK_MASTER",
+        help="Spark 主节点地址（默认 local[*]，本机全部核心）/ Spark master URL")(command)
+    return click.option(
+        "--engine", type=click.Choice(ENGINE_CHOICES), default=None, envvar="INDICATOR_ENGINE",
+        show_default="pandas",
+        help="工单度量的计算引擎 / who computes the ticket measures")(command)
+
+
+def _use_engine(engine: str | None, spark_master: str | None) -> None:
+    import os
+    if engine:
+        os.environ["INDICATOR_ENGINE"] = engine
+    if spark_master:
+        os.environ["SPARK_MASTER"] = spark_master
+
+
 def _say(message: str) -> None:
     click.echo(message, err=True)
 
@@ -54,6 +83,14 @@ def _clear_errors():
         yield
     except (ValueError, OSError) as exc:       # ManifestError is a ValueError
         raise UserError(str(exc)) from exc
+    except ImportError as exc:                  # --engine spark without pyspark
+        raise UserError(f"所选计算引擎未安装（{exc.name or exc}）：请安装 requirements-spark.txt，"
+                        "或改用 pandas 引擎。") from exc
+    except Exception as exc:                    # Spark / Java errors: one line, not a traceback
+        if type(exc).__module__.split(".")[0] not in ("pyspark", "py4j"):
+            raise
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise UserError(f"Spark 计算失败（请检查 Java 17 与 Spark 主节点地址）：{first}") from exc
 
 
 def _build(dataset_path: Path, published: bool = True):
@@ -97,10 +134,14 @@ def cli(ctx: click.Context) -> None:
 @click.option("--debug/--no-debug", default=False, help="Dash 调试模式（仅限开发）/ developer mode")
 @click.option("--users", "users_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="用户文件（启用登录和按单位授权，需环境变量 SECRET_KEY）/ users file")
+@engine_options
 def serve(dataset_path: Path = SAMPLE_MANIFEST, host: str = "127.0.0.1", port: int = 8050,
-          debug: bool = False, users_path: Path | None = None) -> None:
+          debug: bool = False, users_path: Path | None = None, engine: str | None = None,
+          spark_master: str | None = None) -> None:
     """启动看板 / serve the dashboard (development server; production: see README 部署)."""
     import os
+
+    _use_engine(engine, spark_master)
 
     from server.auth import LOOPBACK
     from server.wsgi import StartupError, create_server_app
@@ -148,8 +189,11 @@ def validate(dataset_path: Path, report_path: Path | None, lang: str) -> None:
               help="输出 CSV 路径 / output CSV")
 @click.option("--period", type=click.Choice(["year", "month", "all"]), default="year",
               show_default=True, help="年度或月度 / yearly or monthly rows")
-def indicators_cmd(dataset_path: Path, out_path: Path, period: str) -> None:
+@engine_options
+def indicators_cmd(dataset_path: Path, out_path: Path, period: str, engine: str | None = None,
+                   spark_master: str | None = None) -> None:
     """写出指标长表 CSV / write the tidy indicator table."""
+    _use_engine(engine, spark_master)
     results = _build(dataset_path)
     table = results.table
     is_month = table["period"].str.len() > 4
@@ -167,10 +211,13 @@ def indicators_cmd(dataset_path: Path, out_path: Path, period: str) -> None:
 @click.option("--scope", default=None, help="范围：某区县或街道的编号（默认全部）/ unit id")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="输出 .xlsx 路径 / output workbook")
-def export(dataset_path: Path, year: int | None, scope: str | None, out_path: Path) -> None:
+@engine_options
+def export(dataset_path: Path, year: int | None, scope: str | None, out_path: Path,
+           engine: str | None = None, spark_master: str | None = None) -> None:
     """导出年度评议工作簿 / export the annual review workbook."""
     from reports import write_workbook
 
+    _use_engine(engine, spark_master)
     results = _build(dataset_path)
     years = sorted({int(p) for p in results.table["period"].unique() if len(p) == 4})
     if not years:
@@ -185,6 +232,28 @@ def export(dataset_path: Path, year: int | None, scope: str | None, out_path: Pa
         path = write_workbook(results, year, out_path, scope=scope)
     _say(f"工作簿已写出：{path}（{time.perf_counter() - started:.1f} 秒）")
 
+
+
+@cli.command()
+@dataset_option
+@click.option("--out", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="输出文件夹 / output folder")
+def prepare(dataset_path: Path, out_dir: Path) -> None:
+    """把检查通过的工单写成分区 Parquet 文件夹（year=/district=）/ validated tickets as Parquet."""
+    from data import load_dataset
+    from data.prepared import write_tickets
+
+    _say(f"正在读取数据集 {dataset_path} …")
+    started = time.perf_counter()
+    with _clear_errors():
+        dataset = load_dataset(dataset_path)
+        folder = write_tickets(dataset, out_dir)
+    from data.model import LEVEL_NAMES_ZH
+    n = int(dataset.tables["complaints"]["received_at"].notna().sum())
+    top = {**LEVEL_NAMES_ZH, **(dataset.level_names or {})}.get(dataset.levels[0], "最高层级")
+    _say(f"已写出 {n:,} 件工单到 {folder}（按年度和{top}分区；"
+         f"用时 {time.perf_counter() - started:.1f} 秒）")
 
 
 @cli.command("template")

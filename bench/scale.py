@@ -26,7 +26,11 @@ compare          Compare callbacks at grid level (16,000 grids),   budget 300 ms
                  median server ms (Flask test client)
 ===============  ===============================================  ==============================
 
-Results are also written to ``.cache/bench_scale/results.json``.
+Results are also written to ``.cache/bench_scale/results.json``. With ``BENCH_PROFILE=1``
+each step (or ``BENCH_PROFILE=ingest_csv,rollup``: those steps) also records and prints its ten
+functions with the most own time (cProfile; the profiler slows Python-heavy steps).
+Peers in the same run: polars doing the same checks (``bench/scale_peers.py``) for ingest and
+for measures + roll-up + medians, printed as ratios of time and of peak memory.
 """
 from __future__ import annotations
 
@@ -47,7 +51,8 @@ if str(ROOT) not in sys.path:
 from bench.scale_data import OUT, XLSX_MAX_ROWS, ensure, label, parse_size  # noqa: E402
 
 STEPS = ("ingest_xlsx", "ref_read_excel", "ingest_csv", "ref_read_csv", "ref_read_parquet",
-         "rollup", "rollup_duckdb", "reference", "reference_sums", "build_cold", "first_page")
+         "peer_ingest_polars", "rollup", "rollup_duckdb", "rollup_spark", "reference",
+         "reference_sums", "peer_rollup_polars", "build_cold", "first_page")
 LEVEL_COLS = {"district": "district_id", "street": "street_id", "community": "community_id",
               "grid": "unit_id"}
 BUDGET_MS = 300.0
@@ -123,6 +128,16 @@ def run_step(step: str, rows: int, repeat: int) -> dict:
         assert src.rows_read == rows and src.accepted == rows, (src.rows_read, src.accepted)
         out["table_mb"] = ds.tables["complaints"].memory_usage(deep=True).sum() / 2 ** 20
         out["base_mb"] = base
+        c = ds.tables["complaints"]
+        if "due_at" in c.columns:
+            out["on_time"] = int((c["closed_at"] <= c["due_at"]).sum())
+    elif step in ("peer_ingest_polars", "peer_rollup_polars"):
+        from bench.scale_peers import polars_ingest, polars_rollup
+        base = peak_mb()
+        t = time.perf_counter()
+        out.update((polars_ingest if step == "peer_ingest_polars" else polars_rollup)(folder))
+        out["seconds"] = time.perf_counter() - t
+        out["base_mb"] = base
     elif step.startswith("ref_read"):
         base = peak_mb()
         t = time.perf_counter()
@@ -161,6 +176,21 @@ def run_step(step: str, rows: int, repeat: int) -> dict:
         out["base_mb"] = peak_mb()
         t = time.perf_counter()
         measures = compute_measures_parquet(dataset, folder / "tickets.parquet")
+        out["measures_seconds"] = time.perf_counter() - t
+        cube = rollup(dataset, measures)
+        out["seconds"] = time.perf_counter() - t
+        out["cube_rows"] = len(cube.measures)
+    elif step == "rollup_spark":
+        from indicators.engine_spark import spark_session
+        from indicators.measures import compute_measures
+        from indicators.rollup import rollup
+        t = time.perf_counter()
+        spark_session()                                   # JVM start, timed on its own
+        out["session_seconds"] = time.perf_counter() - t
+        dataset = _dataset(folder, pd.read_parquet(folder / "tickets.parquet"))
+        out["base_mb"] = peak_mb()
+        t = time.perf_counter()
+        measures = compute_measures(dataset, engine="spark")   # via a year=/district= folder
         out["measures_seconds"] = time.perf_counter() - t
         cube = rollup(dataset, measures)
         out["seconds"] = time.perf_counter() - t
@@ -270,8 +300,24 @@ def report(rows: int, r: dict) -> None:
             text += f"   {ref_name:<18}{rs:>7.2f}{s / rs:>7.2f}×"
         print(text)
 
+    def peer(name, step, ref, ref_name):
+        """ours ÷ polars for time and for peak memory (each in its own process)."""
+        if step not in r or ref not in r or "error" in r[step] or "error" in r[ref]:
+            if ref in r and "error" in r[ref]:
+                print(f"{name + ' peer':<34} failed: {r[ref]['error']}")
+            return
+        s, rs = g(step), g(ref)
+        pm, rpm = g(step, "peak_mb"), g(ref, "peak_mb")
+        same = {k: (r[step].get(k), r[ref].get(k)) for k in ("on_time", "total_received")
+                if k in r[step] and k in r[ref]}
+        check = "; ".join(f"{k} {a:,.0f} = {b:,.0f}" if a == b else f"{k} DIFFERS {a} ≠ {b}"
+                          for k, (a, b) in same.items())
+        print(f"{'':<34}{'':>9}{_fmt_rate(rows, rs)}{rpm:>10,.0f}   {ref_name:<18}{rs:>7.2f}"
+              f"{s / rs:>7.2f}×   memory {pm / rpm:.2f}×  {check}")
+
     line("ingest xlsx (load_dataset)", "ingest_xlsx", "ref_read_excel", "pd.read_excel")
     line("ingest csv (load_dataset)", "ingest_csv", "ref_read_csv", "pd.read_csv")
+    peer("ingest csv", "ingest_csv", "peer_ingest_polars", "polars, same checks")
     line("parquet read (pd.read_parquet)", "ref_read_parquet")
     line("measures + roll-up, pandas", "rollup", "reference", "DuckDB GS+median")
     if "rollup" in r and "reference_sums" in r and "error" not in r["rollup"]:
@@ -281,7 +327,11 @@ def report(rows: int, r: dict) -> None:
               f"   (tickets in memory {g('rollup', 'table_mb'):,.0f} MiB; read_parquet "
               f"{g('rollup', 'read_seconds'):.2f} s; cube {g('rollup', 'cube_rows'):,} rows, "
               f"histogram {g('rollup', 'histogram_rows'):,} rows)")
+    peer("measures + roll-up", "rollup", "peer_rollup_polars", "polars, same sums+median")
     line("measures + roll-up, DuckDB engine", "rollup_duckdb", "reference", "DuckDB GS+median")
+    line("measures + roll-up, Spark local", "rollup_spark", "rollup_duckdb", "DuckDB engine")
+    if "rollup_spark" in r and "error" not in r["rollup_spark"]:
+        print(f"{'  Spark session start (not counted)':<34}{g('rollup_spark', 'session_seconds'):>9.2f}")
     line("cold build (ingest → table)", "build_cold", count=True)
     if "first_page" in r and "error" not in r["first_page"]:
         fp = r["first_page"]
@@ -295,6 +345,12 @@ def report(rows: int, r: dict) -> None:
             print(f"  {name:<40} {ms:7.1f} ms   budget {BUDGET_MS:.0f} ms: {verdict}")
     elif "first_page" in r:
         print(f"first page: failed: {r['first_page']['error']}")
+    for step, res in r.items():
+        if isinstance(res, dict) and res.get("profile_top10"):
+            print(f"  profile of {step} (top 10 by own time, BENCH_PROFILE=1):")
+            for p in res["profile_top10"]:
+                print(f"    {p['own_s']:8.2f} s own {p['cumulative_s']:8.2f} s cum "
+                      f"{p['calls']:>9,} calls  {p['function']}")
 
 
 def main() -> None:
@@ -306,6 +362,22 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [parse_size(s) for s in args.sizes.split(",")]
     if args.worker:
+        wanted = os.environ.get("BENCH_PROFILE", "")
+        if wanted == "1" or args.worker in wanted.split(","):   # this step's top functions
+            import cProfile
+            import pstats
+            prof = cProfile.Profile()
+            prof.enable()
+            result = run_step(args.worker, sizes[0], args.repeat)
+            prof.disable()
+            stats = pstats.Stats(prof).stats
+            top = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:10]
+            result["profile_top10"] = [
+                {"function": f"{Path(f).name}:{line}({name})", "calls": int(nc),
+                 "own_s": round(tt, 3), "cumulative_s": round(ct, 3)}
+                for (f, line, name), (_cc, nc, tt, ct, _callers) in top]
+            print(json.dumps(result))
+            return
         print(json.dumps(run_step(args.worker, sizes[0], args.repeat)))
         return
     steps = [s.strip() for s in args.steps.split(",") if s.strip()]

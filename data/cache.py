@@ -107,3 +107,19 @@ def save_entry(cache_dir: Path, key: str, frames: dict[str, pd.DataFrame], meta:
         os.replace(tmp, folder)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True) if "tmp" in locals() else None
+
+
+def fingerprint(paths) -> dict[str, list[int] | None]:
+    """{path: [size, mtime_ns]} of each path (``None`` when it does not exist): what a warm
+    start compares to know that no source, manifest or folder changed since it was saved,
+    without reading any file's content (a folder's mtime changes when a file is added to it,
+    so a new file matching a source's glob is seen too)."""
+    out: dict[str, list[int] | None] = {}
+    for path in paths:
+        try:
+            st = os.stat(path)
+            out[str(path)] = [int(st.st_size) if not os.path.isdir(path) else 0,
+                              int(st.st_mtime_ns)]
+        except OSError:
+            out[str(path)] = None
+    return out

@@ -538,6 +538,15 @@ def read_csv_file(path: Path, header_row: int | None, encoding: str = "auto",
     if kind in ("zip", "ole"):
         raise ReadError(f"{path.name} 其实是 Excel 工作簿，不是 CSV 文本，请把扩展名改为 "
                         f"{'.xlsx' if kind == 'zip' else '.xls'}")
+    bare = path.name.lower().removesuffix(".gz")
+    if (options.delimiter in (None, ",") and options.header_rows is None
+            and options.column_range is None and not bare.endswith(".tsv")):
+        from .csv_columnar import read_columnar   # columnar fast path; None = not applicable
+        fast = read_columnar(path, raw, header_row, encoding, expected, HEADER_SCAN_ROWS,
+                             find_header_row, _frame_from_grid, sniff_delimiter)
+        if fast is not None:
+            _apply_na_values(fast, options.na_values)
+            return fast
     text, used, mixed = decode_rows(raw, encoding, path.name)
     if not text.strip():
         raise ReadError(f"{path.name} 是空文件")

@@ -139,6 +139,43 @@ def combine_errors(parts: list[pd.DataFrame]) -> pd.DataFrame:
 _THOUSANDS = r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"
 
 
+#: columns shorter than this are checked cell by cell (factorising costs more than it saves)
+DISTINCT_MIN_ROWS = 4096
+
+
+def per_distinct(check, s: pd.Series, *args):
+    """``check(s, *args)`` computed once per distinct value of ``s`` and spread back to every
+    row: the same ``(values Series, mask)`` result, at the cost of one factorisation (Arrow
+    dictionary encoding) plus the check on the distinct values — status, satisfaction, yes/no
+    and unit id columns hold 2–16,000 distinct values in millions of rows. Columns that are
+    short or nearly all distinct in evenly spaced rows (ticket ids, timestamps) are checked
+    directly."""
+    n = len(s)
+    if n < DISTINCT_MIN_ROWS:
+        return check(s, *args)
+    probe = s.iloc[::max(n // DISTINCT_MIN_ROWS, 1)]       # evenly spaced rows
+    if probe.nunique(dropna=False) > 0.9 * len(probe):     # (nearly) all distinct: ids, times
+        return check(s, *args)
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    if len(uniques) > n // 4:
+        return check(s, *args)
+    values, bad = check(pd.Series(uniques, dtype=s.dtype), *args)
+    values = values.take(codes)
+    values.index = s.index
+    return values, np.asarray(bad, dtype=bool)[codes]
+
+
+def _ascii_only(text: pd.Series) -> bool:
+    """True when no cell holds a non-ASCII character (then full-width digits cannot occur)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        arr = pa.array(text.array) if not hasattr(text.array, "_pa_array") else text.array._pa_array
+        return bool(pc.all(pc.string_is_ascii(arr)).as_py() is not False)
+    except Exception:                    # not Arrow-backed: ask Python
+        return bool(text.map(lambda v: not isinstance(v, str) or v.isascii()).all())
+
+
 def parse_numbers(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Text → float64 (NaN when empty); also returns the mask of non-empty text that is no number.
 
@@ -146,7 +183,9 @@ def parse_numbers(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     separators in groups of three (``1,234``, ``１２，３４５``); ``1,5`` or ``12,34`` stay bad
     (they may be a decimal comma, which is not guessed).
     """
-    text = s.str.strip().str.translate(FULLWIDTH_DIGITS)
+    text = s.str.strip()
+    if not _ascii_only(text):            # full-width digits only where a cell is not ASCII
+        text = text.str.translate(FULLWIDTH_DIGITS)
     grouped = text.str.match(_THOUSANDS).fillna(False).to_numpy(dtype=bool)
     if grouped.any():
         text = text.where(~grouped, text.str.replace(",", "", regex=False))
@@ -224,7 +263,13 @@ def apply_value_map(s: pd.Series, mapping: dict[str, object], also_valid: tuple[
                     ) -> tuple[pd.Series, np.ndarray]:
     """Replace whole values found in ``mapping`` (keys compared after strip). Returns the mapped
     text and the mask of non-empty values that are neither a key nor one of the map's targets
-    (nor in ``also_valid``, e.g. satisfaction scores 1–5 beside a word map)."""
+    (nor in ``also_valid``, e.g. satisfaction scores 1–5 beside a word map). Each distinct
+    value is looked up once (``per_distinct``)."""
+    return per_distinct(_apply_value_map, s, mapping, also_valid)
+
+
+def _apply_value_map(s: pd.Series, mapping: dict[str, object], also_valid: tuple[str, ...]
+                     ) -> tuple[pd.Series, np.ndarray]:
     text = s.str.strip()
     targets = set(also_valid) | {"" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
                for v in mapping.values()}
@@ -234,6 +279,35 @@ def apply_value_map(s: pd.Series, mapping: dict[str, object], also_valid: tuple[
     out = mapped.where(mapped.notna(), text).astype("str")
     bad = (mapped.isna() & ~text.isin(targets) & (text != "")).to_numpy()
     return out, bad
+
+
+def _check_id(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Stripped id text, and the mask of long numbers Excel has already rounded."""
+    return (s.str.strip().astype("string"),
+            s.str.match(_LONG_NUMBER).fillna(False).to_numpy(dtype=bool))
+
+
+def _check_text(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    return s.str.strip().astype("string"), np.zeros(len(s), dtype=bool)
+
+
+def _check_status(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """A ``TICKET_STATUSES`` value (<NA> when empty or bad), and the mask of other non-empty
+    values."""
+    text = s.str.strip().str.lower()
+    bad = ~text.isin((*TICKET_STATUSES, "")).to_numpy()
+    return text.where(~bad & (text != "").to_numpy()).astype("string"), bad
+
+
+def _check_satisfaction(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """SATISFACTION_VALUES or a 1–5 score mapped to them (<NA> when empty or bad), and the
+    mask of non-empty values that are neither."""
+    text = s.str.strip()
+    canon = text.isin(SATISFACTION_VALUES).to_numpy()
+    score = pd.to_numeric(text.where(~canon & (text != "").to_numpy()), errors="coerce")
+    value = text.where(canon, score.map(SCORE_TO_SATISFACTION))
+    bad = (text != "").to_numpy() & value.isna().to_numpy()
+    return value.astype("string"), bad
 
 
 def validate_columns(frame: pd.DataFrame, raw: pd.DataFrame, headers: dict[str, str],
@@ -263,12 +337,15 @@ def validate_columns(frame: pd.DataFrame, raw: pd.DataFrame, headers: dict[str, 
 
         if kind in ("id", "text"):
             if kind == "id":
-                add(s.str.match(_LONG_NUMBER).fillna(False).to_numpy(dtype=bool), "id_stored_as_number",
+                stripped, long_number = per_distinct(_check_id, s)
+                add(long_number, "id_stored_as_number",
                     f"{label}是以数字格式保存的长编号，Excel 只保留 15 位有效数字，末位已丢失："
                     "请把该列设为「文本」格式后重新录入")
-            out[col] = s.str.strip().astype("string")
+                out[col] = stripped
+            else:
+                out[col] = per_distinct(_check_text, s)[0]
         elif kind in ("count", "number", "lat", "lon", "year"):
-            values, bad = parse_numbers(s)
+            values, bad = per_distinct(parse_numbers, s)
             add(bad, "not_a_number", f"{label}不是数字")
             if kind == "count":
                 add((values < 0).to_numpy(), "out_of_range", f"{label}不能为负数")
@@ -287,28 +364,23 @@ def validate_columns(frame: pd.DataFrame, raw: pd.DataFrame, headers: dict[str, 
             else:
                 out[col] = values
         elif kind == "date":
-            values, bad = parse_dates_wide(s)
+            values, bad = per_distinct(parse_dates_wide, s)
             add(bad, "bad_date", f"{label}不是有效日期（不存在的日期或无法识别的格式）")
             rng = (values.notna() & ((values < date_min)
                                      | (values >= date_max + pd.Timedelta(days=1)))).to_numpy()
             add(rng, "out_of_range", f"{label}不在 {date_min.date()} 至 {date_max.date()} 之间")
             out[col] = values.mask(rng).astype("datetime64[ns]")
         elif kind == "bool":
-            values, bad = parse_booleans(s)
+            values, bad = per_distinct(parse_booleans, s)
             add(bad, "bad_value", f"{label}应为 是/否")
             out[col] = values
         elif kind == "status":
-            text = s.str.strip().str.lower()
-            bad = ~text.isin((*TICKET_STATUSES, "")).to_numpy()
+            value, bad = per_distinct(_check_status, s)
             add(bad, "bad_value", f"{label}应映射为 closed（已办结）、open（办理中）或排除原因"
                 f"（cancelled 撤销、duplicate 重复、referred 转办、invalid 无效）")
-            out[col] = text.where(~bad & (text != "").to_numpy()).astype("string")
+            out[col] = value
         elif kind == "satisfaction":
-            text = s.str.strip()
-            canon = text.isin(SATISFACTION_VALUES).to_numpy()
-            score = pd.to_numeric(text.where(~canon & (text != "").to_numpy()), errors="coerce")
-            value = text.where(canon, score.map(SCORE_TO_SATISFACTION))
-            bad = (text != "").to_numpy() & value.isna().to_numpy()
+            value, bad = per_distinct(_check_satisfaction, s)
             add(bad, "bad_value", f"{label}应为 满意/基本满意/不满意 或 1–5 分")
-            out[col] = value.astype("string")
+            out[col] = value
     return pd.DataFrame(out, index=frame.index)

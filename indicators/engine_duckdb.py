@@ -30,9 +30,8 @@ from typing import Iterable
 import pandas as pd
 
 from data.model import EXCLUDED_STATUSES
-from indicators.measures import (EXCLUDED_MEASURES, FLOW_KEYS, HIST_BIN_HOURS, HIST_CAP_HOURS,
-                                 MEASURES, RESOLUTION_WINDOW_DAYS, _month_label,
-                                 available_measures)
+from indicators.measures import (EXCLUDED_MEASURES, FLOW_KEYS, HIST_BIN_HOURS, MEASURES,
+                                 RESOLUTION_WINDOW_DAYS, _month_label, available_measures)
 
 #: Per-dialect spelling of "microseconds since the Unix epoch" of a timestamp expression.
 DIALECTS: dict[str, str] = {"duckdb": "epoch_us({x})", "spark": "unix_micros({x})"}
@@ -143,7 +142,7 @@ def histogram_sql(cutoff: pd.Timestamp | None = None, dialect: str = "duckdb",
                   table: str = "complaints", columns: Iterable[str] = ()) -> str:
     """The handling-hours histogram statement (``measures.handling_histogram`` in SQL).
 
-    Bin = floor(hours / HIST_BIN_HOURS) clipped to [0, HIST_CAP_HOURS]; hours are exact
+    Bin = floor(hours / HIST_BIN_HOURS), negative clipped to 0, no upper cap; hours are exact
     (microsecond) differences closed_at − received_at. Output columns: unit_level, unit_id,
     month_code (YYYYMM), bin (BIGINT), count (BIGINT). ``columns``: the ticket columns present
     (with ``status``, tickets of an excluded outcome are left out). Raises ``ValueError`` for an
@@ -154,7 +153,7 @@ def histogram_sql(cutoff: pd.Timestamp | None = None, dialect: str = "duckdb",
     us = DIALECTS[dialect]
     hours = (f"({us.format(x='closed_at')} - {us.format(x='received_at')}) "
              f"/ {3600e6 * HIST_BIN_HOURS:.1f}")
-    b = f"CAST(LEAST(GREATEST(FLOOR({hours}), 0), {HIST_CAP_HOURS}) AS BIGINT)"
+    b = f"CAST(GREATEST(FLOOR({hours}), 0) AS BIGINT)"
     valid = "(status IS NULL OR status NOT IN (" + ", ".join(
         f"'{r}'" for r in EXCLUDED_STATUSES) + "))" if "status" in set(columns) else "(1 = 1)"
     timed = _predicates(["closed_at"], cutoff, valid)["timed"]

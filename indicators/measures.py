@@ -41,8 +41,9 @@ an undated snapshot):
 
 Handling time: ``handling_histogram`` is a sparse long table (unit_level, unit_id, month, bin, count)
 of closed tickets' handling hours (closed_at − received_at) in 1-hour bins: bin b holds
-b ≤ hours < b + 1 for b < ``HIST_CAP_HOURS``; the overflow bin ``HIST_CAP_HOURS`` (8,760 h = 365
-days) holds everything longer. ``histogram_median`` turns summed histograms into medians.
+b ≤ hours < b + 1, with no upper cap — the bins reach the longest handling time (a ticket open
+800 days is in bin 19,200), so no median is ever cut at a bound. Only non-empty bins are stored,
+so long tails cost one row each. ``histogram_median`` turns summed histograms into medians.
 
 A measure is produced only when its table and input columns are present (and not entirely empty);
 ``available_measures`` says which.
@@ -60,8 +61,9 @@ from indicators.catalog import station_area_minimums
 
 #: Width of a handling-time histogram bin, in hours.
 HIST_BIN_HOURS = 1
-#: Index of the overflow bin (and its lower edge in hours): 8,760 h = 365 days.
-HIST_CAP_HOURS = 24 * 365
+
+#: Who makes the pass over the tickets (``compute_measures(engine=…)``)
+ENGINES = ("pandas", "duckdb", "spark")
 #: Window of the censoring-aware resolution rate (30日办结率), in days.
 RESOLUTION_WINDOW_DAYS = 30
 #: Measure holding the tickets of each excluded outcome, by ``status`` value.
@@ -420,8 +422,7 @@ def handling_histogram(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = N
     Input: complaints with received_at, closed_at, unit_level, unit_id (status optional: tickets
     with an excluded outcome, ``data.model.EXCLUDED_STATUSES``, are left out). Handling hours =
     (closed_at − received_at) in hours; bin = floor(hours / HIST_BIN_HOURS), negative durations
-    (rejected by ingest) go to bin 0, durations ≥ HIST_CAP_HOURS to the overflow bin
-    HIST_CAP_HOURS.
+    (rejected by ingest) go to bin 0; no upper cap (a 800-day ticket is in bin 19,200).
     Output: unit_level, unit_id, month ('YYYY-MM' of received_at) — Categorical (one row per
     ticket at worst, so no per-row strings), bin (int64), count (int64 > 0); only non-empty
     bins, in no guaranteed order.
@@ -434,8 +435,7 @@ def handling_histogram(complaints: pd.DataFrame, cutoff: pd.Timestamp | None = N
     if cutoff is not None:
         ok = ok & (closed_at <= cutoff).fillna(False).to_numpy(dtype=bool)
     hours = (closed_at - df["received_at"]).dt.total_seconds().to_numpy() / 3600.0
-    bins = np.clip(np.floor(np.nan_to_num(hours) / HIST_BIN_HOURS), 0, HIST_CAP_HOURS) \
-        .astype("int64")
+    bins = np.maximum(np.floor(np.nan_to_num(hours) / HIST_BIN_HOURS), 0).astype("int64")
     out = _sum_by_unit(df["unit_level"], df["unit_id"],
                        {"month": _month_code(df["received_at"]), "bin": bins},
                        {"count": ok}, keep=ok, categorical=True, sort=False)
@@ -451,8 +451,8 @@ def histogram_median(hist: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     For N tickets the median is the mean of order statistics r₁ = ⌊(N+1)/2⌋ and r₂ = ⌊N/2⌋+1;
     each is placed by linear interpolation inside its bin: the f tickets of a bin [L, L+w) are
     taken as evenly spread at L + (i − ½)/f·w, i = 1…f. Each order statistic therefore lies in the
-    same bin as the estimate, so |estimate − exact median| ≤ w = HIST_BIN_HOURS (1 hour), except
-    in the overflow bin, which is reported as its lower edge HIST_CAP_HOURS (a lower bound).
+    same bin as the estimate, so |estimate − exact median| ≤ w = HIST_BIN_HOURS (1 hour) at any
+    length (the bins have no cap, so no median is a lower bound).
     Output: the keys, ``median_hours`` (float64) and ``n`` (float64, tickets).
     """
     if hist.empty:
@@ -466,12 +466,11 @@ def histogram_median(hist: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     n = grp.transform("sum").to_numpy(dtype="float64")
     before = cum - count
     lower = h["bin"].to_numpy(dtype="float64") * HIST_BIN_HOURS
-    overflow = h["bin"].to_numpy() >= HIST_CAP_HOURS
     estimates, rows = [], None
     for rank in (np.floor((n + 1) / 2), np.floor(n / 2) + 1):
         hit = np.flatnonzero((before < rank) & (rank <= cum))   # one row per group, in order
         pos = lower[hit] + (rank[hit] - before[hit] - 0.5) / count[hit] * HIST_BIN_HOURS
-        estimates.append(np.where(overflow[hit], lower[hit], pos))
+        estimates.append(pos)
         rows = hit if rows is None else rows
     out = h.loc[rows, keys].reset_index(drop=True)
     out["median_hours"] = (estimates[0] + estimates[1]) / 2
@@ -662,9 +661,10 @@ def effective_cutoff(cutoff) -> pd.Timestamp | None:
 def compute_measures(dataset, engine: str = "pandas") -> Measures:
     """Every available measure of a ``data.model.Dataset`` (tables absent or empty are skipped).
 
-    engine: ``'pandas'`` (default) or ``'duckdb'``: who makes the one pass over the ticket
-    table (``indicators.engine_duckdb.ticket_measures``, the same SQL that runs on Spark);
-    both give identical measures. The small registers and volunteer records stay in pandas.
+    engine: ``'pandas'`` (default), ``'duckdb'`` or ``'spark'``: who makes the one pass over
+    the ticket table (``indicators.engine_duckdb.ticket_measures``; ``indicators.engine_spark``
+    runs the same SQL on Spark, master from $SPARK_MASTER or ``local[*]``); all give identical
+    measures. The small registers and volunteer records stay in pandas.
 
     Complaint rows with a received_at are tickets; rows without one but with month and
     received are pre-aggregated (``aggregated_complaint_measures``); both may be stacked in one
@@ -674,8 +674,8 @@ def compute_measures(dataset, engine: str = "pandas") -> Measures:
     (``community`` when the dataset has it) for community workers, and ``dataset.config['standards']`` for station area
     minimums. Returns a ``Measures`` bundle; raises ``ValueError`` for an unknown engine.
     """
-    if engine not in ("pandas", "duckdb"):
-        raise ValueError(f"unknown measure engine {engine!r}: 'pandas' or 'duckdb'")
+    if engine not in ENGINES:
+        raise ValueError(f"unknown measure engine {engine!r}: one of {', '.join(ENGINES)}")
     tables = {k: v for k, v in dataset.tables.items() if v is not None and len(v)}
     available = available_measures(tables)
     out = Measures(available=available)
@@ -693,6 +693,12 @@ def compute_measures(dataset, engine: str = "pandas") -> Measures:
                 flow, hist = ticket_measures(
                     tickets, cutoff, available_measures({"complaints": tickets}),
                     histogram="handling_hours_histogram" in available)
+            elif engine == "spark":           # via a partitioned Parquet folder (data/prepared.py)
+                from indicators.engine_spark import ticket_measures as spark_measures
+                flow, hist = spark_measures(
+                    tickets, cutoff, available_measures({"complaints": tickets}),
+                    histogram="handling_hours_histogram" in available,
+                    units=dataset.units, levels=list(dataset.levels))
             else:
                 flow = complaint_measures(tickets, cutoff)
                 if "handling_hours_histogram" in available:

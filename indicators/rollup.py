@@ -40,7 +40,9 @@ class Cube:
 
     measures: one row per (level, unit_id, period): level, unit_id, unit_name (str), period
     ('YYYY' | 'YYYY-MM'), period_kind ('year' | 'month'), year (int64), then one float64 column per
-    measure (NaN where the measure's table does not cover the period or has no register).
+    measure (NaN where the measure's table does not cover the period or has no register), and
+    ``median_hours`` (float64, from the histogram's bins at each level: ``bin_medians``; NaN
+    where no closed ticket has a handling time) when there is a histogram.
     histogram: level, unit_id, period, bin, count — the summed handling-hours histogram (or None).
     register_years: period ('YYYY'), table, register_year (Int64, <NA> = undated register),
     fallback (bool: a register other than the period's own year was used).
@@ -149,10 +151,70 @@ def _month_range(first: int, last: int) -> list[int]:
 
 def _fill(rolled: pd.DataFrame, uids: np.ndarray, pcodes: list[int], value_cols: list[str]
           ) -> pd.DataFrame:
-    """Reindex rolled (uid, pcode, values) onto uids × pcodes, absent rows = 0."""
-    grid = pd.MultiIndex.from_product([uids, pcodes], names=["uid", "pcode"])
-    out = rolled.set_index(["uid", "pcode"])[value_cols].reindex(grid, fill_value=0.0)
-    return out.reset_index()
+    """Rolled (uid, pcode, values) spread onto uids × pcodes (uid-major, pcodes in the given
+    order), absent rows = 0; rows outside that grid are dropped. Plain array indexing: the
+    rolled rows are unique per (uid, pcode)."""
+    uids = np.asarray(uids, dtype="int64")
+    pcodes = np.asarray(pcodes, dtype="int64")
+    n_p = len(pcodes)
+    upos = np.full(int(max(uids.max(initial=-1), rolled["uid"].max() if len(rolled) else -1)) + 1,
+                   -1, dtype="int64")
+    upos[uids] = np.arange(len(uids))
+    order = np.argsort(pcodes, kind="stable")
+    r_uid = rolled["uid"].to_numpy(dtype="int64")
+    r_p = rolled["pcode"].to_numpy(dtype="int64")
+    at = np.searchsorted(pcodes[order], r_p)
+    at_c = np.minimum(at, max(n_p - 1, 0))
+    ok = (upos[r_uid] >= 0) & (n_p > 0) & (pcodes[order][at_c] == r_p) if n_p else \
+        np.zeros(len(rolled), dtype=bool)
+    flat = upos[r_uid[ok]] * n_p + order[at_c[ok]]
+    out = {"uid": np.repeat(uids, n_p), "pcode": np.tile(pcodes, len(uids))}
+    for col in value_cols:
+        column = np.zeros(len(uids) * n_p, dtype="float64")
+        column[flat] = rolled[col].to_numpy(dtype="float64")[ok]
+        out[col] = column
+    return pd.DataFrame(out)
+
+
+def bin_medians(uid: np.ndarray, pcode: np.ndarray, bins: np.ndarray, count: np.ndarray
+                ) -> pd.DataFrame:
+    """Median handling hours per (uid, pcode) straight from summed histogram bins, on integer
+    codes (no labelled frame, no multi-column sort): the formula of
+    ``measures.histogram_median`` — mean of order statistics ⌊(N+1)/2⌋ and ⌊N/2⌋+1, each placed
+    evenly inside its 1-hour bin — so the values are the same to the last bit.
+
+    Inputs: equal-length arrays, one row per non-empty (uid, pcode, bin) (bins have no cap).
+    Returns uid, pcode (int64), median_hours and n (float64, tickets), one row per group.
+    """
+    from indicators.measures import HIST_BIN_HOURS
+
+    count = np.asarray(count, dtype="float64")
+    pc, pu = pd.factorize(np.asarray(pcode, dtype="int64"))
+    g = np.asarray(uid, dtype="int64") * max(len(pu), 1) + pc
+    b = np.asarray(bins, dtype="int64")
+    width = int(b.max(initial=0)) + 1
+    order = np.argsort(g * width + b)                  # (group, bin) pairs are unique
+    g, b, count = g[order], b[order], count[order]
+    start = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, dtype=bool)
+    gid = np.cumsum(start) - 1
+    cum_all = np.cumsum(count)
+    first = np.flatnonzero(start)
+    offset = (cum_all[first] - count[first])[gid]
+    cum = cum_all - offset
+    n = np.bincount(gid, weights=count)[gid] if len(gid) else np.zeros(0)
+    before = cum - count
+    lower = b.astype("float64") * HIST_BIN_HOURS
+    estimates = []
+    for rank in (np.floor((n + 1) / 2), np.floor(n / 2) + 1):
+        hit = np.flatnonzero((before < rank) & (rank <= cum))        # one row per group
+        estimates.append(lower[hit] + (rank[hit] - before[hit] - 0.5) / count[hit]
+                         * HIST_BIN_HOURS)
+    rows = first
+    grp = g[rows]
+    return pd.DataFrame({"uid": grp // max(len(pu), 1),
+                         "pcode": np.asarray(pu, dtype="int64")[grp % max(len(pu), 1)],
+                         "median_hours": (estimates[0] + estimates[1]) / 2,
+                         "n": n[rows]})
 
 
 def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "month")) -> Cube:
@@ -247,6 +309,7 @@ def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "mon
             cube = cube.merge(frame, on=["uid", "pcode"], how="outer")
     else:
         cube = pd.DataFrame({"uid": pd.Series(dtype="int64"), "pcode": pd.Series(dtype="int64")})
+    cube_keys = (cube["uid"].to_numpy(dtype="int64"), cube["pcode"].to_numpy(dtype="int64"))
     cube = _label(cube, hier)
 
     histogram = None
@@ -265,6 +328,9 @@ def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "mon
             parts.append(pd.DataFrame({"uid": uid, "pcode": pcode, "bin": bins, **sums}))
         both = pd.concat(parts, ignore_index=True)
         both["count"] = both["count"].astype("int64")
+        medians = bin_medians(both["uid"].to_numpy(), both["pcode"].to_numpy(),
+                              both["bin"].to_numpy(), both["count"].to_numpy())
+        cube["median_hours"] = _lookup(cube_keys, medians)
         histogram = _label(both, hier, keep=["bin", "count"])
 
     register_years = pd.DataFrame(reg_rows, columns=["period", "table", "register_year",
@@ -274,6 +340,17 @@ def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "mon
     return Cube(measures=cube, histogram=histogram, register_years=register_years,
                 complete_years=complete, available=set(measures.available),
                 levels=list(dataset.levels))
+
+
+def _lookup(keys: tuple[np.ndarray, np.ndarray], medians: pd.DataFrame) -> np.ndarray:
+    """``medians['median_hours']`` at each (uid, pcode) of ``keys``; NaN where a cube row has
+    no closed ticket with a handling time."""
+    stride = int(max(keys[1].max(initial=0), medians["pcode"].max() if len(medians) else 0)) + 1
+    index = pd.Index(medians["uid"].to_numpy() * stride + medians["pcode"].to_numpy())
+    at = index.get_indexer(keys[0] * stride + keys[1])
+    values = medians["median_hours"].to_numpy(dtype="float64")
+    return np.where(at >= 0, values[np.maximum(at, 0)], np.nan) if len(values) else \
+        np.full(len(at), np.nan)
 
 
 def _label(frame: pd.DataFrame, hier: Hierarchy, keep: list[str] | None = None) -> pd.DataFrame:

@@ -51,10 +51,11 @@ def _indicator_rows(ind: Indicator, cube: Cube, rows: pd.DataFrame,
     """Numerator, denominator, value, excluded of one indicator over the cube ``rows``."""
     m = rows
     if ind.kind == "median":
-        if medians is None:
+        if "median_hours" not in m.columns and medians is None:
             return None
         m = m.loc[m[ind.denominator].notna()]
-        m = m.merge(medians, on=["level", "unit_id", "period"], how="left")
+        if "median_hours" not in m.columns:   # a cube without rollup's bin medians
+            m = m.merge(medians, on=["level", "unit_id", "period"], how="left")
         value = (m["median_hours"] / 24.0).to_numpy()
         num, den = value, m[ind.denominator].to_numpy(dtype="float64")
     elif ind.denominator == PREV_YEAR:
@@ -176,7 +177,7 @@ def indicators_from_cube(cube: Cube, catalog: Mapping[str, Indicator], cutoff=No
     from indicators.custom import add_columns
     cube = add_columns(cube, catalog, units)
     medians = None
-    if cube.histogram is not None:
+    if cube.histogram is not None and "median_hours" not in cube.measures.columns:
         medians = histogram_median(cube.histogram, ["level", "unit_id", "period"])
         for col in ("level", "unit_id", "period"):
             medians[col] = medians[col].astype(str)

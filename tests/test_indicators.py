@@ -31,7 +31,7 @@ import pytest
 
 from data.model import Dataset, LoadReport, SourceReport
 from indicators.catalog import CATALOG
-from indicators.measures import (HIST_CAP_HOURS, complaint_measures, handling_histogram,
+from indicators.measures import (complaint_measures, handling_histogram,
                                  histogram_median)
 from indicators.table import COLUMNS, compute_indicators, compute_with_registers
 
@@ -380,12 +380,13 @@ def test_complaint_measures_per_unit_month():
     assert m["received"].sum() == 11
 
 
-def test_histogram_bins_and_overflow():
+def test_histogram_bins_have_no_cap():
     c = make_complaints()
     c.loc[c["ticket_id"] == "a1", "closed_at"] = T("2026-06-01 08:00")   # > 365 days
     h = handling_histogram(c, cutoff=None)
-    # G1: a4 30 h, a2 96 h, a1 in the overflow bin; a3 open
-    assert h.loc[h["unit_id"] == "G1", "bin"].tolist() == [30, 96, HIST_CAP_HOURS]
+    # G1: a4 30 h, a2 96 h, a1 2025-03-01 08:00 → 2026-06-01 08:00 = 365 + 31 + 30 + 31 = 457
+    # days in its own bin (no overflow bin any more); a3 open
+    assert h.loc[h["unit_id"] == "G1", "bin"].tolist() == [30, 96, 457 * 24]
     # without a cut-off d3 counts: 2025-04-03 08:00 → 2026-01-05 08:00 = 277 days
     assert h.loc[h["unit_id"] == "G4", "bin"].tolist() == [1, 277 * 24]
     assert h["count"].sum() == 9   # a1 a2 a4 b1 c1 c2 s1 d1 d3 (no cut-off)
@@ -408,9 +409,11 @@ def test_histogram_median_even_count_with_far_apart_bins():
     assert histogram_median(hist, ["g"])["median_hours"].iloc[0] == pytest.approx(50.5)
 
 
-def test_histogram_median_overflow_reports_lower_edge():
-    hist = pd.DataFrame({"g": ["x"] * 2, "bin": [5, HIST_CAP_HOURS], "count": [1, 4]})
-    assert histogram_median(hist, ["g"])["median_hours"].iloc[0] == HIST_CAP_HOURS
+def test_histogram_median_beyond_365_days_is_not_capped():
+    # 5 tickets: one at 5 h, four in bin 19,200 (800 days); the median is the 3rd, the 2nd of
+    # the four spread evenly in [19200, 19201): 19200 + (2 − ½)/4 = 19200.375 h
+    hist = pd.DataFrame({"g": ["x"] * 2, "bin": [5, 800 * 24], "count": [1, 4]})
+    assert histogram_median(hist, ["g"])["median_hours"].iloc[0] == pytest.approx(19200.375)
 
 
 # --- registers: community workers, opening dates, fallbacks; cut-off ---------------------------

@@ -74,3 +74,41 @@ def test_old_cache_entries_are_pruned(stub_loader, tmp_path):
     build("dataset.yaml", cache_dir=tmp_path)
     assert not old.exists()
     assert len(list(old.parent.glob("*.parquet"))) == 2
+
+
+def test_warm_start_skips_ingest_until_a_watched_file_changes(monkeypatch, tmp_path):
+    """The second build reads the saved table and dataset without calling ingest at all; a
+    changed source file, or a new file in its folder, sends the next build through ingest."""
+    from dataclasses import replace
+    manifest = tmp_path / "dataset.yaml"
+    manifest.write_text("name: 测试市\n", encoding="utf-8")
+    (tmp_path / "c.csv").write_text("id\n1\n", encoding="utf-8")
+    calls = []
+
+    def loader(manifest_path, cache_dir=None, use_cache=True):
+        calls.append(manifest_path)
+        return replace(make_dataset(), manifest_path=manifest)   # sources[0].file = c.csv
+    monkeypatch.setattr(data, "load_dataset", loader)
+    cache = tmp_path / "cache"
+    cold = build(manifest, cache_dir=cache)
+    assert len(calls) == 1 and list((cache / "indicators").glob("warm-*.json"))
+
+    def no_ingest(*args, **kwargs):
+        raise AssertionError("a warm start must not ingest")
+    monkeypatch.setattr(data, "load_dataset", no_ingest)
+    warm = build(manifest, cache_dir=cache)
+    assert warm.from_cache
+    pd.testing.assert_frame_equal(warm.table, cold.table, check_dtype=False)
+    assert "complaints" not in warm.dataset.tables and len(warm.dataset.units) == 9
+    assert warm.dataset.report.sources[0].sha256 == "ab" * 32
+
+    monkeypatch.setattr(data, "load_dataset", loader)
+    (tmp_path / "c.csv").write_text("id\n1\n2\n", encoding="utf-8")      # content changed
+    build(manifest, cache_dir=cache)
+    assert len(calls) == 2
+    build(manifest, cache_dir=cache)                                      # warm again
+    assert len(calls) == 2
+    time.sleep(0.01)
+    (tmp_path / "c2.csv").write_text("id\n3\n", encoding="utf-8")        # a new file beside it
+    build(manifest, cache_dir=cache)
+    assert len(calls) == 3

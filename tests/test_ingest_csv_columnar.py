@@ -1,0 +1,155 @@
+"""The columnar CSV path (data/csv_columnar.py) gives exactly what the general path gives.
+
+Every file of the bad-file corpus and the sample is loaded twice — fast path allowed, and
+forced off — and the load reports and tables must be identical; a CSV of 3-byte characters
+read in 256-byte blocks (boundaries inside lines and 3-byte characters) equals
+the one-shot read and the general path's read."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import data
+import data.csv_columnar as columnar
+from data.readers import read_csv_file
+
+sys.path.insert(0, str(Path(__file__).parent / "bad_files"))
+sys.path.insert(0, str(Path(__file__).parent / "odd_files"))
+import make_bad_files as corpus  # noqa: E402
+import make_odd_files as odd  # noqa: E402
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count the files the fast path took (returned a sheet) and declined."""
+    seen = {"fast": 0, "declined": 0}
+    real = columnar.read_columnar
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        seen["fast" if out is not None else "declined"] += 1
+        return out
+    monkeypatch.setattr(columnar, "read_columnar", spy)
+    return seen
+
+
+def _general_only(monkeypatch):
+    monkeypatch.setattr(columnar, "read_columnar", lambda *a, **k: None)
+
+
+def _snapshot(manifest: Path):
+    """(load report as dict without timings, {table: frame}) or the one-line refusal."""
+    try:
+        d = data.load_dataset(manifest, use_cache=False)
+    except Exception as exc:          # a refused dataset: its message must match too
+        return ("refused", type(exc).__name__, str(exc))
+    report = d.report.to_dict()
+    return report, {k: v.reset_index(drop=True) for k, v in d.tables.items()}
+
+
+def _assert_same(a, b):
+    assert type(a) is type(b)
+    if isinstance(a, tuple) and a and a[0] == "refused":
+        assert a == b
+        return
+    assert a[0] == b[0]
+    assert a[1].keys() == b[1].keys()
+    for name in a[1]:
+        pd.testing.assert_frame_equal(a[1][name], b[1][name], check_exact=True)
+
+
+def test_bad_file_corpus_reports_are_identical_on_both_paths(tmp_path, monkeypatch, counted):
+    for name in corpus.CASES:
+        corpus.make_case(name, tmp_path)
+    manifests = sorted(tmp_path.glob("*/dataset.yaml"))
+    fast = {m: _snapshot(m) for m in manifests}
+    assert counted["fast"] >= 5 and counted["declined"] >= 5   # both paths really exercised
+    _general_only(monkeypatch)
+    for m in manifests:
+        _assert_same(fast[m], _snapshot(m))
+
+
+def test_odd_file_corpus_reports_are_identical_on_both_paths(tmp_path, monkeypatch, counted):
+    """Issue 12's layouts (delimiters, UTF-16, a GBK line in UTF-8, two header rows, na_values):
+    the fast path declines or gives the same report."""
+    manifests = [odd.make_case(name, tmp_path) for name in odd.CASES]
+    fast = {m: _snapshot(m) for m in manifests}
+    _general_only(monkeypatch)
+    for m in manifests:
+        _assert_same(fast[m], _snapshot(m))
+
+
+def _chinese_csv(path: Path, rows: int = 400) -> None:
+    rng = np.random.default_rng(7)
+    words = ["已办结", "办理中", "满意", "基本满意", "不满意", "噪音扰民，夜间施工", "路灯不亮\n已报修",
+             "𠮷野家", "䶮", ""]
+    lines = ['"工单编号","受理时间","诉求内容","满意度"']
+    for i in range(rows):
+        text = words[rng.integers(len(words))]
+        lines.append(f'"GD{i:06d}","2024-03-{1 + i % 28:02d} 08:00:00","{text}",'
+                     f'"{words[rng.integers(5)]}"')
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+
+
+def test_three_byte_characters_read_in_chunks_equal_one_shot(tmp_path, monkeypatch, counted):
+    path = tmp_path / "工单.csv"
+    _chinese_csv(path)
+    one_shot = read_csv_file(path, None, expected=["工单编号", "受理时间"])
+    monkeypatch.setattr(columnar, "BLOCK_SIZE", 256)   # ≈ 150 blocks, cut inside lines and characters
+    chunked = read_csv_file(path, None, expected=["工单编号", "受理时间"])
+    assert counted["fast"] == 2
+    _general_only(monkeypatch)
+    general = read_csv_file(path, None, expected=["工单编号", "受理时间"])
+    for got in (one_shot, chunked):
+        pd.testing.assert_frame_equal(got.frame, general.frame, check_exact=True)
+        np.testing.assert_array_equal(got.excel_row, general.excel_row)
+        assert got.warnings == general.warnings and got.header_row == general.header_row
+    # read back against the rows as written
+    assert len(general.frame) == 400 and general.excel_row[-1] == 401
+    assert set(general.frame["诉求内容"]) <= {"已办结", "办理中", "满意", "基本满意", "不满意",
+                                           "噪音扰民，夜间施工", "路灯不亮\r\n已报修", "路灯不亮\n已报修",
+                                           "𠮷野家", "䶮", ""}
+
+
+def test_files_the_fast_path_declines(tmp_path, counted):
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("编号,名称\n1,网格一\n".encode("gbk"))
+    title = tmp_path / "title.csv"
+    title.write_text("2024年工单明细\n编号,名称\n1,网格一\n", encoding="utf-8")
+    short = tmp_path / "short.csv"
+    short.write_text("编号,名称\n1\n2,网格二\n", encoding="utf-8")
+    for path in (gbk, title, short):
+        read_csv_file(path, None, expected=["编号", "名称"])
+    assert counted == {"fast": 0, "declined": 3}
+
+
+def test_checks_once_per_distinct_value_equal_cell_by_cell(monkeypatch):
+    """validate.per_distinct: the same values and masks as the check run on every cell, for
+    columns long enough to take the distinct-value route (bad values mixed in)."""
+    from data import validate as v
+    rng = np.random.default_rng(3)
+    n = 3 * v.DISTINCT_MIN_ROWS
+
+    def col(values):
+        return pd.Series(np.asarray(values, dtype=object)[rng.integers(len(values), size=n)],
+                         dtype="str")
+    cases = [
+        (v.parse_numbers, col(["5", " 12 ", "１２", "1,234", "1,5", "", "abc", "-3", "7.5"]), ()),
+        (v.parse_booleans, col(["是", "否", "", "Y", "maybe", " 1 "]), ()),
+        (v.parse_dates_wide, col(["2024-03-05", "2024/3/5", "2024-02-30", "", "45356", "x"]), ()),
+        (v._check_status, col(["closed", "OPEN", "", "done"]), ()),
+        (v._check_satisfaction, col(["satisfied", "4", "2", "", "9", "great"]), ()),
+        (v._check_id, col(["G001", " G002 ", "1.10101199003075e+17", "11010119900307451800.0"]), ()),
+        (v._apply_value_map, col(["已办结", "办理中", "closed", "", "不知道"]),
+         ({"已办结": "closed", "办理中": "open"}, ())),
+    ]
+    for check, s, args in cases:
+        direct_values, direct_bad = check(s, *args)
+        values, bad = v.per_distinct(check, s, *args)
+        pd.testing.assert_series_equal(values, direct_values, check_exact=True)
+        np.testing.assert_array_equal(bad, direct_bad)
+        assert 0 < bad.sum() < n or check in (v._check_id,)
