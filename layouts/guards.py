@@ -140,6 +140,10 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     ids.CMP_CHART_XLSX: ("export", "download"),
     ids.IND_DOWNLOAD_CSV: ("export", "download"),
     ids.IND_DOWNLOAD_XLSX: ("export", "download"),
+    ids.PG_TEMPLATE_BUTTON: ("export", "download"),      # 上报进度 / 上传数据 (issue 17)
+    ids.PG_SENDBACK_BUTTON: ("export", "download"),
+    ids.PG_FREEZE_BUTTON: ("admin", "freeze"),
+    ids.PG_UNFREEZE_BUTTON: ("admin", "unfreeze"),
 }
 
 

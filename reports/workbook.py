@@ -174,6 +174,8 @@ def write_workbook(results: Any, year: int, path: str | Path, scope: str | None 
     quality, _, quality_writer = plan[-1]
     quality_writer(quality)
     tick(quality.title)
+    from reports.yearly import add_yearly_sheets   # 已锁定 mark, 锁定后变动, 区划调整 (issue 17)
+    add_yearly_sheets(wb, results, int(year), cover, scope=scope)
 
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

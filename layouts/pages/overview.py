@@ -70,7 +70,9 @@ def cards_and_summary(data: store.DashboardData, year: str | None, unit: str,
         cards.append(dbc.Col(kpi_card(ind, row, lang, href=href, spark=spark,
                                       spark_title=spark_title, note=note, peer=peer),
                              xs=12, sm=6, lg=4, xl=3, className="mb-3"))
-    summary = t("overview_summary", lang, unit=data.unit_label(level, unit_id, lang), year=year,
+    from layouts.frozen import frozen_note   # the 已锁定 mark of a frozen year (indicators/freeze.py)
+    summary = frozen_note(year, lang) + t(
+        "overview_summary", lang, unit=data.unit_label(level, unit_id, lang), year=year,
                 n=len(rows), meets=counts["meets"], fails=counts["fails"])
     return [dbc.Row(cards, className="g-3")], summary
 

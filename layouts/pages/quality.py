@@ -20,6 +20,7 @@ from layouts import downloads, ids, store
 from layouts.components import dropdown_labels, grid_locale, header, page_href, query_params
 from layouts.guards import may
 from layouts.i18n import normalise_lang, t
+from layouts.pages.progress import sendback_button
 
 PATH = "/quality"
 
@@ -210,6 +211,7 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
                        color="secondary", outline=True, className="mb-2 ms-2",
                        disabled=errors.empty or not allowed),
             dcc.Download(id=ids.DQ_REJECTED_DOWNLOAD),
+            *sendback_button(lang),     # one workbook per street office, zipped (issue 17)
             html.Span(t("download_not_allowed", lang), id=ids.DQ_DOWNLOAD_NOTE,
                       className="text-muted small ms-2") if not allowed else None,
             dag.AgGrid(

@@ -20,6 +20,7 @@ from dash import Input, Output, State, callback, dcc, html
 from layouts import ids, store
 from layouts.components import header
 from layouts.i18n import normalise_lang, t
+from layouts.pages.progress import template_controls
 from layouts.pages.quality import _table_name
 
 PATH = "/upload"
@@ -120,6 +121,7 @@ def layout(lang: str | None = None, **_other: Any) -> html.Div:
             html.H2(t("upload_heading", lang), className="h5 mt-2"),
             html.P(t("upload_intro", lang), className="text-muted"),
             *body,
+            *(template_controls(data, lang) if allowed else []),   # fill-in templates (issue 17)
             html.Div(status_text(lang), id=ids.UP_STATUS, className="mt-3 text-muted small"),
         ]),
     ])
