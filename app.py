@@ -5,6 +5,10 @@
     python app.py validate [--report F]   print the load report (exit 1 when a file cannot be read)
     python app.py indicators --out F.csv  the tidy indicator table as CSV
     python app.py export --year Y --out F.xlsx [--scope UNIT]   the annual review workbook
+    python app.py report --year Y --format docx|pdf [--out F] [--scope UNIT]   the review report
+    python app.py template --table T [--scope UNIT] --out F.xlsx   a fill-in template
+    python app.py freeze --year Y / unfreeze --year Y   year-end freeze (snapshot beside the dataset)
+    python app.py sendback --out DIR [--returned F.xlsx]   rejected rows back to each street office
     python app.py prepare --out DIR       validated tickets as Parquet (DIR/complaints/year=/district=)
 
 serve, indicators and export take ``--engine pandas|duckdb|spark`` (who computes the ticket
@@ -90,9 +94,12 @@ def _clear_errors():
         raise UserError(f"Spark 计算失败（请检查 Java 17 与 Spark 主节点地址）：{first}") from exc
 
 
-def _build(dataset_path: Path):
-    """Load the dataset and compute the indicator table, reporting progress on stderr."""
-    from indicators.pipeline import build
+def _build(dataset_path: Path, published: bool = True):
+    """Load the dataset and compute the indicator table, reporting progress on stderr.
+    ``published``: frozen years come from their snapshot (indicators.freeze)."""
+    from indicators.freeze import build_live, build_published
+
+    build = build_published if published else build_live
 
     _say(f"正在读取数据集 {dataset_path} …")
     started = time.perf_counter()
@@ -106,6 +113,10 @@ def _build(dataset_path: Path):
          + f"；指标 {results.table_rows:,} 行；用时 {time.perf_counter() - started:.1f} 秒")
     for fatal in report.fatal:
         _say(f"无法读取 {fatal['file']}：{fatal['message']}")
+    for year, meta in sorted(getattr(results, "frozen", {}).items()):
+        n = len(results.freeze_differences.get(year, ()))
+        _say(f"{year} 年已锁定（{str(meta.get('frozen_at', ''))[:10]}），使用锁定时的数字"
+             + (f"；锁定后有 {n:,} 项指标值发生变动" if n else ""))
     return results
 
 
@@ -141,15 +152,30 @@ def serve(dataset_path: Path = SAMPLE_MANIFEST, host: str = "127.0.0.1", port: i
     if users_path is not None and debug:
         raise UserError("启用账号时不能使用 --debug（调试模式会把错误详情发给浏览器）。")
     _say(f"正在读取数据集 {dataset_path} …")
-    with _clear_errors():
-        try:
-            app = create_server_app(dataset_path, users_path, os.environ.get("SECRET_KEY"))
-        except StartupError as exc:
-            raise UserError(str(exc)) from exc
+
+    def make_app():
+        return create_server_app(dataset_path, users_path, os.environ.get("SECRET_KEY"))
+
     if users_path is None:
         _say("未提供用户文件：不要求登录，仅限本机访问（127.0.0.1）。")
-    _say(f"看板已启动：http://{host}:{port}/ （按 Ctrl+C 停止）")
-    app.run(host=host, port=port, debug=debug)
+    if debug:
+        with _clear_errors():
+            try:
+                app = make_app()
+            except StartupError as exc:
+                raise UserError(str(exc)) from exc
+        _say(f"看板已启动：http://{host}:{port}/ （按 Ctrl+C 停止）")
+        app.run(host=host, port=port, debug=debug)
+        return
+    # listen at once: the browser shows the loading progress while the data load
+    from layouts.loading import serve_while_loading
+
+    _say(f"看板地址：http://{host}:{port}/ （数据载入期间浏览器显示进度；按 Ctrl+C 停止）")
+    with _clear_errors():
+        try:
+            serve_while_loading(make_app, host, port, _say)
+        except StartupError as exc:
+            raise UserError(str(exc)) from exc
 
 
 @cli.command()
@@ -223,6 +249,42 @@ def export(dataset_path: Path, year: int | None, scope: str | None, out_path: Pa
     _say(f"工作簿已写出：{path}（{time.perf_counter() - started:.1f} 秒）")
 
 
+@cli.command()
+@dataset_option
+@click.option("--year", type=int, help="评议年度（默认最新年度）/ review year (default: latest)")
+@click.option("--scope", default=None, help="范围：某区县或街道的编号（默认全部）/ unit id")
+@click.option("--format", "fmt", type=click.Choice(["docx", "pdf"]), default="docx",
+              show_default=True, help="Word 或 PDF / Word or PDF")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="输出路径（默认 年度评议报告_<年度>.<格式>）/ output file")
+def report(dataset_path: Path, year: int | None, scope: str | None, fmt: str,
+           out_path: Path | None) -> None:
+    """生成年度评议报告（Word 或 PDF）/ write the annual review report (.docx or .pdf)."""
+    from reports.review import write_report
+
+    results = _build(dataset_path)
+    years = sorted({int(p) for p in results.table["period"].unique() if len(p) == 4})
+    if not years:
+        raise UserError("数据集中没有任何年度指标，无法生成报告。")
+    year = year or years[-1]
+    if year not in years:
+        raise UserError(f"数据集中没有 {year} 年的数据；可选年度：{', '.join(map(str, years))}")
+    if scope is not None and scope not in set(results.dataset.units["unit_id"]):
+        raise UserError(f"找不到范围单位“{scope}”。")
+    out_path = out_path or Path(f"年度评议报告_{year}.{fmt}")
+    started = time.perf_counter()
+
+    def progress(done: int, total: int, step: str) -> None:
+        _say(f"  [{done}/{total}] {step}")
+
+    with _clear_errors():
+        try:
+            path = write_report(results, year, out_path, scope=scope, format=fmt,
+                                progress=progress)
+        except RuntimeError as exc:        # charts or PDF could not be made: say why
+            raise UserError(str(exc)) from exc
+    _say(f"报告已写出：{path}（{time.perf_counter() - started:.1f} 秒）")
+
 
 @cli.command()
 @dataset_option
@@ -244,6 +306,97 @@ def prepare(dataset_path: Path, out_dir: Path) -> None:
     top = {**LEVEL_NAMES_ZH, **(dataset.level_names or {})}.get(dataset.levels[0], "最高层级")
     _say(f"已写出 {n:,} 件工单到 {folder}（按年度和{top}分区；"
          f"用时 {time.perf_counter() - started:.1f} 秒）")
+
+
+@cli.command("template")
+@dataset_option
+@click.option("--table", required=True,
+              type=click.Choice(["grids", "stations", "volunteer_hours", "complaints"]),
+              help="哪张表 / which table")
+@click.option("--scope", default=None, help="填报单位编号：预填其网格或只列其单位代码 / unit id")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="输出 .xlsx 路径 / output workbook")
+def template_cmd(dataset_path: Path, table: str, scope: str | None, out_path: Path) -> None:
+    """生成填报模板 / write a fill-in template for one table."""
+    from data import load_dataset
+    from data.manifest import load_manifest
+    from reports.template import write_template
+
+    with _clear_errors():
+        manifest = load_manifest(dataset_path)
+        units = None
+        if scope is not None:
+            _say(f"正在读取网格台账以确定「{scope}」下的单位 …")
+            units = load_dataset(dataset_path).units
+        path = write_template(manifest, table, out_path, units=units, scope=scope)
+    _say(f"填报模板已写出：{path}")
+
+
+
+@cli.command("freeze")
+@dataset_option
+@click.option("--year", type=int, required=True, help="要锁定的年度 / year to freeze")
+@click.option("--by", default="", help="操作人 / who freezes")
+def freeze_cmd(dataset_path: Path, year: int, by: str) -> None:
+    """年度锁定：保存该年度的指标、载入报告、文件指纹、指标目录和标准 / freeze a year."""
+    from indicators.freeze import freeze_year, frozen_root
+
+    results = _build(dataset_path, published=False)
+    with _clear_errors():
+        meta = freeze_year(results, year, by=by)
+    _say(f"{year} 年已锁定：{meta['rows']:,} 行指标（{meta['indicators']} 项指标），"
+         f"保存在 {frozen_root(dataset_path) / str(year)}")
+
+
+@cli.command("unfreeze")
+@dataset_option
+@click.option("--year", type=int, required=True, help="要解除锁定的年度 / year to unfreeze")
+@click.option("--by", default="", help="操作人 / who unfreezes")
+@click.option("--reason", default="", help="原因 / why")
+def unfreeze_cmd(dataset_path: Path, year: int, by: str, reason: str) -> None:
+    """解除年度锁定（记录在案，原锁定数据保留）/ unfreeze a year (recorded, snapshot kept)."""
+    from indicators.freeze import unfreeze_year
+
+    with _clear_errors():
+        kept = unfreeze_year(dataset_path, year, by=by, reason=reason)
+    _say(f"{year} 年已解除锁定；原锁定数据保留在 {kept}")
+
+
+
+@cli.command("sendback")
+@dataset_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="输出文件夹：每个街道一个退回修改工作簿，另加一个压缩包 / output folder")
+@click.option("--level", default=None, help="责任单位层级（默认街道）/ level of the responsible unit")
+@click.option("--returned", "returned", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="核对一个改好后发回的退回修改工作簿 / check a returned workbook")
+def sendback_cmd(dataset_path: Path, out_dir: Path | None, level: str | None,
+                 returned: Path | None) -> None:
+    """退回修改：按街道写出被拒收的行，或核对发回的修改 / send rejected rows back, or check a return."""
+    from data import load_dataset
+    from reports.sendback import match_returned, write_sendback
+
+    if out_dir is None and returned is None:
+        raise UserError("请用 --out 指定输出文件夹，或用 --returned 指定发回的工作簿。")
+    _say(f"正在读取数据集 {dataset_path} …")
+    with _clear_errors():
+        dataset = load_dataset(dataset_path)
+        if returned is not None:
+            matched = match_returned(dataset, returned)
+            for row in matched.itertuples():
+                state = "已改好" if row.fixed else f"仍有问题：{row.reasons}"
+                where = f"{row.file}" + (f"［{row.sheet}］" if row.sheet else "")
+                note = "" if row.matched else "（当前载入报告中该行未被拒收）"
+                click.echo(f"{where} 第 {row.excel_row} 行：{state}{note}")
+            _say(f"共 {len(matched):,} 行，已改好 {int(matched['fixed'].sum()):,} 行。")
+            return
+        result = write_sendback(dataset, out_dir, level=level)
+    if not result.units:
+        _say("没有被拒收的数据行，无需退回。")
+        return
+    for item in result.units:
+        _say(f"{item['unit_name']}：{item['rows']:,} 行 → {item['path']}")
+    _say(f"压缩包：{result.zip_path}")
 
 
 if __name__ == "__main__":

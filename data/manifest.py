@@ -27,7 +27,8 @@ CRS_VALUES = ("wgs84", "gcj02", "bd09")
 
 _TOP_KEYS = {"name", "name_en", "sample", "levels", "level_names", "level_names_en", "crs",
              "cutoff", "dates", "tables", "boundaries", "standards", "calendar", "settings",
-             "indicators"}
+             "indicators",
+             "submissions", "crosswalk"}   # the last two: data/submissions.py, indicators/crosswalk.py
 _SOURCE_KEYS = {"path", "sheet", "header_row", "encoding", "columns", "values", "transforms",
                 "join", "format", "crs", "header_rows", "column_range", "delimiter", "na_values",
                 "fill_down", "summary_labels", "note_labels"}
@@ -471,7 +472,8 @@ def load_manifest(path: str | Path) -> Manifest:
             raise _fail(f"tables.{table}.sources[0]", "第一个来源不能带 join（join 表示并入前面的来源）")
         tables[table] = specs
 
-    config = {k: doc[k] for k in ("boundaries", "standards", "settings", "indicators")
+    config = {k: doc[k] for k in ("boundaries", "standards", "settings", "indicators",
+                                  "submissions", "crosswalk")
               if k in doc}
     settings = config.get("settings", {})
     if not isinstance(settings, dict):

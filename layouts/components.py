@@ -92,7 +92,9 @@ def sparkline_svg(values: Any, colour: str = "#495057") -> str | None:
     span = hi - lo if hi > lo else 1.0
     pad = 3.0
     xs = pad + (SPARK_WIDTH - 2 * pad) * pd.RangeIndex(len(y)).to_numpy() / max(len(y) - 1, 1)
-    ys = SPARK_HEIGHT - pad - (SPARK_HEIGHT - 2 * pad) * ((y - lo) / span if hi > lo else y * 0 + 0.5)
+    # a constant series is drawn flat through the middle
+    ys = SPARK_HEIGHT - pad - (SPARK_HEIGHT - 2 * pad) * ((y - lo) / span if hi > lo
+                                                          else 0.5 + 0.0 * y)
     runs, current = [], []
     for x, v, ok in zip(xs, ys, present, strict=True):  # ≤ 12 points: drawing, not data
         if ok:
@@ -111,9 +113,42 @@ def sparkline_svg(values: Any, colour: str = "#495057") -> str | None:
     return "data:image/svg+xml;charset=utf-8," + quote(svg)
 
 
+def change_text(indicator: Any, row: Any, lang: str = "zh") -> tuple[str, str]:
+    """The change on last year as a card shows it, and its class (``good`` / ``bad`` /
+    ``neutral``): the arrow gives the direction and the number its size, without a sign
+    (``▼ 1.3 个百分点``, ``▲ 10.8%``); a median (days) changes in its own unit
+    (``▼ 0.1 天``, from ``value − prev_value``); ``■ 0.0`` when it reads as no change."""
+    change = row.get("change")
+    if change is None or pd.isna(change):
+        return t("no_previous", lang), "neutral"
+    good = row.get("change_good")
+    prev = row.get("prev_value")
+    in_unit = indicator.kind == "median" and prev is not None and pd.notna(prev) \
+        and pd.notna(row.get("value"))
+    if in_unit:
+        diff = float(row["value"]) - float(prev)
+        flat = round(diff, indicator.decimals) == 0
+        size = format_value(indicator, 0.0 if flat else abs(diff), lang)
+        direction = diff
+    else:
+        # format_change shows one decimal of % or pp: a change that reads 0.0 is no change
+        flat = round(float(change) * 100, 1) == 0
+        size = format_change(indicator, 0.0 if flat else abs(float(change)), lang).lstrip("+")
+        direction = float(change)
+    cls = "neutral" if flat or good is None or pd.isna(good) else ("good" if bool(good) else "bad")
+    arrow = "■" if flat else ("▲" if direction > 0 else "▼")
+    text = f"{t('change_vs_last_year', lang)} {arrow} {size}"
+    if _true(row.get("provisional_change")):     # this or last year's value is still open
+        text += f"（{t('provisional_change', lang)}）" if lang == "zh" else \
+            f" ({t('provisional_change', lang)})"
+        cls = "neutral"
+    return text, cls
+
+
 def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
              href: str | None = None, spark: str | None = None,
-             spark_title: str = "") -> dbc.Card:
+             spark_title: str = "", note: str | None = None,
+             peer: str | None = None) -> dbc.Card:
     """One KPI card for an indicator's row of the indicator table.
 
     row: value (float; rates as fractions), period (the standard applies from its effective
@@ -125,6 +160,8 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
     (class ``change-<good|bad|neutral>``). A small_count row is marked 样本不足.
     href: if given, the indicator's name links there (e.g. its ranking on the compare page).
     spark: a sparkline image (``sparkline_svg``) of the months, described by ``spark_title``.
+    note: shown instead of the standard line (e.g. how the composite score is built).
+    peer: the peer context line (median and interquartile range of the unit's peers).
     """
     value = row["value"]
     st = status(indicator, value, row.get("period"), row.get("provisional", False))
@@ -137,22 +174,7 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
         std_text = f"{t('standard', lang)} {label}"
     else:
         std_text, source = t("no_standard", lang), ""
-    change = row.get("change")
-    if change is None or pd.isna(change):
-        change_text, change_cls = t("no_previous", lang), "neutral"
-    else:
-        good = row.get("change_good")
-        # format_change shows one decimal of % or pp: a change that reads 0.0 is no change
-        flat = round(float(change) * 100, 1) == 0
-        change_cls = "neutral" if flat or good is None or pd.isna(good) else (
-            "good" if bool(good) else "bad")
-        arrow = "■" if flat else ("▲" if change > 0 else "▼")
-        change_text = (f"{t('change_vs_last_year', lang)} {arrow} "
-                       f"{format_change(indicator, 0.0 if flat else change, lang)}")
-        if _true(row.get("provisional_change")):     # this or last year's value is open
-            change_text += f"（{t('provisional_change', lang)}）" if lang == "zh" else \
-                f" ({t('provisional_change', lang)})"
-            change_cls = "neutral"
+    change, change_cls = change_text(indicator, row, lang)
     small_count = row.get("small_count", False)
     small = bool(small_count) if pd.notna(small_count) else False
     name = indicator.name_en if lang == "en" else indicator.name_zh
@@ -171,13 +193,53 @@ def kpi_card(indicator: Any, row: pd.Series, lang: str = "zh",
                 html.Span(f"{STATUS_ICON[st]} {t('status_' + st, lang)}",
                           className=f"status-mark status-mark-{st}"),
                 html.Span(std_text, className="kpi-standard"),
-            ]),
-            html.Div(change_text, className=f"kpi-change change-{change_cls}"),
+            ]) if not note else html.Div(note, className="kpi-status kpi-note"),
+            html.Div(change, className=f"kpi-change change-{change_cls}"),
             html.Img(src=spark, className="kpi-spark", alt=spark_title, title=spark_title)
             if spark else None,
+            html.Div(peer, className="kpi-peer") if peer else None,
             html.Div(t("small_count", lang), className="kpi-small") if small else None,
         ]),
     )
+
+
+def readable_names(rows: pd.DataFrame, level_name: str) -> pd.DataFrame:
+    """``rows`` with a unit_name that reads alone: a bare number (Boston's wards are named
+    ``01`` … ``22``) becomes ``"<level name> 01"`` (``选区 01``); other names are kept. The
+    frame is returned as is when no name is a bare number."""
+    if rows.empty or "unit_name" not in rows:
+        return rows
+    names = rows["unit_name"].astype("string")
+    bare = names.str.fullmatch(r"\d{1,4}").fillna(False).to_numpy()
+    if not bare.any():
+        return rows
+    return rows.assign(unit_name=names.mask(bare, level_name + " " + names))
+
+
+def chart_footer(dataset: Any, indicator: Any | None, lang: str,
+                 note: str | None = None, definition: bool = True) -> html.Div:
+    """The line under a chart saying where it comes from (DESIGN: every chart says its source):
+    the dataset and the table the indicator is computed from, the data cut-off, and the
+    indicator's definition (its formula, unless ``definition`` is False because the page shows
+    it beside); ``note`` adds a sentence (e.g. what the bands are)."""
+    colon, sep = t("colon", lang), t("semicolon", lang)
+    table = getattr(indicator, "table", "") if indicator is not None else ""
+    try:
+        table_name = t(f"table_{table}", lang) if table else ""
+    except KeyError:
+        table_name = ""
+    name = getattr(dataset, "name_en", None) if lang == "en" else None
+    source = (name or getattr(dataset, "name", "")) + (f"（{table_name}）" if table_name else "")
+    parts = [f"{t('footer_source', lang)}{colon}{source}"]
+    cutoff = getattr(dataset, "cutoff", None)
+    if cutoff is not None and not pd.isna(cutoff):
+        parts.append(f"{t('footer_cutoff', lang)}{colon}{pd.Timestamp(cutoff):%Y-%m-%d}")
+    if indicator is not None and definition:
+        formula = indicator.formula_en if lang == "en" else indicator.formula_zh
+        parts.append(f"{t('footer_definition', lang)}{colon}{formula}")
+    if note:
+        parts.append(note)
+    return html.Div(sep.join(parts), className="chart-footer")
 
 
 def _true(flag: Any) -> bool:

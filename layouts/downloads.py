@@ -133,13 +133,97 @@ def table_xlsx(rows: pd.DataFrame, indicator: Any, lang: str = "zh", title: str 
     return buffer.getvalue()
 
 
+def rule_name(rule: Any, lang: str) -> str:
+    """A validation rule's name for people: ``out_of_range`` → 超出合理范围 (data.validate.RULE_ZH)
+    in Chinese, "out of range" in English; an unknown rule in Chinese is 其他问题 (its code never
+    reaches the Chinese page)."""
+    from data.validate import RULE_ZH
+
+    code = "" if rule is None or pd.isna(rule) else str(rule)
+    if lang == "zh":
+        return RULE_ZH.get(code, t("rule_other", lang))
+    return code.replace("_", " ")
+
+
 def errors_csv(errors: pd.DataFrame, table_names: dict[str, str], lang: str = "zh") -> bytes:
     """The problem rows of a load report (layouts.store.ERROR_COLUMNS) as CSV bytes (UTF-8 with
-    BOM) with translated headers; ``table_names`` maps table ids to display names. Text Excel
+    BOM) with translated headers and rule names (:func:`rule_name`); ``table_names`` maps table
+    ids to display names. Text Excel
     would run as a formula is defused (see :func:`defuse_text`)."""
     out = errors.copy()
     out["table"] = out["table"].map(lambda name: table_names.get(name, name))
+    out["rule"] = out["rule"].map(lambda rule: rule_name(rule, lang))
     for col in ("file", "sheet", "column", "value", "message"):
         out[col] = defuse_text(out[col])
     out = out.rename(columns={c: t(f"col_{c}", lang) for c in out.columns})
     return out.to_csv(index=False, lineterminator="\r\n").encode(CSV_ENCODING)
+
+
+def _indicator_headers(indicator: Any, lang: str) -> dict[str, str]:
+    rate = indicator.kind == "rate"
+    unit = indicator.unit(lang)
+    value = t("col_value_pct", lang) if rate else (
+        t("col_value_unit", lang, unit=unit) if unit else t("value", lang))
+    return {"period": t("label_year", lang), "level": t("label_level", lang),
+            "unit_id": t("col_unit_id", lang), "unit_name": t("unit_name", lang),
+            "value": value, "numerator": t("numerator", lang),
+            "denominator": t("denominator", lang), "status": t("standard", lang),
+            "small_count": t("small_count", lang)}
+
+
+def indicator_csv(frame: pd.DataFrame, indicator: Any, meta: list[tuple[str, str]],
+                  lang: str = "zh") -> bytes:
+    """An indicator's data (layouts.pages.indicator.data_frame: period, level, unit_id,
+    unit_name, value, numerator, denominator, status, small_count) as CSV bytes (UTF-8 with
+    BOM, CRLF) with its metadata first: one ``# 标签：内容`` line per (label, text) of ``meta``,
+    then a blank line, then the table (rates in per cent with the catalog's decimals; text
+    defused against formulas)."""
+    rate = indicator.kind == "rate"
+    d = int(indicator.decimals)
+    out = frame.assign(
+        value=(frame["value"] * 100 if rate else frame["value"]).round(d + (0 if rate else 2)),
+        unit_name=defuse_text(frame["unit_name"]), unit_id=defuse_text(frame["unit_id"]),
+        small_count=frame["small_count"].map({True: t("answer_yes", lang), False: ""}))
+    out = out.rename(columns=_indicator_headers(indicator, lang))
+    sep = "：" if lang == "zh" else ": "
+    head = "".join(f"# {label}{sep}{' '.join(str(text).split())}\r\n" for label, text in meta)
+    return (head + "\r\n" + out.to_csv(index=False, lineterminator="\r\n")).encode(CSV_ENCODING)
+
+
+def indicator_xlsx(frame: pd.DataFrame, indicator: Any, meta: list[tuple[str, str]],
+                   lang: str = "zh") -> bytes:
+    """The same as :func:`indicator_csv` as an .xlsx workbook: sheet 指标说明 with the
+    metadata (label, text) and sheet 数据 with the table; numbers stay numbers with native
+    formats, text cells never become formulas."""
+    wb = Workbook()
+    about = wb.active
+    about.title = t("ind_meta_title", lang)
+    put_label(about, 1, 1, indicator.name(lang), font=font(14, bold=True))
+    for r, (label, text) in enumerate(meta, start=3):
+        put_label(about, r, 1, label, font=font(10, bold=True))
+        put_text(about, r, 2, text)
+    set_column_widths(about, {1: 16, 2: 100})
+    ws = wb.create_sheet(t("ind_data_title", lang))
+    headers = _indicator_headers(indicator, lang)
+    columns = list(headers)
+    for c, key in enumerate(columns, start=1):
+        put_label(ws, 1, c, headers[key], font=font(10, bold=True))
+    vfmt = value_format(indicator)
+    yes = t("answer_yes", lang)
+    for r, rec in enumerate(frame.itertuples(index=False), start=2):
+        put_text(ws, r, 1, rec.period)
+        put_text(ws, r, 2, rec.level)
+        put_text(ws, r, 3, rec.unit_id)
+        put_text(ws, r, 4, rec.unit_name)
+        put_number(ws, r, 5, None if pd.isna(rec.value) else float(rec.value), vfmt)
+        put_number(ws, r, 6, None if pd.isna(rec.numerator) else float(rec.numerator),
+                   "#,##0.####")
+        put_number(ws, r, 7, None if pd.isna(rec.denominator) else float(rec.denominator),
+                   "#,##0.####")
+        put_text(ws, r, 8, rec.status)
+        put_text(ws, r, 9, yes if rec.small_count else "")
+    set_column_widths(ws, {1: 8, 2: 8, 3: 18, 4: 24, 5: 14, 6: 14, 7: 14, 8: 10, 9: 10})
+    ws.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

@@ -74,12 +74,34 @@ def _axis_format(indicator: Any) -> dict[str, Any]:
     return {"tickformat": ",", "hoverformat": f",.{indicator.decimals}f"}
 
 
+def count_text(x: Any) -> str:
+    """A numerator or denominator as the tables show it: thousands separators, no ``.0``
+    (19437.0 → ``19,437``; 1234.5 → ``1,234.5``; at most two decimals); ``—`` for NaN."""
+    if x is None or pd.isna(x):
+        return "—"
+    v = float(x)
+    if abs(v - round(v)) < 1e-9:
+        return f"{v:,.0f}"
+    return f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
 def _name(obj: Any, lang: str, field: str = "name") -> str:
     return str(getattr(obj, f"{field}_en" if lang == "en" else f"{field}_zh", "") or "")
 
 
+def quartiles(values: Any) -> tuple[float, float, float] | None:
+    """(Q1, median, Q3) of the values (NaN left out; linear interpolation, as pandas), or None
+    with fewer than four values — too few units for quartiles to mean anything."""
+    v = pd.to_numeric(pd.Series(values, dtype="float64"), errors="coerce").dropna()
+    if len(v) < 4:
+        return None
+    q = v.quantile([0.25, 0.5, 0.75]).to_numpy()
+    return float(q[0]), float(q[1]), float(q[2])
+
+
 def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: str = "",
-               gap_after: int | None = None) -> go.Figure:
+               gap_after: int | None = None,
+               peer_band: tuple[float, float, float] | None = None) -> go.Figure:
     """Horizontal bar chart of one indicator across units, best at the top.
 
     rows: unit_id, unit_name (str), value (float; rates as fractions), numerator, denominator
@@ -90,6 +112,9 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
     its ``references`` (published peer figures, peer_cases.csv) that fit the axis as dotted
     labelled lines.
     gap_after: in top/bottom mode, the number of top rows; a dotted separator is drawn after them.
+    peer_band: (Q1, median, Q3) of all the units compared (:func:`quartiles`), drawn behind the
+    bars as a grey band with the median as a line (LG Inform's peer context): the middle half
+    of the units lies inside it (the page says so under the chart: ``peer_band_label``).
 
     Bars are coloured by status against the standard (COLOURS); small_count units are light grey
     and their label says 样本不足 / Too few cases. Returns a go.Figure with one Bar trace.
@@ -117,8 +142,8 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
     ]
     # Categories are unit ids (two units may share a display name); the names are tick labels.
     keys = rows["unit_id"].astype(str).tolist()
-    def as_text(col: str) -> pd.Series:
-        return rows[col].astype("Float64").round(2).astype("string").fillna("—")
+    def as_text(col: str) -> list[str]:
+        return [count_text(v) for v in rows[col].astype("Float64").astype(float)]
 
     custom = pd.DataFrame({
         "label": labels,
@@ -148,6 +173,14 @@ def ranked_bar(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *, title: s
         shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
                        "y0": gap_after - 0.5, "y1": gap_after - 0.5,
                        "line": {"color": "#999999", "width": 1, "dash": "dot"}})
+    if peer_band is not None:
+        q1, med, q3 = peer_band
+        shapes.insert(0, {"type": "rect", "xref": "x", "x0": q1, "x1": q3, "yref": "paper",
+                          "y0": 0, "y1": 1, "fillcolor": "rgba(120,120,120,0.13)",
+                          "line": {"width": 0}, "layer": "below"})
+        shapes.insert(1, {"type": "line", "xref": "x", "x0": med, "x1": med, "yref": "paper",
+                          "y0": 0, "y1": 1, "layer": "below",
+                          "line": {"color": "rgba(90,90,90,0.6)", "width": 1}})
     height = max(260, 110 + BAR_HEIGHT_PX * len(rows))
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
@@ -561,6 +594,10 @@ def _row_label(indicator: Any, lang: str, with_unit: bool) -> str:
     return _axis_title(indicator, lang) if with_unit else indicator.name(lang)
 
 
+#: Scatter points are named beside them up to this many units (more would overlap).
+MAX_SCATTER_LABELS = 40
+
+
 def two_indicator_scatter(x_rows: pd.DataFrame, y_rows: pd.DataFrame, x_ind: Any, y_ind: Any,
                           lang: str = "zh", *, title: str = "") -> go.Figure:
     """Scatter of two indicators across the same units: one point per unit present in both.
@@ -595,7 +632,10 @@ def two_indicator_scatter(x_rows: pd.DataFrame, y_rows: pd.DataFrame, x_ind: Any
         part = both.iloc[keep]
         fig.add_trace(go.Scatter(
             x=part["value_x"].to_numpy(float), y=part["value_y"].to_numpy(float),
-            mode="markers", text=part["unit_name"].astype(str).to_numpy(object),
+            # each point named beside it while the names can still be read
+            mode="markers+text" if len(both) <= MAX_SCATTER_LABELS else "markers",
+            textposition="top center", textfont={"size": 11, "color": "#444444"},
+            text=part["unit_name"].astype(str).to_numpy(object),
             customdata=customdata[keep],
             hovertemplate="%{customdata[1]}<extra></extra>",
             name=t("small_count", lang) if few else "",
@@ -603,23 +643,34 @@ def two_indicator_scatter(x_rows: pd.DataFrame, y_rows: pd.DataFrame, x_ind: Any
                     "line": {"color": "#7f8c9a" if few else "#34495e", "width": 1.5},
                     "opacity": 0.85},
         ))
-    shapes = []
+    shapes, annotations = [], []
     for ind, axis in ((x_ind, "x"), (y_ind, "y")):
         std = getattr(ind, "standard", None)
         if std is None:
             continue
         bounds = [std.low, std.high] if std.comparison == "between" else [std.value]
+        # each standard line says whose standard it is: "办结率标准 ≥ 91.8%"
+        label = f"{ind.name(lang)}{t('standard', lang)} {_name(std, lang, 'label')}"
         for v in (b for b in bounds if b is not None):
             line = {"color": STANDARD_LINE, "width": 1, "dash": "dash"}
             shapes.append({"type": "line", "xref": "x", "x0": v, "x1": v, "yref": "paper",
                            "y0": 0, "y1": 1, "line": line} if axis == "x" else
                           {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
                            "y0": v, "y1": v, "line": line})
+            annotations.append(
+                {"xref": "x", "x": v, "yref": "paper", "y": 0, "yanchor": "bottom",
+                 "xanchor": "left", "textangle": -90, "text": label, "showarrow": False,
+                 "font": {"size": 11, "color": STANDARD_LINE}} if axis == "x" else
+                {"xref": "paper", "x": 1, "xanchor": "right", "yref": "y", "y": v,
+                 "yanchor": "bottom", "text": label, "showarrow": False,
+                 "font": {"size": 11, "color": STANDARD_LINE},
+                 "bgcolor": "rgba(255,255,255,0.8)"})
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
         height=480, margin={"l": 10, "r": 20, "t": 80, "b": 40},
         font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
-        plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, showlegend=False,
+        plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, annotations=annotations,
+        showlegend=False,
         xaxis={"title": {"text": _axis_title(x_ind, lang)}, "gridcolor": "#e5e5e5",
                "zeroline": False, **_axis_format(x_ind)},
         yaxis={"gridcolor": "#e5e5e5", "zeroline": False, "automargin": True,
@@ -638,3 +689,51 @@ def _axis_title(indicator: Any, lang: str) -> str:
         return indicator.name(lang)
     template = "{name}（{unit}）" if lang == "zh" else "{name} ({unit})"
     return template.format(name=indicator.name(lang), unit=unit)
+
+
+def yearly_line(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *,
+                title: str = "") -> go.Figure:
+    """One unit's value in every year (x = year), its standard as a dotted labelled line.
+
+    rows: period (``"2023"`` …), value (rates as fractions), small_count (bool), oldest first.
+    Years with small_count are hollow markers. Returns a go.Figure with one Scatter trace
+    whose hover texts are the values as the tables write them."""
+    years = rows["period"].astype(str).tolist()
+    values = rows["value"].astype("Float64").astype(float).to_numpy()
+    small = rows["small_count"].astype("boolean").fillna(False).to_numpy() \
+        if "small_count" in rows else np.zeros(len(rows), dtype=bool)
+    labels = [format_value(indicator, v, lang) for v in values]
+    fig = go.Figure(go.Scatter(
+        x=years, y=values, mode="lines+markers+text", text=labels, textposition="top center",
+        hovertemplate="%{x}: %{text}<extra></extra>", line={"color": "#1f4e79", "width": 2.5},
+        marker={"size": 9, "color": ["white" if s else "#1f4e79" for s in small],
+                "line": {"color": "#1f4e79", "width": 2}}, cliponaxis=False,
+        name=_name(indicator, lang)))
+    data_max = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 0.0
+    shapes, annotations = [], []
+    std = getattr(indicator, "standard", None)
+    if std is not None and std.applies(years[-1] if years else None):
+        label = f"{t('standard', lang)} {_name(std, lang, 'label')}".strip()
+        for y in ([std.low, std.high] if std.comparison == "between" else [std.value]):
+            if y is None:
+                continue
+            shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
+                           "y0": y, "y1": y,
+                           "line": {"color": STANDARD_LINE, "width": 1.5, "dash": "dot"}})
+            annotations.append({"xref": "paper", "x": 1, "xanchor": "right", "yref": "y",
+                                "y": y, "yanchor": "bottom", "text": label, "showarrow": False,
+                                "font": {"size": 12, "color": STANDARD_LINE}})
+            data_max = max(data_max, abs(float(y)))
+    axis = _axis_format(indicator)
+    if indicator.kind == "rate":
+        axis = {**axis, "range": [0, max(1.0, data_max) * 1.08 if data_max > 1 else 1.05]}
+    else:
+        axis = {**axis, "rangemode": "tozero"}
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        height=320, margin={"l": 10, "r": 20, "t": 60, "b": 40},
+        font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
+        plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, annotations=annotations,
+        showlegend=False, xaxis={"type": "category", "gridcolor": "#eeeeee"},
+        yaxis={"gridcolor": "#e5e5e5", "automargin": True, **axis})
+    return fig

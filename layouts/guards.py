@@ -134,6 +134,16 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     ids.DQ_DOWNLOAD_BUTTON: ("export", "download"),
     ids.DQ_REJECTED_BUTTON: ("export", "download"),
     ids.UP_FILE: ("upload", "upload"),
+    # issue 16: the Word/PDF report, the chart's own data, the indicator page's downloads
+    ids.EXP_REPORT_BUTTON: ("export", "export"),
+    ids.CMP_CHART_CSV: ("export", "download"),
+    ids.CMP_CHART_XLSX: ("export", "download"),
+    ids.IND_DOWNLOAD_CSV: ("export", "download"),
+    ids.IND_DOWNLOAD_XLSX: ("export", "download"),
+    ids.PG_TEMPLATE_BUTTON: ("export", "download"),      # 上报进度 / 上传数据 (issue 17)
+    ids.PG_SENDBACK_BUTTON: ("export", "download"),
+    ids.PG_FREEZE_BUTTON: ("admin", "freeze"),
+    ids.PG_UNFREEZE_BUTTON: ("admin", "unfreeze"),
 }
 
 

@@ -37,6 +37,75 @@ FAIL_COLOUR = "#D55E00"
 UNCOVERED_COLOUR = "#B2182B"
 #: points on a drawn walking-radius circle
 CIRCLE_POINTS = 48
+#: Unit names are written on the map up to this many units (streets, districts; not 600 grids).
+MAX_MAP_LABELS = 40
+#: Map colours: shades of blue where the standard is met, of orange where it is not — never
+#: white, so a unit that meets the standard is never mistaken for one without data (grey).
+#: (The dark ends stay mid-tone so the unit names written on the map remain readable.)
+MEETS_LIGHT, MEETS_DARK = "#a6cbe3", "#3a7dbf"
+FAILS_LIGHT, FAILS_DARK = "#fdd0a2", "#e6661a"
+
+
+def colour_scale(indicator: Any, shown: pd.Series, lang: str, year: Any = None) -> dict:
+    """The choropleth's colour scale for ``shown`` (the values drawn: rates in %, others in
+    their unit), anchored to the indicator's standard.
+
+    With a standard ``≥ s`` (``≤ s``): the range runs from the lowest to the highest value and
+    always includes ``s``; values on the good side of ``s`` are blue (darker further from it),
+    the others orange. A band ``[low, high]``: blue inside, orange outside. Without a standard
+    (or before it applies): light to dark blue (reversed when lower is better). Returns
+    ``{"colorscale", "zmin", "zmax", "title", "ticksuffix", "tickformat"}`` — ticks carry ``%``
+    for rates and the title names the unit and the standard."""
+    values = pd.to_numeric(shown, errors="coerce").dropna().astype(float)
+    rate = indicator.kind == "rate"
+    factor = 100.0 if rate else 1.0
+    std = getattr(indicator, "standard", None)
+    if std is not None and year is not None and hasattr(std, "applies") and \
+            not std.applies(str(year)):
+        std = None
+    lo = float(values.min()) if len(values) else 0.0
+    hi = float(values.max()) if len(values) else 1.0
+    anchors = []
+    if std is not None:
+        anchors = [b * factor for b in ((std.low, std.high) if std.comparison == "between"
+                                        else (std.value,)) if b is not None]
+    lo, hi = min([lo, *anchors]), max([hi, *anchors])
+    if hi - lo < 1e-9:
+        lo, hi = lo - 1.0, hi + 1.0
+
+    def at(v: float) -> float:
+        return min(max((v - lo) / (hi - lo), 0.0), 1.0)
+
+    if std is None or not anchors:
+        scale = [[0.0, MEETS_LIGHT], [1.0, MEETS_DARK]]
+        if indicator.direction == "lower":
+            scale = [[0.0, MEETS_DARK], [1.0, MEETS_LIGHT]]
+    elif std.comparison == ">=":
+        p = at(anchors[0])
+        scale = ([[0.0, FAILS_DARK], [p, FAILS_LIGHT]] if p > 0 else []) + \
+            [[p, MEETS_LIGHT], [1.0, MEETS_DARK]]
+    elif std.comparison == "<=":
+        p = at(anchors[0])
+        scale = [[0.0, MEETS_DARK], [p, MEETS_LIGHT]] + \
+            ([[p, FAILS_LIGHT], [1.0, FAILS_DARK]] if p < 1 else [])
+    else:
+        a, b = at(min(anchors)), at(max(anchors))
+        scale = (([[0.0, FAILS_DARK], [a, FAILS_LIGHT]] if a > 0 else []) +
+                 [[a, MEETS_LIGHT], [b, MEETS_LIGHT]] +
+                 ([[b, FAILS_LIGHT], [1.0, FAILS_DARK]] if b < 1 else []))
+    if scale[0][0] > 0:
+        scale[0][0] = 0.0
+    if scale[-1][0] < 1:
+        scale[-1][0] = 1.0
+    unit = "%" if rate else indicator.unit(lang)
+    title = unit
+    if std is not None and anchors:
+        label = std.label_en if lang == "en" else std.label_zh
+        title = f"{unit}<br>{t('standard', lang)} {label}" if unit else \
+            f"{t('standard', lang)} {label}"
+    return {"colorscale": scale, "zmin": lo, "zmax": hi, "title": title,
+            "ticksuffix": "%" if rate else "",
+            "tickformat": (".1f" if hi - lo < 5 else ".0f") if rate else ","}
 
 
 def units_under(units: pd.DataFrame, scope_level: str | None, scope_id: str | None
@@ -252,7 +321,8 @@ def map_figure(boundary: Boundary | None, rows: pd.DataFrame, indicator: Any, la
                show_uncovered: bool = True,
                qualifying: tuple[str, ...] | None = None, title: str = "",
                only: set[str] | None = None,
-               circle_stations: pd.DataFrame | None = None) -> go.Figure:
+               circle_stations: pd.DataFrame | None = None,
+               year: Any = None) -> go.Figure:
     """The map.
 
     boundary: the level's polygons (None: no choropleth). rows: indicator rows of that level
@@ -265,7 +335,9 @@ def map_figure(boundary: Boundary | None, rows: pd.DataFrame, indicator: Any, la
     ``lang``. A click on a polygon reports its unit id as ``location``. only: unit ids of the
     boundary to draw (None = all), e.g. the units under a drilled-down scope.
     circle_stations: the stations to draw circles around (default ``stations``), e.g. every
-    open station when ``stations`` is limited to a scope.
+    open station when ``stations`` is limited to a scope. year: the year shown (a standard
+    counts from its effective year on). The colour scale is :func:`colour_scale`; unit names
+    are written on the map when there are at most :data:`MAX_MAP_LABELS` units.
     """
     fig = go.Figure()
     if boundary is not None and indicator is not None:
@@ -286,8 +358,8 @@ def map_figure(boundary: Boundary | None, rows: pd.DataFrame, indicator: Any, la
                 f"{t('provisional_suffix', lang) if p else ''}"
                 f"<br>{t('status_' + status(indicator, v, None, p), lang)}"
                 for n, v, p in zip(frame["name"], frame["value"], frame["provisional"])]
-        reverse = indicator.direction == "lower"
         has = frame["value"].notna()
+        colours = colour_scale(indicator, shown[has], lang, year=year)
         fig.add_trace(go.Choropleth(
             geojson=boundary.geojson, locations=frame.loc[~has, "unit_id"],
             z=np.zeros(int((~has).sum())), colorscale=[[0, "#e0e0e0"], [1, "#e0e0e0"]],
@@ -296,12 +368,23 @@ def map_figure(boundary: Boundary | None, rows: pd.DataFrame, indicator: Any, la
             name=t("map_no_value", lang), featureidkey="id"))
         fig.add_trace(go.Choropleth(
             geojson=boundary.geojson, locations=frame.loc[has, "unit_id"], z=shown[has],
-            colorscale="Blues_r" if reverse else "Blues", marker_line_color="#ffffff",
-            marker_line_width=0.8, featureidkey="id",
+            colorscale=colours["colorscale"], zmin=colours["zmin"], zmax=colours["zmax"],
+            marker_line_color="#ffffff", marker_line_width=0.8, featureidkey="id",
             text=[x for x, h in zip(text, has) if h], hovertemplate="%{text}<extra></extra>",
-            colorbar={"title": {"text": indicator.unit(lang)}, "thickness": 12, "len": 0.6,
-                      "x": 0.0, "xanchor": "left"},
+            colorbar={"title": {"text": colours["title"], "font": {"size": 12}},
+                      "ticksuffix": colours["ticksuffix"], "tickformat": colours["tickformat"],
+                      "thickness": 12, "len": 0.6, "x": 0.0, "xanchor": "left"},
             name=indicator.name(lang)))
+        located = boundary.units.set_index(boundary.units["unit_id"].astype(str))
+        named = frame[frame["unit_id"].isin(located.index)]
+        if 0 < len(named) <= MAX_MAP_LABELS:
+            # unit names on the map, at each polygon's centroid (the hover gives the value)
+            fig.add_trace(go.Scattergeo(
+                lat=located.loc[named["unit_id"], "lat"].to_numpy(float),
+                lon=located.loc[named["unit_id"], "lon"].to_numpy(float),
+                mode="text", text=named["name"].astype(str).to_numpy(object),
+                textfont={"size": 12, "color": "#1a1a1a"}, hoverinfo="skip",
+                showlegend=False, name=""))
     around = stations if circle_stations is None else circle_stations
     if coverage is not None and show_circles and around is not None and len(around):
         qual = around if qualifying is None else around[

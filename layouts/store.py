@@ -19,6 +19,7 @@ import pandas as pd
 
 from data.model import LEVEL_NAMES_EN, LEVEL_NAMES_ZH
 from indicators.slices import slice_rows
+from reports.plain import plain_indicator
 
 TOTAL = "total"
 #: Columns every page relies on (docs/architecture.md §3 plus indicators.compare's additions).
@@ -117,7 +118,8 @@ class DashboardData:
         if missing:
             raise ValueError(f"indicator table lacks columns {missing}")
         self.dataset = results.dataset
-        self.catalog: dict[str, Any] = dict(results.catalog)
+        # texts for people: no file names or setting keys from the catalog (reports.plain)
+        self.catalog: dict[str, Any] = {k: plain_indicator(v) for k, v in results.catalog.items()}
         self._results = results
         self._quality: pd.DataFrame | None = None
         # One frame per (year, level) and per (level, indicator) of the months: a callback slices

@@ -39,6 +39,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.cells import EXCEL_MAX_ROWS, sheet_title
 from reports.frames import resolve_scope, scoped_units, year_table
+from reports.plain import plain_indicator
 from reports.sheets.benchmarks import write_benchmarks
 from reports.sheets.common import (HEADER_ROW, Context, default_level_names, place_name,
                                    workbook_title)
@@ -56,6 +57,26 @@ MAX_SHEET_ROWS = EXCEL_MAX_ROWS
 
 
 # --------------------------------------------------------------------------- entry point
+
+def review_context(results: Any, year: int, scope: str | None = None,
+                   generated_at: datetime | None = None) -> Context:
+    """What the workbook's sheets and the Word report (reports.review) read: the year's rows,
+    the scope and the units under it, the indicators present that year with plain texts
+    (reports.plain), the title. Raises ValueError as :func:`write_workbook` does."""
+    dataset, table, catalog = results.dataset, results.table, results.catalog
+    ytab = year_table(table, year)
+    total_name = place_name(dataset.name) or "全市"
+    level_names = {**default_level_names(), **(dataset.level_names or {})}
+    sc = resolve_scope(dataset.units, list(dataset.levels), level_names, scope, total_name)
+    units_by_level = scoped_units(dataset.units, list(dataset.levels), sc)
+    present = set(ytab["indicator_id"].astype("string"))
+    indicators = [plain_indicator(ind) for ind_id, ind in catalog.items() if ind_id in present]
+    return Context(dataset=dataset, year=int(year), scope=sc, level_names=level_names,
+                   indicators=indicators, ytab=ytab, table=table, units=units_by_level,
+                   title=workbook_title(dataset.name, sc, int(year)),
+                   generated_at=generated_at or datetime.now().astimezone(),
+                   register_years=getattr(results, "register_years", None))
+
 
 def write_workbook(results: Any, year: int, path: str | Path, scope: str | None = None, *,
                    generated_at: datetime | None = None,
@@ -87,20 +108,8 @@ def write_workbook(results: Any, year: int, path: str | Path, scope: str | None 
     Raises ValueError when the year has no rows, the scope id is unknown or at the finest level.
     Parent directories of ``path`` are created.
     """
-    dataset, table, catalog = results.dataset, results.table, results.catalog
-    ytab = year_table(table, year)
-    total_name = place_name(dataset.name) or "全市"
-    level_names = {**default_level_names(), **(dataset.level_names or {})}
-    sc = resolve_scope(dataset.units, list(dataset.levels), level_names, scope, total_name)
-    units_by_level = scoped_units(dataset.units, list(dataset.levels), sc)
-    present = set(ytab["indicator_id"].astype("string"))
-    indicators = [ind for ind_id, ind in catalog.items() if ind_id in present]
-
-    ctx = Context(dataset=dataset, year=int(year), scope=sc, level_names=level_names,
-                   indicators=indicators, ytab=ytab, table=table, units=units_by_level,
-                   title=workbook_title(dataset.name, sc, int(year)),
-                   generated_at=generated_at or datetime.now().astimezone(),
-                   register_years=getattr(results, "register_years", None))
+    ctx = review_context(results, year, scope, generated_at)
+    dataset, sc, level_names = ctx.dataset, ctx.scope, ctx.level_names
 
     wb = Workbook()
     taken: set[str] = set()
@@ -165,6 +174,8 @@ def write_workbook(results: Any, year: int, path: str | Path, scope: str | None 
     quality, _, quality_writer = plan[-1]
     quality_writer(quality)
     tick(quality.title)
+    from reports.yearly import add_yearly_sheets   # 已锁定 mark, 锁定后变动, 区划调整 (issue 17)
+    add_yearly_sheets(wb, results, int(year), cover, scope=scope)
 
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -146,6 +146,20 @@ class UploadResult:
         return json.dumps(self.__dict__, ensure_ascii=False, indent=1)
 
 
+def _check_template(manifest: Path, table: str, suffix: str, content: bytes) -> None:
+    """A fill-in template of another dataset or table is refused (data.submissions)."""
+    if suffix not in (".xlsx", ".xlsm"):
+        return
+    import io
+
+    from data.manifest import load_manifest
+    from data.submissions import SubmissionsError, check_template
+    try:
+        check_template(io.BytesIO(content), load_manifest(manifest).name, table)
+    except SubmissionsError as exc:
+        raise UploadRefused(str(exc)) from exc
+
+
 def apply_upload(manifest_path: str | Path, target_key: str, original_name: Any,
                  content: bytes, uploaded_by: str, build: Callable[[Path], Any],
                  max_bytes: int, known_fatal: set[str] | frozenset[str] = frozenset()
@@ -173,6 +187,7 @@ def apply_upload(manifest_path: str | Path, target_key: str, original_name: Any,
     suffix = _suffix(target.path)
     if not suffix or _suffix(name) != suffix:
         raise UploadRefused(f"来源 {target.path} 需要 {suffix or '表格'} 文件，收到的是「{name}」")
+    _check_template(manifest, target.table, suffix, content)
     upload_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:8]
     relative = destination(target, upload_id)
     folder = root / UPLOAD_DIR

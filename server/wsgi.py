@@ -50,7 +50,7 @@ def create_server_app(manifest_path: str | Path, users_path: str | Path | None =
     accounts without a SECRET_KEY, ValueError/OSError for a bad users file or dataset (the
     first load must be servable: no fatal file, some indicators).
     """
-    from indicators.pipeline import build as pipeline_build
+    from indicators.freeze import build_published as pipeline_build   # frozen years as published
     from layouts import create_app
 
     users = UsersFile(users_path) if users_path else None

@@ -48,3 +48,18 @@ def sample_results(tmp_path_factory):
     if not manifest.is_file():
         pytest.skip("the embedded sample dataset is not generated")
     return build(manifest, cache_dir=tmp_path_factory.mktemp("sample-cache"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_accounts_left_behind():
+    """After each test module: no accounts installed, no permission check, no scope (a module
+    that installs accounts on the process-wide app state must not leave a later module's app
+    without them: its buttons would be disabled for want of a signed-in user)."""
+    yield
+    from layouts import store
+    from layouts.guards import set_permission_check
+    from server import auth
+
+    set_permission_check(None)
+    auth._installed.clear()
+    store.set_access(None, None)

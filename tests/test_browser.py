@@ -105,7 +105,7 @@ def test_overview_opens_with_kpi_cards_and_no_console_errors(dash_duo, app):
     assert "status-meets" in card.get_attribute("class")
     assert "达标" in card.find_element("css selector", ".kpi-status").text
     change = card.find_element("css selector", ".kpi-change")
-    assert "+0.5 个百分点" in change.text
+    assert change.text == "较上年 ▲ 0.5 个百分点"       # the arrow gives the sign
     assert "change-good" in change.get_attribute("class")
     # the status matrix of the units one level below the whole dataset: the two districts
     dash_duo.wait_for_element(f"#{ids.OV_MATRIX} .xtick text", timeout=TIMEOUT)
@@ -187,6 +187,9 @@ def test_card_links_to_ranking_and_bars_drill_down(dash_duo, app):
     _open(dash_duo, app)
     dash_duo.wait_for_element(".kpi-card", timeout=TIMEOUT)
     _card(dash_duo, "resolution_rate").find_element("css selector", ".kpi-name a").click()
+    # the card leads to the indicator's own page, which leads on to its full ranking
+    dash_duo.wait_for_text_to_equal(f"#{ids.IND_TITLE}", "办结率", timeout=TIMEOUT)
+    dash_duo.find_element(f"#{ids.IND_CONTENT} a[href*='/compare']").click()
     # whole dataset → the top level: 西城区 (D2: 194/205 = 94.6%) above 东城区 (95/105 = 90.5%)
     dash_duo.wait_for_text_to_equal(f"#{ids.CMP_GRAPH} .gtitle", "办结率 · 区县 · 2025 年",
                                     timeout=TIMEOUT)
@@ -218,8 +221,8 @@ def test_quality_page_lists_rejected_rows_and_downloads_them(dash_duo, app):
     target = Path(dash_duo.download_path) / "问题清单.csv"
     WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda _d: target.exists())
     lines = target.read_text(encoding="utf-8-sig").splitlines()
-    assert lines == ["数据表,文件,工作表,Excel 行号,列,原值,规则,说明",
-                     "网格台账,grids_2025.xlsx,网格台账,7,户数,-5,out_of_range,「户数」不能为负数"]
+    assert lines == ["数据表,文件,工作表,行号,列,原值,规则,说明",
+                     "网格台账,grids_2025.xlsx,网格台账,7,户数,-5,超出合理范围,「户数」不能为负数"]
     assert dash_duo.get_logs() == []
 
 

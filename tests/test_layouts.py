@@ -229,7 +229,7 @@ def test_kpi_card_fails_with_bad_change():
     assert _find(card, "kpi-value").children == "85.0%"
     assert _find(card, "status-mark").children == "✗ 未达标"
     change = _find(card, "kpi-change")
-    assert change.children == "较上年 ▼ -2.0 个百分点"
+    assert change.children == "较上年 ▼ 2.0 个百分点"       # the arrow carries the sign
     assert "change-bad" in change.className
     assert "样本不足" not in _texts(card)
 
@@ -239,7 +239,7 @@ def test_kpi_card_change_that_rounds_to_zero_is_neutral():
     row = pd.Series({"value": 0.95, "change": -0.0004, "change_good": False,
                      "small_count": False})
     change = _find(kpi_card(ind, row, "zh"), "kpi-change")
-    assert change.children == "较上年 ■ +0.0 个百分点"
+    assert change.children == "较上年 ■ 0.0 个百分点"
     assert "change-neutral" in change.className
 
 
@@ -366,10 +366,11 @@ def test_errors_csv_defuses_formulas_but_keeps_numbers():
     raw = downloads.errors_csv(errors, names, "zh")
     assert raw.startswith("\ufeff".encode("utf-8"))  # BOM: Excel reads the Chinese
     lines = raw.decode("utf-8-sig").splitlines()
-    assert lines[0] == "数据表,文件,工作表,Excel 行号,列,原值,规则,说明"
-    assert lines[1] == "网格台账,grids.xlsx,网格台账,4,户数,,missing_required,必填项「户数」为空"
-    assert lines[2] == "群众诉求,c.csv,,3,备注,'=HYPERLINK(1),bad_text,公式"
-    assert lines[3] == "群众诉求,c.csv,,5,时长,-3,out_of_range,不能为负数"
+    assert lines[0] == "数据表,文件,工作表,行号,列,原值,规则,说明"
+    # rules by their Chinese names (data.validate.RULE_ZH); an unknown code never shows
+    assert lines[1] == "网格台账,grids.xlsx,网格台账,4,户数,,必填项为空,必填项「户数」为空"
+    assert lines[2] == "群众诉求,c.csv,,3,备注,'=HYPERLINK(1),其他问题,公式"
+    assert lines[3] == "群众诉求,c.csv,,5,时长,-3,超出合理范围,不能为负数"
 
 
 def test_catalog_page_one_row_per_indicator_with_direction_and_sources():

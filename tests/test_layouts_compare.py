@@ -198,8 +198,14 @@ def test_overview_card_carries_the_months_of_the_year(data):
 
     cards, _ = overview.cards_and_summary(data, "2025", "total", "zh")
     images = [c for c in _walk(cards) if getattr(c, "className", None) == "kpi-spark"]
-    # only 办结率 has months in the synthetic table (2025-01…03)
-    assert len(images) == 1 and images[0].src.startswith("data:image/svg+xml")
+    # only 办结率 has months in the synthetic table (2025-01…03); every other card with two
+    # years of values draws its years instead, and says so
+    monthly = [i for i in images if i.alt == "2025 年逐月走势"]
+    assert len(monthly) == 1 and monthly[0].src.startswith("data:image/svg+xml")
+    yearly = [i for i in images if i.alt == "2024–2025 年逐年走势"]
+    two_years = {r.indicator_id for r in data.unit_rows("2024", "total", "total").itertuples()
+                 if r.value == r.value} - {"resolution_rate"}
+    assert len(yearly) == len(two_years) > 0
     months = overview._months_of(data, "total", "total", "resolution_rate", "2025")
     assert len(months) == 12 and months[:3] == pytest.approx([0.6, 0.7, 0.8])
     assert all(m != m for m in months[3:])  # NaN: no value for April…December

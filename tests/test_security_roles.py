@@ -24,9 +24,15 @@ ACCOUNTS = {"seer": ("seer-password", "all", "viewer"),
             "sage": ("sage-password", "all", "analyst")}
 
 #: every download control by page: the ids PERMISSIONS guards with ``export``
-DOWNLOADS = {"/compare": [ids.CMP_DOWNLOAD_CSV, ids.CMP_DOWNLOAD_XLSX],
+DOWNLOADS = {"/compare": [ids.CMP_DOWNLOAD_CSV, ids.CMP_DOWNLOAD_XLSX,
+                          ids.CMP_CHART_CSV, ids.CMP_CHART_XLSX],
              "/quality": [ids.DQ_DOWNLOAD_BUTTON, ids.DQ_REJECTED_BUTTON],
-             "/export": [ids.EXP_BUTTON]}
+             "/export": [ids.EXP_BUTTON, ids.EXP_REPORT_BUTTON],
+             "/indicator": [ids.IND_DOWNLOAD_CSV, ids.IND_DOWNLOAD_XLSX]}
+
+#: download controls that are left out of the page altogether for a role that may not export
+#: (templates and send-back workbooks name every unit: 上报进度 offers them to exporters only)
+HIDDEN = {"/progress": [ids.PG_TEMPLATE_BUTTON, ids.PG_SENDBACK_BUTTON]}
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +64,18 @@ def _page(app, name: str, path: str):
 
 
 def test_every_guarded_download_control_is_listed():
-    assert sorted(c for ids_ in DOWNLOADS.values() for c in ids_) == sorted(
+    listed = [c for page in (DOWNLOADS, HIDDEN) for ids_ in page.values() for c in ids_]
+    assert sorted(listed) == sorted(
         c for c, (permission, _) in PERMISSIONS.items() if permission == "export")
+
+
+def test_a_viewer_is_not_offered_templates_or_send_back(served):
+    """上报进度's template and send-back downloads: absent for the viewer, there for the analyst."""
+    for name, allowed in (("seer", False), ("sage", True)):
+        for path, controls in HIDDEN.items():
+            layout, _text = _page(served, name, path)
+            for control in controls:
+                assert (_find(layout, control) is not None) is allowed, (name, path, control)
 
 
 def test_a_viewer_sees_every_download_disabled_with_a_reason(served):

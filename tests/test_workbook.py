@@ -445,7 +445,7 @@ def test_definitions_and_quality(wb):
     assert q.cell(rule_row, 2).data_type == "s"
     assert find_row(q, 2, "stations.xlsx")
     # problem details: 2 + 5 rows, raw values as text, Excel row numbers as numbers
-    first = find_row(q, 4, "Excel 行号") + 1
+    first = find_row(q, 4, "行号") + 1
     end = find_row(q, 1, "导出处理说明") - 1
     detail = [[q.cell(r, c).value for c in (2, 4, 5, 7, 8)] for r in range(first, end)]
     assert len(detail) == 7
@@ -481,7 +481,7 @@ def test_print_setup_and_frozen_panes(wb):
     assert wb["汇总"].freeze_panes == "D4"
     assert wb["网格"].freeze_panes == "G5"                  # after 区县 街道 社区 编号 名称 项目
     assert wb["区县"].freeze_panes == "D5"
-    assert wb["月度趋势"].print_title_rows == "$3:$4"
+    assert wb["月度趋势"].print_title_rows is None   # never a table header above the charts
 
 
 def test_every_cell_uses_the_cjk_font(wb):

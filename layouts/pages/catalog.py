@@ -8,10 +8,10 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from layouts import ids, store
-from layouts.components import header
+from layouts.components import header, page_href
 from layouts.i18n import normalise_lang, t
 
 PATH = "/catalog"
@@ -49,7 +49,8 @@ def catalog_rows(catalog: dict[str, Any], lang: str) -> list[html.Tr]:
     rows = []
     for ind in catalog.values():
         rows.append(html.Tr([
-            html.Td([html.Strong(ind.name(lang)),
+            html.Td([html.Strong(dcc.Link(ind.name(lang), href=page_href(
+                "/indicator", {"indicator": ind.id, "lang": None if lang == "zh" else lang}))),
                      html.Div(ind.name_zh if en else ind.name_en, className="text-muted small")]),
             html.Td(ind.unit(lang)),
             html.Td(t(f"direction_{ind.direction}", lang)),

@@ -19,6 +19,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts import components, downloads, figures, ids, store
 from layouts.components import dropdown_labels, grid_locale, header, page_href, query_params
+from indicators.catalog import format_change, format_value
 from layouts.guards import graph_config, may, rank_column
 from layouts.i18n import normalise_lang, t
 
@@ -138,15 +139,20 @@ def render(data: store.DashboardData, view: View, lang: str) -> dict[str, Any]:
     if ind is None or view["year"] is None:
         return {"figure": figures.go.Figure(), "rows": [], "columns": _column_defs(None, lang),
                 "note": t("no_data", lang), "definition": None, "matrix": None,
-                "scatter": None}
-    rows = data.level_rows(view["year"], view["level"], ind.id, view["unit"])
+                "scatter": None, "print_table": None}
+    rows = components.readable_names(
+        data.level_rows(view["year"], view["level"], ind.id, view["unit"]),
+        data.level_name(view["level"], lang))
     picked = figures.select_chart_rows(rows, view["n"], view["q"])
     # the table lists every unit, or the same units as the chart when searching
     table_rows = picked.rows if picked.mode == "search" else rows
     title = t("compare_title", lang, indicator=ind.name(lang),
               level=data.level_name(view["level"], lang), year=view["year"])
+    enough = rows[~rows["small_count"].astype("boolean").fillna(False).to_numpy()]
+    band = figures.quartiles(enough["value"])
     fig = figures.ranked_bar(picked.rows, ind, lang, title=title,
-                             gap_after=picked.n if picked.mode == "top_bottom" else None)
+                             gap_after=picked.n if picked.mode == "top_bottom" else None,
+                             peer_band=band)
     small = int(rows["small_count"].astype("boolean").fillna(False).sum())
     ranked = int(rows["rank"].notna().sum())
     if rows.empty:
@@ -163,9 +169,35 @@ def render(data: store.DashboardData, view: View, lang: str) -> dict[str, Any]:
     drillable = data.level_below(view["level"]) is not None
     return {"figure": fig, "rows": _row_data(table_rows),
             "columns": _column_defs(ind, lang, drillable, _has_peers(rows)), "note": note,
-            "definition": _definition(ind, lang),
+            # under the chart: where it comes from, then the definition in full
+            "definition": [components.chart_footer(
+                data.dataset, ind, lang, definition=False,
+                note=t("peer_band_label", lang) if band is not None else None),
+                           _definition(ind, lang)],
             "matrix": _matrix(data, view, picked.rows, lang),
-            "scatter": _scatter(data, view, rows, lang)}
+            "scatter": _scatter(data, view, rows, lang),
+            "print_table": print_table(table_rows, ind, lang)}
+
+
+def print_table(rows: pd.DataFrame, ind: Any, lang: str) -> html.Table:
+    """The compare table as a plain HTML table for paper (assets/style.css shows it only in
+    print, where the grid is hidden): the browser repeats its header on every page and never
+    cuts a row in two — the grid's absolutely placed rows allowed neither."""
+    def cell(v: Any, fmt: Any) -> str:
+        return "—" if v is None or pd.isna(v) else fmt(v)
+
+    heads = [t("rank", lang), t("unit_name", lang), t("value", lang), t("numerator", lang),
+             t("denominator", lang), t("change", lang)]
+    body = [html.Tr([html.Td(cell(r.rank, lambda v: f"{int(v)}")
+                             if pd.notna(r.rank) else t("small_count", lang)),
+                     html.Td(str(r.unit_name)),
+                     html.Td(cell(r.value, lambda v: format_value(ind, v, lang))),
+                     html.Td(cell(r.numerator, figures.count_text)),
+                     html.Td(cell(r.denominator, figures.count_text)),
+                     html.Td(cell(r.change, lambda v: format_change(ind, v, lang)))])
+            for r in rows.itertuples(index=False)]
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in heads])), html.Tbody(body)],
+                      className="print-table")
 
 
 def _matrix(data: store.DashboardData, view: View, shown: pd.DataFrame,
@@ -174,8 +206,10 @@ def _matrix(data: store.DashboardData, view: View, shown: pd.DataFrame,
     shows (same order); None when there are none."""
     if shown.empty:
         return None
-    rows = data.scope_rows(view["year"], view["level"], view["unit"],
-                           unit_ids=shown["unit_id"].astype(str).tolist())
+    rows = components.readable_names(
+        data.scope_rows(view["year"], view["level"], view["unit"],
+                        unit_ids=shown["unit_id"].astype(str).tolist()),
+        data.level_name(view["level"], lang))
     title = t("matrix_compare_title", lang, level=data.level_name(view["level"], lang),
               year=view["year"])
     return figures.status_matrix(rows, data.catalog, lang, title=title)
@@ -291,6 +325,15 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
             html.P(out["note"], id=ids.CMP_NOTE, className="summary"),
             _graph(ids.CMP_GRAPH, out["figure"], lang),
             html.Div(out["definition"], id=ids.CMP_DEFINITION),
+            dbc.Row(className="controls g-2 align-items-center mt-2", children=[
+                dbc.Col(dbc.Label(t("label_vs", lang), html_for=ids.CMP_VS, className="mb-0"),
+                        width="auto"),
+                dbc.Col(dcc.Dropdown(labels=texts, id=ids.CMP_VS, options=ind_options,
+                                     value=view["vs"], placeholder=t("vs_placeholder", lang)),
+                        xs=12, md=3),
+            ]),
+            html.Div(_graph(ids.CMP_SCATTER, out["scatter"], lang), id=ids.CMP_SCATTER_BOX,
+                     style=_shown(out["scatter"])),
             html.Div(className="d-flex flex-wrap align-items-center gap-2 mt-2 no-print",
                      children=[
                 html.Span(t("drill_hint", lang), className="text-muted small me-auto"),
@@ -301,7 +344,13 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
                 dbc.Button(t("download_xlsx", lang), id=ids.CMP_DOWNLOAD_XLSX, size="sm",
                            color="secondary", outline=True, disabled=not allowed),
                 dcc.Download(id=ids.CMP_DOWNLOAD),
+                dbc.Button(t("download_chart_csv", lang), id=ids.CMP_CHART_CSV, size="sm",
+                           color="secondary", outline=True, disabled=not allowed),
+                dbc.Button(t("download_chart_xlsx", lang), id=ids.CMP_CHART_XLSX, size="sm",
+                           color="secondary", outline=True, disabled=not allowed),
+                dcc.Download(id=ids.CMP_CHART_DOWNLOAD),
             ]),
+            html.Div(out["print_table"], id=ids.CMP_PRINT_TABLE, className="print-only"),
             dag.AgGrid(
                 id=ids.CMP_GRID, rowData=out["rows"], columnDefs=out["columns"],
                 defaultColDef={"sortable": True, "resizable": True, "floatingFilter": False},
@@ -314,15 +363,6 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
             ),
             html.Div(_graph(ids.CMP_MATRIX, out["matrix"], lang, displayModeBar=False),
                      id=ids.CMP_MATRIX_BOX, className="mt-4", style=_shown(out["matrix"])),
-            dbc.Row(className="controls g-2 align-items-center mt-4", children=[
-                dbc.Col(dbc.Label(t("label_vs", lang), html_for=ids.CMP_VS, className="mb-0"),
-                        width="auto"),
-                dbc.Col(dcc.Dropdown(labels=texts, id=ids.CMP_VS, options=ind_options,
-                                     value=view["vs"], placeholder=t("vs_placeholder", lang)),
-                        xs=12, md=3),
-            ]),
-            html.Div(_graph(ids.CMP_SCATTER, out["scatter"], lang), id=ids.CMP_SCATTER_BOX,
-                     style=_shown(out["scatter"])),
         ]),
     ])
 
@@ -382,6 +422,7 @@ _CLICKS = (ids.CMP_GRAPH, ids.CMP_MATRIX, ids.CMP_SCATTER, ids.CMP_GRID)
     Output(ids.CMP_TOP_N, "value"),
     Output(ids.CMP_SEARCH, "value"),
     Output(ids.CMP_VS, "value"),
+    Output(ids.CMP_PRINT_TABLE, "children"),
     Input(ids.CMP_INDICATOR, "value"),
     Input(ids.CMP_LEVEL, "value"),
     Input(ids.CMP_YEAR, "value"),
@@ -432,7 +473,8 @@ def update(indicator, level, year, unit, n, q, vs, bar_click, matrix_click, scat
             _shown(out["matrix"]),
             out["scatter"] if out["scatter"] is not None else figures.go.Figure(),
             _shown(out["scatter"]), breadcrumb(data, view, lang), view["level"], view["unit"],
-            view["indicator"], view["year"], view["n"], view["q"], view["vs"])
+            view["indicator"], view["year"], view["n"], view["q"], view["vs"],
+            out["print_table"])
 
 
 @callback(
@@ -462,3 +504,37 @@ def download(_csv, _xlsx, shown, indicator, level, year, lang):
         return dcc.send_bytes(downloads.table_xlsx(rows, ind, lang, title=title),
                               filename=f"{stem}.xlsx")
     return dcc.send_bytes(downloads.table_csv(rows, ind, lang), filename=f"{stem}.csv")
+
+
+@callback(
+    Output(ids.CMP_CHART_DOWNLOAD, "data"),
+    Input(ids.CMP_CHART_CSV, "n_clicks"),
+    Input(ids.CMP_CHART_XLSX, "n_clicks"),
+    State(ids.CMP_INDICATOR, "value"),
+    State(ids.CMP_LEVEL, "value"),
+    State(ids.CMP_YEAR, "value"),
+    State(ids.CMP_SCOPE, "value"),
+    State(ids.CMP_TOP_N, "value"),
+    State(ids.CMP_SEARCH, "value"),
+    State(ids.CMP_LANG, "data"),
+    prevent_initial_call=True,
+)
+def download_chart(_csv, _xlsx, indicator, level, year, unit, n, q, lang):
+    """Exactly the units the bar chart draws (all of them, the best and worst n, or the search
+    hits; in the chart's order, within the user's scope) as CSV or Excel."""
+    data = store.get()
+    lang = normalise_lang(lang if isinstance(lang, str) else None)
+    view = _valid(data, indicator, level, year, unit, n, q)
+    ind = data.catalog.get(view["indicator"]) if view["indicator"] else None
+    if ind is None or view["year"] is None:
+        raise PreventUpdate
+    rows = data.level_rows(view["year"], view["level"], ind.id, view["unit"])
+    drawn = figures.select_chart_rows(rows, view["n"], view["q"]).rows
+    shown = downloads.shown_rows(_row_data(drawn))
+    title = t("compare_title", lang, indicator=ind.name(lang),
+              level=data.level_name(view["level"], lang), year=view["year"])
+    stem = f"{ind.name(lang)}_{data.level_name(view['level'], lang)}_{view['year']}_图"
+    if ctx.triggered_id == ids.CMP_CHART_XLSX:
+        return dcc.send_bytes(downloads.table_xlsx(shown, ind, lang, title=title),
+                              filename=f"{stem}.xlsx")
+    return dcc.send_bytes(downloads.table_csv(shown, ind, lang), filename=f"{stem}.csv")

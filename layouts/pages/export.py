@@ -173,8 +173,101 @@ def layout(year: str | None = None, unit: str | None = None, lang: str | None = 
                    ("" if may("export") else t("export_not_allowed", lang)), id=ids.EXP_STATUS,
                    className="summary mt-3", role="status"),
             dcc.Download(id=ids.EXP_DOWNLOAD),
+            *report_controls(year, lang),
         ]),
     ])
+
+
+def report_controls(year: str | None, lang: str) -> list:
+    """年度评议报告: the Word or PDF report of the same year and scope, built in the
+    background like the workbook (reports.review.write_report)."""
+    return [
+        html.H2(t("report_heading", lang), className="h5 mt-5"),
+        html.P(t("report_intro", lang), className="text-muted"),
+        dbc.Row(className="controls g-3 align-items-center", children=[
+            dbc.Col(dbc.RadioItems(id=ids.EXP_REPORT_FORMAT, value="docx", inline=True,
+                                   options=[{"label": t("report_docx", lang), "value": "docx"},
+                                            {"label": t("report_pdf", lang), "value": "pdf"}]),
+                    width="auto"),
+            dbc.Col(dbc.Button(t("report_button", lang), id=ids.EXP_REPORT_BUTTON,
+                               color="primary", disabled=year is None or not may("export")),
+                    width="auto"),
+        ]),
+        html.Div(id=ids.EXP_REPORT_PROGRESS_BOX, className="mt-3", style={"display": "none"},
+                 children=dbc.Progress(id=ids.EXP_REPORT_PROGRESS, value=0, max=100,
+                                       striped=True, animated=True,
+                                       label=t("export_starting", lang),
+                                       style={"height": "1.5rem"})),
+        html.P("", id=ids.EXP_REPORT_STATUS, className="summary mt-3", role="status"),
+        dcc.Download(id=ids.EXP_REPORT_DOWNLOAD),
+    ]
+
+
+def report_name(data: store.DashboardData, year: int, unit: str | None, fmt: str) -> str:
+    """``年度评议报告_2025_示例区.docx`` (``_全部`` for the whole dataset)."""
+    return file_name(data, year, unit).replace("年度评议_", "年度评议报告_", 1) \
+        .removesuffix(".xlsx") + f".{fmt}"
+
+
+@callback(
+    Output(ids.EXP_REPORT_DOWNLOAD, "data"),
+    Output(ids.EXP_REPORT_STATUS, "children"),
+    Input(ids.EXP_REPORT_BUTTON, "n_clicks"),
+    State(ids.EXP_YEAR, "value"),
+    State(ids.EXP_SCOPE, "value"),
+    State(ids.EXP_REPORT_FORMAT, "value"),
+    State(ids.EXP_LANG, "data"),
+    background=True,
+    manager=MANAGER,
+    progress=[Output(ids.EXP_REPORT_PROGRESS, "value"),
+              Output(ids.EXP_REPORT_PROGRESS, "label")],
+    running=[(Output(ids.EXP_REPORT_BUTTON, "disabled"), True, False),
+             (Output(ids.EXP_REPORT_PROGRESS_BOX, "style"), {"display": "block"},
+              {"display": "none"})],
+    interval=500,
+    prevent_initial_call=True,
+)
+def export_report(set_progress: Callable[[tuple[int, str]], None], _clicks: int | None,
+                  year: Any, unit: Any, fmt: Any, lang: str | None):
+    """Build the Word or PDF report in a worker process; send it as a download."""
+    return run_report_job(store.get(), store.results(), year, unit, fmt,
+                          normalise_lang(lang), set_progress)
+
+
+def run_report_job(data: store.DashboardData, results: Any, year: Any, unit: Any, fmt: Any,
+                   lang: str, set_progress: Callable[[tuple[int, str]], None]) -> tuple[Any, str]:
+    """The report job: ``(download or dash.no_update, status text)``; checks the choice like
+    :func:`run_job` and turns every failure into a status line (traceback to the log)."""
+    from reports.review import write_report
+
+    try:
+        year_int, scope = validate_choice(data, year, unit)
+    except ValueError:
+        return dash.no_update, t("export_bad_choice", lang)
+    fmt = fmt if fmt in ("docx", "pdf") else "docx"
+    set_progress((2, t("export_starting", lang)))
+    started = time.perf_counter()
+
+    def progress(done: int, total: int, step: str) -> None:
+        # the PDF conversion comes after the last part: keep a little of the bar for it
+        share = 0.85 if fmt == "pdf" else 1.0
+        set_progress((round(100 * share * done / total),
+                      t("export_running", lang, sheet=step, done=done, total=total)))
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="report-") as folder:
+            path = write_report(results, year_int, Path(folder) / f"report.{fmt}", scope=scope,
+                                format=fmt, progress=progress)
+            content = path.read_bytes()
+    except (ValueError, RuntimeError) as exc:
+        return dash.no_update, t("export_error", lang, message=str(exc))
+    except Exception:               # noqa: BLE001 - the job's edge: log it, tell the user plainly
+        log.exception("report of %s / %s failed", year_int, scope)
+        return dash.no_update, t("report_failed", lang)
+    name = report_name(data, year_int, unit, fmt)
+    status = t("report_done", lang, file=name, size=f"{len(content) / 1024:,.0f} KB",
+               seconds=f"{time.perf_counter() - started:.1f}")
+    return dcc.send_bytes(content, filename=name), status
 
 
 @callback(

@@ -22,7 +22,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from layouts import ids, store
-from layouts.components import header, page_href
+from layouts.components import chart_footer, header, page_href
 from layouts.guards import graph_config
 from layouts.i18n import normalise_lang, t
 from layouts.mapview import MapData, map_data, map_figure, units_under
@@ -126,7 +126,8 @@ def render(data: store.DashboardData, geo: MapData, view: View, lang: str) -> di
                      show_circles="circles" in view["layers"],
                      show_uncovered="uncovered" in view["layers"], qualifying=view["types"],
                      title=title, only=only,
-                     circle_stations=yv.open_stations if yv is not None else None)
+                     circle_stations=yv.open_stations if yv is not None else None,
+                     year=view["year"])
     notes = []
     if geo.boundary_error:
         notes.append(geo.boundary_error)
@@ -140,7 +141,9 @@ def render(data: store.DashboardData, geo: MapData, view: View, lang: str) -> di
                        covered=f"{coverage.population_covered:,.0f}",
                        share=f"{coverage.share:.1%}", uncovered=f"{len(coverage.uncovered):,}"))
     return {"figure": fig, "note": t("semicolon", lang).join(notes),
-            "panel": _panel(geo, yv, coverage, lang)}
+            # the map's source line first (spanning the panel), then the tables
+            "panel": ([chart_footer(data.dataset, ind, lang)] if ind is not None else [])
+            + _panel(geo, yv, coverage, lang)}
 
 
 def _panel(geo: MapData, yv: Any, coverage: Any, lang: str) -> list:
@@ -193,7 +196,8 @@ def _panel(geo: MapData, yv: Any, coverage: Any, lang: str) -> list:
                               "station_type": t("map_col_station_type", lang),
                               "area": t("map_col_area", lang), "min": t("map_col_minimum", lang),
                               "gap": t("map_col_gap", lang)}, t("map_none_failing", lang))]
-    return out
+    # each heading with its table, laid out side by side under the map (assets/style.css)
+    return [html.Div(out[i:i + 2], className="map-section") for i in range(0, len(out), 2)]
 
 
 def drill_target(data: store.DashboardData, geo: MapData, level: str | None,
@@ -274,9 +278,11 @@ def layout(indicator: str | None = None, level: str | None = None, year: str | N
             dbc.Row(className="align-items-start", children=[
                 dbc.Col(dcc.Graph(id=ids.MAP_GRAPH, figure=out["figure"],
                                   config=graph_config(lang, responsive=True, scrollZoom=True),
-                                  style={"height": f"{MAP_HEIGHT_PX}px"}), xs=12, lg=8),
+                                  style={"height": f"{MAP_HEIGHT_PX}px"}), xs=12),
+                # the tables under the map, side by side: wide enough that no column wraps
+                # a word a character a line
                 dbc.Col(html.Div(out["panel"], id=ids.MAP_PANEL, className="map-panel"),
-                        xs=12, lg=4),
+                        xs=12),
             ]),
         ]),
     ])

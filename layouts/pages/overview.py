@@ -14,7 +14,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
-from indicators.catalog import status
+from indicators.catalog import format_value, status
 from indicators.narrative import narrate
 from layouts import components, figures, ids, store
 from layouts.components import (dropdown_labels, header, kpi_card, page_href, query_params,
@@ -51,16 +51,28 @@ def cards_and_summary(data: store.DashboardData, year: str | None, unit: str,
     if rows.empty:
         return [html.P(t("no_cards", lang), className="text-muted")], ""
     cards, counts = [], {"meets": 0, "fails": 0, "none": 0, "provisional": 0}
-    spark_title = t("spark_title", lang, year=year)
+    month_title = t("spark_title", lang, year=year)
+    yearly = _years_of(data, level, unit_id, year)
+    scored = sum(1 for i in data.catalog.values()
+                 if getattr(i, "score_weight", 0) and i.standard is not None)
     for _, row in rows.iterrows():  # one row per indicator (≤ ~20): display, not computation
         ind = data.catalog[row["indicator_id"]]
         counts[status(ind, row["value"], row["period"], row.get("provisional", False))] += 1
-        href = _compare_href(data, ind.id, year, unit, lang)
+        href = indicator_href(ind.id, year, unit, lang)
+        # every card has a sparkline: the months of the year, or the years for registers
         spark = sparkline_svg(_months_of(data, level, unit_id, ind.id, year))
+        spark_title = month_title
+        if spark is None and ind.id in yearly:
+            spark = sparkline_svg(yearly[ind.id])
+            spark_title = t("spark_years_title", lang, first=min(data.years), year=year)
+        note = t("score_note", lang, n=scored) if ind.kind == "score" else None
+        peer = peer_text(data, ind, year, level, unit_id, lang)
         cards.append(dbc.Col(kpi_card(ind, row, lang, href=href, spark=spark,
-                                      spark_title=spark_title),
+                                      spark_title=spark_title, note=note, peer=peer),
                              xs=12, sm=6, lg=4, xl=3, className="mb-3"))
-    summary = t("overview_summary", lang, unit=data.unit_label(level, unit_id, lang), year=year,
+    from layouts.frozen import frozen_note   # the 已锁定 mark of a frozen year (indicators/freeze.py)
+    summary = frozen_note(year, lang) + t(
+        "overview_summary", lang, unit=data.unit_label(level, unit_id, lang), year=year,
                 n=len(rows), meets=counts["meets"], fails=counts["fails"])
     return [dbc.Row(cards, className="g-3")], summary
 
@@ -97,6 +109,53 @@ def _months_of(data: store.DashboardData, level: str, unit_id: str, indicator_id
     return by_month.reindex(range(1, 13)).tolist()
 
 
+def peer_text(data: store.DashboardData, ind: Any, year: str, level: str, unit_id: str,
+              lang: str) -> str | None:
+    """The unit's peers in words: the median and the middle half (Q1–Q3) of the units of its
+    level — of its peer group when the dataset defines one — with enough cases; for the whole
+    dataset, of the units one level below. None with fewer than four peers."""
+    peer_level = level if level in data.levels else (data.levels[0] if data.levels else None)
+    if peer_level is None:
+        return None
+    rows = data.level_rows(year, peer_level, ind.id)
+    rows = rows[~rows["small_count"].astype("boolean").fillna(False).to_numpy()]
+    group = None
+    if level in data.levels and "peer_group" in rows:
+        own = rows.loc[rows["unit_id"].astype(str) == str(unit_id), "peer_group"]
+        if len(own) and pd.notna(own.iloc[0]):
+            group = str(own.iloc[0])
+            rows = rows[rows["peer_group"].astype("string") == group]
+    q = figures.quartiles(rows["value"])
+    if q is None:
+        return None
+    fields = {"n": len(rows), "median": format_value(ind, q[1], lang),
+              "q1": format_value(ind, q[0], lang), "q3": format_value(ind, q[2], lang)}
+    if group:
+        return t("peer_card_group", lang, group=group, **fields)
+    if level not in data.levels:
+        return t("peer_card_below", lang, level=data.level_name(peer_level, lang), **fields)
+    return t("peer_card", lang, **fields)
+
+
+def _years_of(data: store.DashboardData, level: str, unit_id: str,
+              year: str) -> dict[str, list[float]]:
+    """indicator id → its yearly values up to ``year`` (first year first; NaN where missing)."""
+    years = sorted(y for y in data.years if y <= year)
+    out: dict[str, list[float]] = {}
+    for k, y in enumerate(years):
+        rows = data.unit_rows(y, level, unit_id)
+        for ind_id, v in zip(rows["indicator_id"], rows["value"].astype("float64")):
+            out.setdefault(ind_id, [float("nan")] * len(years))[k] = v
+    return out
+
+
+def indicator_href(indicator_id: str, year: str | None, unit: str | None, lang: str) -> str:
+    """The indicator's own page (layouts/pages/indicator.py) for ``year`` and ``unit``."""
+    return page_href("/indicator", {"indicator": indicator_id, "year": year,
+                                    "unit": None if unit in (None, store.TOTAL) else unit,
+                                    "lang": None if lang == "zh" else lang})
+
+
 def matrix(data: store.DashboardData, year: str | None, unit: str,
            lang: str) -> figures.go.Figure | None:
     """The status matrix of the units one level below ``unit``; None at the finest level or
@@ -125,6 +184,8 @@ def drill_unit(data: store.DashboardData, unit: str, click: dict | None) -> str 
 def breadcrumb(data: store.DashboardData, year: str | None, unit: str, lang: str) -> html.Nav:
     """The whole dataset and each unit above the chosen one as links to their own overview."""
     chain = data.unit_chain(unit)
+    if len(chain) <= 1:       # the whole dataset: the unit picker and the summary name it
+        return html.Nav()
     items = [(data.unit_label(level, unit_id, lang),
               None if k == len(chain) - 1 else page_href(
                   PATH, _state(year, store.unit_key(level, unit_id), lang)))

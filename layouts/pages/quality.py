@@ -20,6 +20,7 @@ from layouts import downloads, ids, store
 from layouts.components import dropdown_labels, grid_locale, header, page_href, query_params
 from layouts.guards import may
 from layouts.i18n import normalise_lang, t
+from layouts.pages.progress import sendback_button
 
 PATH = "/quality"
 
@@ -33,8 +34,14 @@ def _table_name(name: str, lang: str) -> str:
         return name
 
 
-#: Relative column widths (AG Grid flex); numbers are right-aligned.
-_FLEX = {"message": 3, "file": 2, "warnings": 2}
+#: Relative column widths (AG Grid flex); numbers are right-aligned.  Short labels (数据表,
+#: 工作表) stay narrow so that the column, raw value, rule and explanation are read whole.
+_FLEX = {"message": 4, "file": 2, "warnings": 3, "value": 2, "rule": 2, "column": 1.5,
+         "sheet": 1, "table": 1}
+_MIN_WIDTH = {"table": 120, "sheet": 100, "file": 200, "column": 110, "value": 120, "rule": 140,
+              "message": 220}
+#: Long texts wrap inside their cell and the row grows, instead of ending in "…".
+_WRAP = ("sheet", "column", "value", "rule", "message", "warnings")
 _NUMERIC = ("row", "rows_read", "accepted", "rejected", "blank", "not_data")
 #: Counts get thousands separators (16,838); an Excel row number is shown as Excel shows it.
 _COUNT_FORMAT = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
@@ -51,9 +58,12 @@ def _columns(names: tuple[str, ...], lang: str) -> list[dict]:
     return [{"field": c, "headerName": t(f"col_{c}", lang), "filter": True,
              "tooltipField": c, **({"field": "file_name"} if c == "file" else {}),
              **({"type": "numericColumn", "width": 120,
-                 **({"valueFormatter": _COUNT_FORMAT} if c != "row" else {})}
-                if c in _NUMERIC else {"flex": _FLEX.get(c, 1), "minWidth": 90})}
+                 **({"valueFormatter": _COUNT_FORMAT} if c != "row" else {"width": 90})}
+                if c in _NUMERIC else {"flex": _FLEX.get(c, 1), "minWidth": _MIN_WIDTH.get(c, 90)}),
+             **({"wrapText": True, "autoHeight": True, "cellClass": "cell-wrap"}
+                if c in _WRAP else {})}
             for c in names]
+
 
 
 def _valid_units_view(data: store.DashboardData, level: str | None,
@@ -176,7 +186,8 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
         reconciles=sources["reconciles"].map(
             {True: "✓ " + t("answer_yes", lang), False: "✗ " + t("answer_no", lang)}))
     shown_errors = _with_file_name(errors).assign(
-        table=errors["table"].map(lambda n: _table_name(n, lang)))
+        table=errors["table"].map(lambda n: _table_name(n, lang)),
+        rule=errors["rule"].map(lambda r: downloads.rule_name(r, lang)))
     allowed = may("export")          # a viewer's download would be refused (403): say so
     return html.Div([
         dcc.Store(id=ids.DQ_LANG, data=lang),
@@ -200,6 +211,7 @@ def layout(lang: str | None = None, level: str | None = None, year: str | None =
                        color="secondary", outline=True, className="mb-2 ms-2",
                        disabled=errors.empty or not allowed),
             dcc.Download(id=ids.DQ_REJECTED_DOWNLOAD),
+            *sendback_button(lang),     # one workbook per street office, zipped (issue 17)
             html.Span(t("download_not_allowed", lang), id=ids.DQ_DOWNLOAD_NOTE,
                       className="text-muted small ms-2") if not allowed else None,
             dag.AgGrid(

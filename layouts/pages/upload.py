@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 from typing import Any
 
@@ -19,6 +20,7 @@ from dash import Input, Output, State, callback, dcc, html
 from layouts import ids, store
 from layouts.components import header
 from layouts.i18n import normalise_lang, t
+from layouts.pages.progress import template_controls
 from layouts.pages.quality import _table_name
 
 PATH = "/upload"
@@ -46,6 +48,42 @@ def status_text(lang: str) -> list[Any]:
     return out
 
 
+def _year_of(path: str) -> int | None:
+    """The year a file's name carries (``grids_2024.xlsx`` → 2024), or None."""
+    found = re.findall(r"(?<!\d)(?:19|20)\d{2}(?!\d)", path.replace("\\", "/").split("/")[-1])
+    return int(found[-1]) if found else None
+
+
+def target_options(found: list[Any], data: store.DashboardData, lang: str) -> list[dict]:
+    """Dropdown options for the upload targets (server.uploads.Target) in words an analyst
+    uses — the table, the year or the unit a file is for — never the manifest's path, glob or
+    unit codes: ``网格台账 · 2025 年（替换现有文件）``, ``群众诉求 · 示例区（新增一个文件）``.
+    The newest year's files come first (the first option is preselected), then every other
+    table and year; the same label twice is numbered."""
+    names = dict(zip(data.dataset.units["unit_id"].astype(str),
+                     data.dataset.units["unit_name"].astype(str)))
+    rows, order = [], {}
+    for x in found:
+        table = _table_name(x.table, lang)
+        units = [names[c] for c in re.findall(r"\d{4,}", x.path) if c in names]
+        year = _year_of(x.path)
+        what = "、".join(units) if units else (t("upload_year", lang, year=year) if year else "")
+        key = "upload_target_add" if x.is_glob else "upload_target_replace"
+        label = t(key, lang, table=table, what=what) if what else \
+            t(key + "_plain", lang, table=table)
+        rows.append((order.setdefault(x.table, len(order)), -(year or 0), label, x.key))
+    rows.sort(key=lambda r: r[:2])          # tables as the manifest lists them, newest first
+    newest = min((r[1] for r in rows), default=0)
+    rows.sort(key=lambda r: r[1] != newest)  # this year's files first: the preselected option
+    seen: dict[str, int] = {}
+    options = []
+    for _, _, label, key in rows:
+        seen[label] = seen.get(label, 0) + 1
+        options.append({"label": label if seen[label] == 1 else f"{label}（{seen[label]}）",
+                        "value": key})
+    return options
+
+
 def layout(lang: str | None = None, **_other: Any) -> html.Div:
     """Source picker, the drop zone and the data status."""
     from server.auth import DEFAULT_UPLOAD_MB, may_upload
@@ -56,11 +94,7 @@ def layout(lang: str | None = None, **_other: Any) -> html.Div:
     lang = normalise_lang(lang)
     w = watcher()
     allowed = may_upload() and w is not None
-    options = []
-    if allowed:
-        options = [{"label": t("upload_target_add" if x.is_glob else "upload_target_replace",
-                               lang, table=_table_name(x.table, lang), path=x.path), "value": x.key}
-                   for x in targets(w.manifest_path)]
+    options = target_options(targets(w.manifest_path), data, lang) if allowed else []
     limit = dash.get_app().server.config.get("MAX_CONTENT_LENGTH")
     mb = round(limit * 3 / 4 / 1024 / 1024) if limit else DEFAULT_UPLOAD_MB
     body: list[Any]
@@ -87,6 +121,7 @@ def layout(lang: str | None = None, **_other: Any) -> html.Div:
             html.H2(t("upload_heading", lang), className="h5 mt-2"),
             html.P(t("upload_intro", lang), className="text-muted"),
             *body,
+            *(template_controls(data, lang) if allowed else []),   # fill-in templates (issue 17)
             html.Div(status_text(lang), id=ids.UP_STATUS, className="mt-3 text-muted small"),
         ]),
     ])

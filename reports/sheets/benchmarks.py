@@ -40,7 +40,7 @@ def write_benchmarks(ws: Worksheet, ctx: Context) -> None:
     values = _scope_values(ctx)
     sheet_header(ws, ctx, "对标参考：判定标准与公开案例",
                   f"本工作簿判定达标所用的标准及图表中的参考值，逐项注明出处；“本年值”为{ctx.scope.unit_name}"
-                  f"{ctx.year} 年的值。公开案例数据为各地整体的公开数字（indicators/published/peer_cases.csv），"
+                  f"{ctx.year} 年的值。公开案例数据为各地整体的公开数字，"
                   "仅作对照；口径可能与本表指标不同（如工作日与自然日），请结合出处说明使用。")
     header_row(ws, HEADER_ROW, _BENCH_HEADERS)
     row = HEADER_ROW + 1

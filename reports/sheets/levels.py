@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from openpyxl.styles import Border
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import formats as fmt
@@ -170,3 +171,45 @@ def write_level(ws: Worksheet, ctx: Context, data: LevelData, rows: slice,
     widths[len(headers)] = 7
     set_column_widths(ws, widths)
     finish(ws, ctx, f"{HEADER_ROW}:{std_row}", f"{get_column_letter(first_ind)}{first}")
+    keep_pairs_together(ws, first, len(units), title_rows=range(HEADER_ROW, std_row + 1))
+
+
+#: A4 landscape as setup_print lays it out: the printable width and height in points (297 ×
+#: 210 mm less 0.4 in side and 0.6 in top and bottom margins), and a safety margin for the
+#: renderer's own rounding (LibreOffice and Excel differ by a few points a page).
+_PRINT_WIDTH_PT, _PRINT_HEIGHT_PT, _PRINT_SAFETY = 784.0, 509.0, 0.95
+_DEFAULT_ROW_PT = 15.0
+
+
+def units_per_page(ws: Worksheet, title_rows: range, first_page_rows: range) -> tuple[int, int]:
+    """How many two-row units fit on the first and on every later printed page of a level
+    sheet: the sheet is fitted to one page wide, so its scale is the printable width over the
+    columns' width; the repeated title rows are on every page, ``first_page_rows`` (title and
+    note) on the first only."""
+    width_pt = sum((7 * (ws.column_dimensions[get_column_letter(c)].width or 8.43) + 5) * 0.75
+                   for c in range(1, ws.max_column + 1))
+    scale = min(1.0, _PRINT_WIDTH_PT / max(width_pt, 1.0))
+
+    def height(rows: range) -> float:
+        return sum(ws.row_dimensions[r].height or _DEFAULT_ROW_PT for r in rows)
+
+    page = _PRINT_HEIGHT_PT * _PRINT_SAFETY / scale - height(title_rows)
+    first = page - height(first_page_rows)
+    per_unit = 2 * _DEFAULT_ROW_PT
+    return max(1, int(first // per_unit)), max(1, int(page // per_unit))
+
+
+def keep_pairs_together(ws: Worksheet, first_row: int, n_units: int, title_rows: range) -> None:
+    """Manual page breaks between units so that a unit's 本年 row and its 同比 row are always
+    printed on the same page (Excel's own breaks fell between them, leaving an orphan 同比 row
+    at the top of a page). The breaks are computed for Excel's column widths (7 px a
+    character); a renderer with wider columns prints a smaller scale and leaves room at the
+    foot of each page, never an orphan."""
+    # explicit heights: Excel (15 pt) and LibreOffice (12.8 pt) differ on the default
+    for r in range(first_row, first_row + 2 * n_units):
+        ws.row_dimensions[r].height = _DEFAULT_ROW_PT
+    on_first, on_later = units_per_page(ws, title_rows, range(1, title_rows.start))
+    k = on_first
+    while k < n_units:
+        ws.row_breaks.append(Break(id=first_row + 2 * k - 1))
+        k += on_later

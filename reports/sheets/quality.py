@@ -115,7 +115,7 @@ def write_quality(ws: Worksheet, ctx: Context) -> None:
                 if len(details) > len(shown) else f"（共 {len(details):,} 条）")
         put_label(ws, row, 1, f"问题明细{more}", font=F_SECTION)
         row += 1
-        header_row(ws, row, ["数据表", "文件", "工作表", "Excel 行号", "列", "", "原始值", "问题"])
+        header_row(ws, row, ["数据表", "文件", "工作表", "行号", "列", "", "原始值", "问题"])
         ws.merge_cells(start_row=row, start_column=5, end_row=row, end_column=6)
         row += 1
         rule_names = rule_names_zh()

@@ -2,7 +2,8 @@
 Excel line chart per indicator (this year solid dark blue, last year dashed grey)."""
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Iterable
 
 import pandas as pd
 from openpyxl.chart import LineChart, Reference
@@ -25,11 +26,35 @@ from reports.sheets.common import (HEADER_ROW, Context, sheet_header, finish, co
 MONTHS = [f"{m:02d}" for m in range(1, 13)]
 
 _CHART_W_CM, _CHART_H_CM, _CHARTS_PER_ROW = 15.0, 7.0, 2
-#: Rows of charts printed on one A4 landscape page (with the repeated header rows above them).
+#: Rows of charts printed on one A4 landscape page.
 _CHART_ROWS_PER_PAGE = 2
 #: Colours of the two years' lines: this year dark blue, solid; last year grey, dashed (told
 #: apart without colour, and in grey print).
 _LINE_THIS, _LINE_LAST = "1F4E79", "8C8C8C"
+
+
+def monthly_format(ind: Any, values: Iterable[float]) -> str:
+    """The number format of an indicator's monthly values: its own decimals, or more when the
+    months are small — the smallest non-zero month shows two significant digits (a monthly
+    0.013 小时/人 reads 0.013, not 0.01)."""
+    base = fmt.value_format(ind)
+    shown = [abs(float(v)) for v in values if v is not None and v == v and float(v) != 0]
+    if not shown or fmt.is_rate(ind):
+        return base
+    decimals = int(getattr(ind, "decimals", 1) or 0)
+    needed = max(decimals, min(4, -math.floor(math.log10(min(shown))) + 1))
+    if needed == decimals:
+        return base
+    dec = "." + "0" * needed
+    return f'0{dec}" 天"' if fmt.is_days(ind) else f"#,##0{dec}"
+
+
+def rate_axis_bounds(values: Iterable[float]) -> tuple[float, float]:
+    """(min, max) of a rate's chart axis: never above 100 % nor below 0, the lower bound a
+    tenth below the lowest month rounded down (so small changes still show)."""
+    shown = [float(v) for v in values if v is not None and v == v]
+    low = min(shown) if shown else 0.0
+    return max(0.0, math.floor((low - 0.05) * 10) / 10), 1.0
 
 
 def _monthly_wide(ctx: Context, year: int, column: str = "value") -> pd.DataFrame:
@@ -81,12 +106,14 @@ def write_trends(ws: Worksheet, ctx: Context) -> None:
         if ind.id in prov.columns and prov[ind.id].any():   # room for “77.4%（暂定）”
             widths[col] = max(half, 14.0)
     ws.row_dimensions[HEADER_ROW].height = 44
+    formats = {ind.id: monthly_format(ind, list(this[ind.id]) + (
+        list(last[ind.id]) if ind.id in last.columns else [])) for ind in inds}
     for r, month in enumerate(MONTHS):
         row = first + r
         put_label(ws, row, 1, f"{int(month)} 月", font=F_BODY, border=GRID_BORDER,
                   alignment=CENTER)
         for k, ind in enumerate(inds):
-            vfmt = fmt.value_format(ind)
+            vfmt = formats[ind.id]
             is_prov = ind.id in prov.columns and bool(prov.at[month, ind.id])
             put_number(ws, row, 2 + 2 * k, as_float(this.at[month, ind.id]),
                        provisional_format(vfmt) if is_prov else vfmt, font=F_BODY,
@@ -108,7 +135,9 @@ def write_trends(ws: Worksheet, ctx: Context) -> None:
         put_label(ws, first, 2, "本年无月度指标数据。", font=F_MUTED)
     set_column_widths(ws, widths)
     _trend_charts(ws, ctx, inds, year_row, first, end, widths, prov)
-    finish(ws, ctx, f"{HEADER_ROW}:{year_row}", f"B{first}")
+    # no repeated header rows: the table fits its page, and repeated above the chart pages
+    # they would print a stray table header over every page of charts
+    finish(ws, ctx, "", f"B{first}")
 
 
 def _trend_charts(ws: Worksheet, ctx: Context, inds: list[Any], title_row: int, first: int,
@@ -151,7 +180,13 @@ def _trend_charts(ws: Worksheet, ctx: Context, inds: list[Any], title_row: int, 
                 point.graphicalProperties.line.solidFill = _LINE_THIS
                 point.graphicalProperties.line.dashStyle = "sysDot"
                 chart.series[0].dPt.append(point)
-        chart.y_axis.number_format = fmt.value_format(ind)
+        chart.y_axis.number_format = fmt.value_format(ind) if fmt.is_rate(ind) else \
+            monthly_format(ind, [ws.cell(r, c).value for r in range(first, last + 1)
+                                 for c in (col, col + 1)])
+        if fmt.is_rate(ind):      # a rate's axis stays within 0–100 % (Excel's own ran to 120 %)
+            low, high = rate_axis_bounds(ws.cell(r, c).value for r in range(first, last + 1)
+                                         for c in (col, col + 1))
+            chart.y_axis.scaling.min, chart.y_axis.scaling.max = low, high
         chart.y_axis.majorGridlines = ChartLines()
         chart.x_axis.delete = False         # openpyxl hides both axes by default in new Excel
         chart.y_axis.delete = False
