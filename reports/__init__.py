@@ -16,6 +16,13 @@ line charts) · 对标参考 (standards and published figures with citations, :m
 to clean or cut, and every split).  See :mod:`reports.workbook` for the content and
 :mod:`reports.cells` for the text-safety rules (input text is never written as a formula).
 """
-from reports.workbook import write_workbook
-
 __all__ = ["write_workbook"]
+
+
+def __getattr__(name: str):
+    """``write_workbook`` imported on first use (PEP 562): the dashboard imports
+    ``reports.plain`` at start-up and need not load openpyxl and the workbook for it."""
+    if name == "write_workbook":
+        from reports.workbook import write_workbook
+        return write_workbook
+    raise AttributeError(f"module 'reports' has no attribute {name!r}")
