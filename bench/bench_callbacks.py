@@ -158,7 +158,8 @@ def scenarios(results: BenchResults) -> dict[str, Any]:
                    (ids.CMP_SCATTER_BOX, "style"), (ids.CMP_BREADCRUMB, "children"),
                    (ids.CMP_LEVEL, "value"), (ids.CMP_SCOPE, "value"),
                    (ids.CMP_INDICATOR, "value"), (ids.CMP_YEAR, "value"),
-                   (ids.CMP_TOP_N, "value"), (ids.CMP_SEARCH, "value"), (ids.CMP_VS, "value")]
+                   (ids.CMP_TOP_N, "value"), (ids.CMP_SEARCH, "value"), (ids.CMP_VS, "value"),
+                   (ids.CMP_PRINT_TABLE, "children")]
 
     def compare(indicator: str, level: str, unit: str, changed: str, vs: str | None = None,
                 bar: dict | None = None):
