@@ -296,8 +296,8 @@ class WarmResults(Results):
     """Results of a warm start: ``slices`` (an ``indicators.slices.SliceFile``) gives the
     dashboard its (year, level) and monthly slices batch by batch, and ``table`` — the whole
     indicator table — is read from its Arrow file the first time something asks for it (the
-    workbook, quality findings, a scoped copy), not at start-up. ``dataclasses.replace`` of a
-    WarmResults gives one holding the table it is given and no slices."""
+    workbook, quality findings, a scoped copy), not at start-up. Assigning ``table`` (or
+    ``dataclasses.replace``) gives results holding that table and no slices."""
 
     slices: Any = None
     _table_path: Path | None = None
@@ -315,7 +315,9 @@ class WarmResults(Results):
 
     @table.setter
     def table(self, value: pd.DataFrame | None) -> None:
-        self._table_value = value
+        # a table assigned after the warm start (indicators.freeze: crosswalk, completeness,
+        # frozen years) is no longer the one the slice file holds: the store slices this one
+        self._table_value, self._table_path, self.slices = value, None, None
 
     @property
     def table_rows(self) -> int:

@@ -149,3 +149,7 @@ def test_warm_start_serves_the_same_slices_without_reading_the_table(monkeypatch
                                   from_table.scope_rows(year, "street", None))
     assert warm._table_value is None
     pd.testing.assert_frame_equal(warm.table, cold.table, check_dtype=False)   # read on demand
+    replaced = cold.table.iloc[:0]
+    warm.table = replaced                    # indicators.freeze assigns a changed table
+    assert warm.slices is None and warm.table is replaced
+    assert DashboardData(warm).years == []   # the store slices the assigned table, not the file
