@@ -86,6 +86,14 @@ def unit_keys(values: list[tuple[str, str, Any]]) -> set[str]:
     return {k for k in keys if _UNIT_KEY.match(k)}
 
 
+def _known_callback(app: dash.Dash, output: Any) -> bool:
+    """Whether ``output`` names a callback the app has (Dash answers an unknown one with a 500
+    and a traceback in the log)."""
+    from dash._callback import GLOBAL_CALLBACK_MAP
+
+    return isinstance(output, str) and (output in app.callback_map or output in GLOBAL_CALLBACK_MAP)
+
+
 def install_guards(app: dash.Dash, *, user: Callable[[], Any] | None = None,
                    out_of_scope: Callable[[set[str]], set[str]] | None = None,
                    secure: bool = False) -> None:
@@ -131,6 +139,8 @@ def install_guards(app: dash.Dash, *, user: Callable[[], Any] | None = None,
             values = check_callback_body(body)
         except BadInput:
             return refused(400, "请求参数不正确，请刷新页面后重试。")
+        if not _known_callback(app, body.get("output")):   # a stale page or a forged output
+            return refused(400, "页面已更新，请刷新页面后重试。")
         current = user() if user is not None else None
         starting = "job" not in request.args           # a background job's poll is no new job
         changed = {c.split(".", 1)[0] for c in body.get("changedPropIds", [])}

@@ -406,3 +406,25 @@ def test_quality_grid_shows_file_names_with_the_path_in_the_tooltip(data):
     file_col = next(c for c in quality._columns(("table", "file"), "zh")
                     if c["headerName"] == "文件")
     assert (file_col["field"], file_col["tooltipField"]) == ("file_name", "file")
+
+
+def test_the_printed_table_stops_at_its_row_limit_and_says_so(compare):
+    """16,000 grid rows would be some 400 A4 pages: the print table keeps the first PRINT_ROWS
+    rows in the table's order and a caption names how many there are in all."""
+    from dash import html
+
+    PRINT_ROWS, print_table = compare.PRINT_ROWS, compare.print_table
+    ind = CATALOG["resolution_rate"]
+    n = PRINT_ROWS + 7
+    rows = pd.DataFrame({"rank": range(1, n + 1), "unit_name": [f"网格{i}" for i in range(n)],
+                         "value": [0.9] * n, "numerator": [9.0] * n, "denominator": [10.0] * n,
+                         "change": [None] * n})
+    table = print_table(rows, ind, "zh")
+    caption = [c for c in table.children if isinstance(c, html.Caption)]
+    body = next(c for c in table.children if isinstance(c, html.Tbody))
+    assert len(body.children) == PRINT_ROWS
+    assert body.children[-1].children[1].children == f"网格{PRINT_ROWS - 1}"
+    assert len(caption) == 1 and f"{n:,}" in caption[0].children and f"{PRINT_ROWS:,}" in caption[0].children
+    short = print_table(rows.head(5), ind, "zh")
+    assert not any(isinstance(c, html.Caption) for c in short.children)
+    assert len(next(c for c in short.children if isinstance(c, html.Tbody)).children) == 5

@@ -337,6 +337,21 @@ def test_wrong_types_answer_400_without_traceback(served, kind):
     assert statuses.count(400) >= len(statuses) // 2
 
 
+def test_an_unknown_or_stale_callback_answers_400_and_every_recorded_one_is_known(served):
+    """A page open from before an update (or a forged body) names an output the app no longer
+    has: Dash would answer 500 with a traceback in the log; the guard answers 400. The load
+    test's recorded bodies must all name callbacks the app has, or it measures errors."""
+    app, _, _ = served
+    client = sign_in(app, "city")
+    for item in PAYLOADS:
+        assert item["body"]["output"] in app.callback_map, item["body"]["output"][:80]
+    body = body_for("..ov-cards")
+    body["output"] = "..ov-cards.children...no-such-output.children.."
+    answer = client.post("/_dash-update-component", json=body)
+    assert answer.status_code == 400
+    assert "刷新" in answer.get_data(as_text=True) and "Traceback" not in answer.get_data(as_text=True)
+
+
 def test_export_with_a_list_as_scope_is_refused_before_it_starts(served):
     from layouts.pages.export import validate_choice
 

@@ -179,10 +179,19 @@ def render(data: store.DashboardData, view: View, lang: str) -> dict[str, Any]:
             "print_table": print_table(table_rows, ind, lang)}
 
 
+#: rows of the printed compare table (about eight A4 pages); beyond them the caption points to
+#: the Excel download — 16,000 grid rows would be some 400 pages and several seconds of layout
+PRINT_ROWS = 300
+
+
 def print_table(rows: pd.DataFrame, ind: Any, lang: str) -> html.Table:
     """The compare table as a plain HTML table for paper (assets/style.css shows it only in
     print, where the grid is hidden): the browser repeats its header on every page and never
-    cuts a row in two — the grid's absolutely placed rows allowed neither."""
+    cuts a row in two — the grid's absolutely placed rows allowed neither. At most
+    :data:`PRINT_ROWS` rows, in the table's order, with a caption saying so when cut."""
+    total = len(rows)
+    rows = rows.head(PRINT_ROWS)
+
     def cell(v: Any, fmt: Any) -> str:
         return "—" if v is None or pd.isna(v) else fmt(v)
 
@@ -196,7 +205,9 @@ def print_table(rows: pd.DataFrame, ind: Any, lang: str) -> html.Table:
                      html.Td(cell(r.denominator, figures.count_text)),
                      html.Td(cell(r.change, lambda v: format_change(ind, v, lang)))])
             for r in rows.itertuples(index=False)]
-    return html.Table([html.Thead(html.Tr([html.Th(h) for h in heads])), html.Tbody(body)],
+    caption = ([html.Caption(t("print_table_cut", lang, shown=f"{PRINT_ROWS:,}", total=f"{total:,}"))]
+               if total > PRINT_ROWS else [])
+    return html.Table([*caption, html.Thead(html.Tr([html.Th(h) for h in heads])), html.Tbody(body)],
                       className="print-table")
 
 
