@@ -283,12 +283,13 @@ def build_live(manifest_path: str | Path, **kwargs: Any) -> Any:
     """``indicators.pipeline.build`` + comparable change across boundary changes
     (``indicators.crosswalk``) + the reporting completeness indicator (:func:`add_completeness`):
     the figures from the files as they are now — what a freeze stores."""
-    from indicators.crosswalk import apply_crosswalk
+    from indicators.crosswalk import apply_crosswalk, parse
     from indicators.pipeline import build
 
     results = build(manifest_path, **kwargs)
-    results.table = apply_crosswalk(results.table, results.dataset, results.catalog)
-    return add_completeness(results)
+    if parse(results.dataset):      # without a crosswalk the table is left alone, so a warm
+        results.table = apply_crosswalk(results.table, results.dataset, results.catalog)
+    return add_completeness(results)   # start keeps its slice file (indicators.slices)
 
 
 def add_completeness(results: Any) -> Any:

@@ -153,3 +153,21 @@ def test_warm_start_serves_the_same_slices_without_reading_the_table(monkeypatch
     warm.table = replaced                    # indicators.freeze assigns a changed table
     assert warm.slices is None and warm.table is replaced
     assert DashboardData(warm).years == []   # the store slices the assigned table, not the file
+
+
+def test_the_published_build_keeps_the_warm_slices_when_nothing_is_published_differently(
+        monkeypatch, tmp_path):
+    """``freeze.build_published`` (what ``serve`` runs) adds nothing for a dataset without a
+    crosswalk, due dates or frozen years, so a warm start still reads slices, not the table."""
+    from dataclasses import replace
+
+    from indicators.freeze import build_published
+    manifest = tmp_path / "dataset.yaml"
+    manifest.write_text("name: 测试市\n", encoding="utf-8")
+    (tmp_path / "c.csv").write_text("id\n1\n", encoding="utf-8")
+    monkeypatch.setattr(data, "load_dataset", lambda *a, **k: replace(
+        make_dataset(), manifest_path=manifest))
+    cold = build_published(manifest, cache_dir=tmp_path / "cache")
+    warm = build_published(manifest, cache_dir=tmp_path / "cache")
+    assert warm.slices is not None and warm._table_value is None
+    pd.testing.assert_frame_equal(warm.table, cold.table, check_dtype=False)

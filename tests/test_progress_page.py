@@ -104,7 +104,8 @@ def test_no_boundary_sheet_without_crosswalk(served, tmp_path):
     from layouts import store
     from reports import write_workbook
 
-    assert (store.results().table["boundary_note"] == "").all()
+    table = store.results().table               # no crosswalk: no boundary notes at all
+    assert "boundary_note" not in table.columns or (table["boundary_note"].fillna("") == "").all()
     wb = openpyxl.load_workbook(write_workbook(store.results(), 2025, tmp_path / "wb.xlsx"))
     assert "区划调整" not in wb.sheetnames and "锁定后变动" in wb.sheetnames
 
