@@ -265,6 +265,36 @@ UNIT_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9"
 MAX_TREND_UNITS = len(UNIT_COLOURS)
 
 
+def _trend_marks(indicator: Any, lang: str, any_provisional: bool, *,
+                 label_at: str) -> tuple[list[dict], list[dict]]:
+    """A trend chart's dotted standard line(s) across the plot with the standard's label at its
+    ``label_at`` end ("left" or "right"), and the provisional footnote under the chart (printed
+    with it) when a drawn value is provisional: ``(shapes, annotations)`` for the layout."""
+    shapes: list[dict] = []
+    annotations: list[dict] = []
+    std = getattr(indicator, "standard", None)
+    if std is not None:
+        label = f"{t('standard', lang)} {_name(std, lang, 'label')}".strip()
+        levels = [std.low, std.high] if std.comparison == "between" else [std.value]
+        for level in levels:
+            if level is None:
+                continue
+            shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
+                           "y0": level, "y1": level,
+                           "line": {"color": STANDARD_LINE, "width": 1.5, "dash": "dot"}})
+        annotations.append({"xref": "paper", "x": 1 if label_at == "right" else 0,
+                            "xanchor": label_at, "yref": "y",
+                            "y": levels[-1], "yanchor": "bottom", "text": label,
+                            "showarrow": False, "font": {"size": 12, "color": STANDARD_LINE},
+                            "bgcolor": "rgba(255,255,255,0.85)"})
+    if any_provisional:
+        annotations.append({"xref": "paper", "x": 0, "xanchor": "left", "yref": "paper",
+                            "y": -0.28, "yanchor": "top", "showarrow": False, "align": "left",
+                            "text": t("provisional_footnote", lang),
+                            "font": {"size": 12, "color": "#555555"}})
+    return shapes, annotations
+
+
 def monthly_trend(rows: pd.DataFrame, indicator: Any, year: str, lang: str = "zh", *,
                   title: str = "") -> go.Figure:
     """Line chart of an indicator by month (x = month 1–12) for one or more units: for each
@@ -338,26 +368,7 @@ def monthly_trend(rows: pd.DataFrame, indicator: Any, year: str, lang: str = "zh
                 opacity=1.0 if current else 0.8, text=[x for x, f in zip(labels, final) if f],
                 hovertemplate=f"{unit_name} {yr}-%{{x:02d}}: %{{text}}<extra></extra>",
             ))
-    shapes, annotations = [], []
-    std = getattr(indicator, "standard", None)
-    if std is not None:
-        label = f"{t('standard', lang)} {_name(std, lang, 'label')}".strip()
-        levels = [std.low, std.high] if std.comparison == "between" else [std.value]
-        for y in levels:
-            if y is None:
-                continue
-            shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
-                           "y0": y, "y1": y,
-                           "line": {"color": STANDARD_LINE, "width": 1.5, "dash": "dot"}})
-        annotations.append({"xref": "paper", "x": 1, "xanchor": "right", "yref": "y",
-                            "y": levels[-1], "yanchor": "bottom", "text": label,
-                            "showarrow": False, "font": {"size": 12, "color": STANDARD_LINE},
-                            "bgcolor": "rgba(255,255,255,0.85)"})
-    if any_provisional:   # the footnote under the chart, printed with it
-        annotations.append({"xref": "paper", "x": 0, "xanchor": "left", "yref": "paper",
-                            "y": -0.28, "yanchor": "top", "showarrow": False, "align": "left",
-                            "text": t("provisional_footnote", lang),
-                            "font": {"size": 12, "color": "#555555"}})
+    shapes, annotations = _trend_marks(indicator, lang, any_provisional, label_at="right")
     month_names = t("month_names", lang).split(",")
     # values vary little month to month: one more decimal on the ticks than the bar chart
     axis = ({"tickformat": f".{indicator.decimals}%", "hoverformat": f".{indicator.decimals}%"}
@@ -444,26 +455,7 @@ def yearly_trend(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *,
             textposition="middle right", textfont={"color": colour, "size": 12},
             customdata=[x for x, f in zip(labels, final) if f],
             hovertemplate=f"{unit_name} %{{x}}: %{{customdata}}<extra></extra>"))
-    shapes, annotations = [], []
-    std = getattr(indicator, "standard", None)
-    if std is not None:
-        label = f"{t('standard', lang)} {_name(std, lang, 'label')}".strip()
-        levels = [std.low, std.high] if std.comparison == "between" else [std.value]
-        for level in levels:
-            if level is None:
-                continue
-            shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
-                           "y0": level, "y1": level,
-                           "line": {"color": STANDARD_LINE, "width": 1.5, "dash": "dot"}})
-        annotations.append({"xref": "paper", "x": 0, "xanchor": "left", "yref": "y",
-                            "y": levels[-1], "yanchor": "bottom", "text": label,
-                            "showarrow": False, "font": {"size": 12, "color": STANDARD_LINE},
-                            "bgcolor": "rgba(255,255,255,0.85)"})
-    if any_provisional:
-        annotations.append({"xref": "paper", "x": 0, "xanchor": "left", "yref": "paper",
-                            "y": -0.28, "yanchor": "top", "showarrow": False, "align": "left",
-                            "text": t("provisional_footnote", lang),
-                            "font": {"size": 12, "color": "#555555"}})
+    shapes, annotations = _trend_marks(indicator, lang, any_provisional, label_at="left")
     years = sorted(int(v) for v in frame["year"].unique())
     axis = ({"tickformat": f".{indicator.decimals}%", "hoverformat": f".{indicator.decimals}%"}
             if indicator.kind == "rate" else _axis_format(indicator))
