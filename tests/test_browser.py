@@ -109,8 +109,14 @@ def test_overview_opens_with_kpi_cards_and_no_console_errors(dash_duo, app):
     assert "change-good" in change.get_attribute("class")
     # the status matrix of the units one level below the whole dataset: the two districts
     dash_duo.wait_for_element(f"#{ids.OV_MATRIX} .xtick text", timeout=TIMEOUT)
-    units = [e.text for e in dash_duo.find_elements(f"#{ids.OV_MATRIX} .xtick text")]
-    assert sorted(units) == ["东城区", "西城区"]
+
+    def matrix_units(_driver):      # read again if plotly redraws the axis while we read it
+        try:
+            return sorted(e.text for e in dash_duo.find_elements(f"#{ids.OV_MATRIX} .xtick text"))
+        except StaleElementReferenceException:
+            return False
+
+    assert WebDriverWait(dash_duo.driver, TIMEOUT).until(matrix_units) == ["东城区", "西城区"]
 
     dash_duo.select_dcc_dropdown(f"#{ids.OV_YEAR}", value="2024")
     dash_duo.wait_for_text_to_equal(
