@@ -211,6 +211,15 @@ def _watched(dataset) -> list[Path]:
     return files + list(dict.fromkeys(p.parent for p in files))
 
 
+def _dataset_pickle(base: Path, key: str, manifest_path: str | Path) -> Path:
+    """Where the warm start keeps the dataset without its records: per content key *and* per
+    manifest location — two copies of the same files in two folders share the indicator table,
+    but each dataset carries its own absolute paths (manifest, boundaries, sources)."""
+    import hashlib
+    where = hashlib.sha256(str(Path(manifest_path).resolve()).encode("utf-8")).hexdigest()[:12]
+    return base / f"{key}.{where}.dataset.pkl"
+
+
 def _save_warm(base: Path, key: str, dataset, table: pd.DataFrame, periods: tuple[str, ...],
                engine: str) -> None:
     """Keep what a restart needs without reading any ticket: the indicator table as
@@ -234,7 +243,7 @@ def _save_warm(base: Path, key: str, dataset, table: pd.DataFrame, periods: tupl
         if not slices.is_file():
             from indicators.slices import write_slices
             write_slices(table, slices)
-        ds_path = base / f"{key}.dataset.pkl"
+        ds_path = _dataset_pickle(base, key, dataset.manifest_path)
         fd, tmp = tempfile.mkstemp(dir=base, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(release_records(dataset), fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -263,7 +272,7 @@ def _load_warm(base: Path, manifest_path: Path, periods: tuple[str, ...], engine
             return None
         key = index["key"]
         registers = pd.read_parquet(base / f"{key}.registers.parquet")
-        with open(base / f"{key}.dataset.pkl", "rb") as fh:
+        with open(_dataset_pickle(base, key, manifest_path), "rb") as fh:
             dataset = pickle.load(fh)
         table_path = base / f"{key}.arrow"
         if not table_path.is_file():

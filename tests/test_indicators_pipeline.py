@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -171,3 +172,25 @@ def test_the_published_build_keeps_the_warm_slices_when_nothing_is_published_dif
     warm = build_published(manifest, cache_dir=tmp_path / "cache")
     assert warm.slices is not None and warm._table_value is None
     pd.testing.assert_frame_equal(warm.table, cold.table, check_dtype=False)
+
+
+def test_a_copy_of_the_dataset_elsewhere_keeps_its_own_paths_on_a_warm_start(monkeypatch, tmp_path):
+    """Two folders with the same files share the cached indicator table (same content key), but
+    a warm start of each gives back that folder's dataset (its own manifest and file paths),
+    never the other's — a deleted copy's paths once reached the map as a missing boundary."""
+    from dataclasses import replace
+
+    folders = [tmp_path / "a", tmp_path / "b"]
+    for folder in folders:
+        folder.mkdir()
+        (folder / "dataset.yaml").write_text("name: 测试市\n", encoding="utf-8")
+        (folder / "c.csv").write_text("id\n1\n", encoding="utf-8")
+    monkeypatch.setattr(data, "load_dataset", lambda path, *a, **k: replace(
+        make_dataset(), manifest_path=Path(path)))
+    cache = tmp_path / "cache"
+    for folder in folders:                         # cold builds, b saved last
+        build(folder / "dataset.yaml", cache_dir=cache)
+    for folder in folders:
+        warm = build(folder / "dataset.yaml", cache_dir=cache)
+        assert warm.from_cache
+        assert Path(warm.dataset.manifest_path) == folder / "dataset.yaml"
