@@ -295,6 +295,31 @@ def _trend_marks(indicator: Any, lang: str, any_provisional: bool, *,
     return shapes, annotations
 
 
+def _trend_layout(fig: go.Figure, indicator: Any, lang: str, title: str, any_provisional: bool,
+                  *, label_at: str, right_margin: int, xaxis: dict) -> None:
+    """The layout both trend charts share (title, standard marks, provisional footnote, y axis
+    in the indicator's format, the unit above a non-rate axis); ``xaxis`` and the right margin
+    are each chart's own."""
+    shapes, annotations = _trend_marks(indicator, lang, any_provisional, label_at=label_at)
+    axis = ({"tickformat": f".{indicator.decimals}%", "hoverformat": f".{indicator.decimals}%"}
+            if indicator.kind == "rate" else _axis_format(indicator))
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        height=460 + (80 if any_provisional else 0),
+        margin={"l": 10, "r": right_margin, "t": 70, "b": 150 if any_provisional else 40},
+        font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
+        plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, annotations=annotations,
+        legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "xanchor": "left"},
+        hovermode="x unified", xaxis=xaxis,
+        yaxis={"gridcolor": "#e5e5e5", "automargin": True, **axis},
+    )
+    if indicator.kind != "rate" and indicator.unit(lang):
+        # the unit above the y axis, upright (a rotated axis title turns Chinese sideways)
+        fig.add_annotation(xref="paper", x=0, xanchor="right", yref="paper", y=1,
+                           yanchor="bottom", text=indicator.unit(lang), showarrow=False,
+                           font={"size": 12, "color": "#555555"})
+
+
 def monthly_trend(rows: pd.DataFrame, indicator: Any, year: str, lang: str = "zh", *,
                   title: str = "") -> go.Figure:
     """Line chart of an indicator by month (x = month 1–12) for one or more units: for each
@@ -368,28 +393,11 @@ def monthly_trend(rows: pd.DataFrame, indicator: Any, year: str, lang: str = "zh
                 opacity=1.0 if current else 0.8, text=[x for x, f in zip(labels, final) if f],
                 hovertemplate=f"{unit_name} {yr}-%{{x:02d}}: %{{text}}<extra></extra>",
             ))
-    shapes, annotations = _trend_marks(indicator, lang, any_provisional, label_at="right")
     month_names = t("month_names", lang).split(",")
     # values vary little month to month: one more decimal on the ticks than the bar chart
-    axis = ({"tickformat": f".{indicator.decimals}%", "hoverformat": f".{indicator.decimals}%"}
-            if indicator.kind == "rate" else _axis_format(indicator))
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
-        height=460 + (80 if any_provisional else 0),
-        margin={"l": 10, "r": 20, "t": 70, "b": 150 if any_provisional else 40},
-        font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
-        plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, annotations=annotations,
-        legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "xanchor": "left"},
-        hovermode="x unified",
-        xaxis={"tickmode": "array", "tickvals": list(range(1, 13)), "ticktext": month_names,
-               "range": [0.5, 12.5], "gridcolor": "#eeeeee"},
-        yaxis={"gridcolor": "#e5e5e5", "automargin": True, **axis},
-    )
-    if indicator.kind != "rate" and indicator.unit(lang):
-        # the unit above the y axis, upright (a rotated axis title turns Chinese sideways)
-        fig.add_annotation(xref="paper", x=0, xanchor="right", yref="paper", y=1,
-                           yanchor="bottom", text=indicator.unit(lang), showarrow=False,
-                           font={"size": 12, "color": "#555555"})
+    _trend_layout(fig, indicator, lang, title, any_provisional, label_at="right", right_margin=20,
+                  xaxis={"tickmode": "array", "tickvals": list(range(1, 13)), "ticktext": month_names,
+                         "range": [0.5, 12.5], "gridcolor": "#eeeeee"})
     return fig
 
 
@@ -455,28 +463,12 @@ def yearly_trend(rows: pd.DataFrame, indicator: Any, lang: str = "zh", *,
             textposition="middle right", textfont={"color": colour, "size": 12},
             customdata=[x for x, f in zip(labels, final) if f],
             hovertemplate=f"{unit_name} %{{x}}: %{{customdata}}<extra></extra>"))
-    shapes, annotations = _trend_marks(indicator, lang, any_provisional, label_at="left")
     years = sorted(int(v) for v in frame["year"].unique())
-    axis = ({"tickformat": f".{indicator.decimals}%", "hoverformat": f".{indicator.decimals}%"}
-            if indicator.kind == "rate" else _axis_format(indicator))
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
-        height=460 + (80 if any_provisional else 0),
-        margin={"l": 10, "r": 120, "t": 70, "b": 150 if any_provisional else 40},
-        font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
-        plot_bgcolor="white", paper_bgcolor="white", shapes=shapes, annotations=annotations,
-        legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "xanchor": "left"},
-        hovermode="x unified",
-        xaxis={"tickmode": "array", "tickvals": years,
-               "ticktext": [f"{y}{'年' if lang == 'zh' else ''}" for y in years],
-               "range": [min(years) - 0.3, max(years) + 0.6] if years else None,
-               "gridcolor": "#eeeeee"},
-        yaxis={"gridcolor": "#e5e5e5", "automargin": True, **axis},
-    )
-    if indicator.kind != "rate" and indicator.unit(lang):
-        fig.add_annotation(xref="paper", x=0, xanchor="right", yref="paper", y=1,
-                           yanchor="bottom", text=indicator.unit(lang), showarrow=False,
-                           font={"size": 12, "color": "#555555"})
+    _trend_layout(fig, indicator, lang, title, any_provisional, label_at="left", right_margin=120,
+                  xaxis={"tickmode": "array", "tickvals": years,
+                         "ticktext": [f"{y}{'年' if lang == 'zh' else ''}" for y in years],
+                         "range": [min(years) - 0.3, max(years) + 0.6] if years else None,
+                         "gridcolor": "#eeeeee"})
     return fig
 
 
