@@ -15,17 +15,25 @@ an undated register when there is no dated one ≤ Y, or else the earliest later
 ``Cube.register_years`` says which was used (``fallback`` when not Y's own). A month uses its
 year's register (population denominators of per-capita rates).
 
-All grouping is on integer codes (unit codes × period codes), so the cost is one pass over each
-measure table per level; the cube itself has (units + 1) × periods rows.
+Everything runs on integer codes: a unit is its row in ``dataset.units`` (``total`` is one past
+the last), a month its offset from the table's first month. A flow measure is one
+``np.bincount`` per level over (ancestor code × months + month) straight into a units × months
+array; years add up that array's months. Medians come from the handling-time histogram's bins:
+its rows are put in (month, bin) and (year, bin) order once, and per level one stable radix
+pass on the ancestor code makes every group's bins consecutive — no sort of the stacked levels,
+no labelled histogram. Labels (level, unit_id, unit_name, period) are written once, for the
+output rows.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from indicators.measures import Measures, group_sum, select_registers
+from indicators.measures import HIST_BIN_HOURS, Measures, group_sum, select_registers
 
 TOTAL_ID = "total"
 TOTAL_LEVEL = "total"
@@ -43,7 +51,8 @@ class Cube:
     measure (NaN where the measure's table does not cover the period or has no register), and
     ``median_hours`` (float64, from the histogram's bins at each level: ``bin_medians``; NaN
     where no closed ticket has a handling time) when there is a histogram.
-    histogram: level, unit_id, period, bin, count — the summed handling-hours histogram (or None).
+    histogram: level, unit_id, period, bin, count — the summed handling-hours histogram (or None);
+    built from the measures' histogram the first time it is read (the medians do not need it).
     register_years: period ('YYYY'), table, register_year (Int64, <NA> = undated register),
     fallback (bool: a register other than the period's own year was used).
     complete_years: {flow table: years whose 12 months all lie inside the table's coverage}.
@@ -51,11 +60,22 @@ class Cube:
     """
 
     measures: pd.DataFrame
-    histogram: pd.DataFrame | None
     register_years: pd.DataFrame
     complete_years: dict[str, set[int]] = field(default_factory=dict)
     available: set[str] = field(default_factory=set)
     levels: list[str] = field(default_factory=list)
+    histogram_source: Callable[[], pd.DataFrame | None] | pd.DataFrame | None = \
+        field(default=None, repr=False)
+
+    @property
+    def histogram(self) -> pd.DataFrame | None:
+        if callable(self.histogram_source):
+            self.histogram_source = self.histogram_source()
+        return self.histogram_source
+
+    @histogram.setter
+    def histogram(self, frame: pd.DataFrame | None) -> None:
+        self.histogram_source = frame
 
 
 class Hierarchy:
@@ -149,59 +169,47 @@ def _month_range(first: int, last: int) -> list[int]:
     return [p.year * 100 + p.month for p in months]
 
 
-def _fill(rolled: pd.DataFrame, uids: np.ndarray, pcodes: list[int], value_cols: list[str]
-          ) -> pd.DataFrame:
-    """Rolled (uid, pcode, values) spread onto uids × pcodes (uid-major, pcodes in the given
-    order), absent rows = 0; rows outside that grid are dropped. Plain array indexing: the
-    rolled rows are unique per (uid, pcode)."""
-    uids = np.asarray(uids, dtype="int64")
-    pcodes = np.asarray(pcodes, dtype="int64")
-    n_p = len(pcodes)
-    upos = np.full(int(max(uids.max(initial=-1), rolled["uid"].max() if len(rolled) else -1)) + 1,
-                   -1, dtype="int64")
-    upos[uids] = np.arange(len(uids))
-    order = np.argsort(pcodes, kind="stable")
-    r_uid = rolled["uid"].to_numpy(dtype="int64")
-    r_p = rolled["pcode"].to_numpy(dtype="int64")
-    at = np.searchsorted(pcodes[order], r_p)
-    at_c = np.minimum(at, max(n_p - 1, 0))
-    ok = (upos[r_uid] >= 0) & (n_p > 0) & (pcodes[order][at_c] == r_p) if n_p else \
-        np.zeros(len(rolled), dtype=bool)
-    flat = upos[r_uid[ok]] * n_p + order[at_c[ok]]
-    out = {"uid": np.repeat(uids, n_p), "pcode": np.tile(pcodes, len(uids))}
-    for col in value_cols:
-        column = np.zeros(len(uids) * n_p, dtype="float64")
-        column[flat] = rolled[col].to_numpy(dtype="float64")[ok]
-        out[col] = column
-    return pd.DataFrame(out)
+def _month_index(ym: np.ndarray, first: int) -> np.ndarray:
+    """YYYYMM → months since ``first`` (YYYYMM)."""
+    return (ym // 100 * 12 + ym % 100) - (first // 100 * 12 + first % 100)
 
 
-def bin_medians(uid: np.ndarray, pcode: np.ndarray, bins: np.ndarray, count: np.ndarray
-                ) -> pd.DataFrame:
-    """Median handling hours per (uid, pcode) straight from summed histogram bins, on integer
-    codes (no labelled frame, no multi-column sort): the formula of
-    ``measures.histogram_median`` — mean of order statistics ⌊(N+1)/2⌋ and ⌊N/2⌋+1, each placed
-    evenly inside its 1-hour bin — so the values are the same to the last bit.
+def _stable_order(key: np.ndarray) -> np.ndarray:
+    """Stable argsort of a non-negative integer key by 16-bit radix passes (numpy's stable
+    sort is a radix sort for 16-bit keys: linear, no comparison sort of a long array)."""
+    key = np.asarray(key)
+    top = int(key.max(initial=0))
+    if top < 1 << 16:
+        return np.argsort(key.astype(np.uint16), kind="stable")
+    order = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+    rest = _stable_order(key[order] >> 16)
+    return order[rest]
 
-    Inputs: equal-length arrays, one row per non-empty (uid, pcode, bin) (bins have no cap).
-    Returns uid, pcode (int64), median_hours and n (float64, tickets), one row per group.
+
+def _medians_of_runs(g: np.ndarray, b: np.ndarray, count: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median hours per group of rows already in (group, bin) order.
+
+    g, b: int64 group and bin of each row (a (group, bin) pair may repeat: its counts add up);
+    count: float64 tickets. The formula of ``measures.histogram_median``: mean of order
+    statistics ⌊(N+1)/2⌋ and ⌊N/2⌋+1, each placed evenly inside its 1-hour bin.
+    Returns (group, median_hours, n) per group, in group order.
     """
-    from indicators.measures import HIST_BIN_HOURS
-
-    count = np.asarray(count, dtype="float64")
-    pc, pu = pd.factorize(np.asarray(pcode, dtype="int64"))
-    g = np.asarray(uid, dtype="int64") * max(len(pu), 1) + pc
-    b = np.asarray(bins, dtype="int64")
-    width = int(b.max(initial=0)) + 1
-    order = np.argsort(g * width + b)                  # (group, bin) pairs are unique
-    g, b, count = g[order], b[order], count[order]
-    start = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, dtype=bool)
+    if not len(g):
+        return np.zeros(0, "int64"), np.zeros(0), np.zeros(0)
+    run = np.r_[True, (g[1:] != g[:-1]) | (b[1:] != b[:-1])]
+    starts = np.flatnonzero(run)
+    if len(starts) < len(g):                          # merge repeated (group, bin) rows
+        count = np.add.reduceat(count, starts)
+        g, b = g[starts], b[starts]
+    start = np.r_[True, g[1:] != g[:-1]]
     gid = np.cumsum(start) - 1
     cum_all = np.cumsum(count)
     first = np.flatnonzero(start)
     offset = (cum_all[first] - count[first])[gid]
     cum = cum_all - offset
-    n = np.bincount(gid, weights=count)[gid] if len(gid) else np.zeros(0)
+    n_group = np.add.reduceat(count, first)
+    n = n_group[gid]
     before = cum - count
     lower = b.astype("float64") * HIST_BIN_HOURS
     estimates = []
@@ -209,12 +217,272 @@ def bin_medians(uid: np.ndarray, pcode: np.ndarray, bins: np.ndarray, count: np.
         hit = np.flatnonzero((before < rank) & (rank <= cum))        # one row per group
         estimates.append(lower[hit] + (rank[hit] - before[hit] - 0.5) / count[hit]
                          * HIST_BIN_HOURS)
-    rows = first
-    grp = g[rows]
-    return pd.DataFrame({"uid": grp // max(len(pu), 1),
-                         "pcode": np.asarray(pu, dtype="int64")[grp % max(len(pu), 1)],
-                         "median_hours": (estimates[0] + estimates[1]) / 2,
-                         "n": n[rows]})
+    return g[first], (estimates[0] + estimates[1]) / 2, n_group
+
+
+def bin_medians(uid: np.ndarray, pcode: np.ndarray, bins: np.ndarray, count: np.ndarray
+                ) -> pd.DataFrame:
+    """Median handling hours per (uid, pcode) straight from summed histogram bins, on integer
+    codes: the formula of ``measures.histogram_median`` — mean of order statistics ⌊(N+1)/2⌋
+    and ⌊N/2⌋+1, each placed evenly inside its 1-hour bin — so the values are the same to the
+    last bit.
+
+    Inputs: equal-length arrays, one row per non-empty (uid, pcode, bin) (bins have no cap;
+    a repeated (uid, pcode, bin) row adds its count).
+    Returns uid, pcode (int64), median_hours and n (float64, tickets), one row per group.
+    """
+    pc, pu = pd.factorize(np.asarray(pcode, dtype="int64"))
+    stride = max(len(pu), 1)
+    g = np.asarray(uid, dtype="int64") * stride + pc
+    b = np.asarray(bins, dtype="int64")
+    order = _stable_order(b)
+    order = order[_stable_order(g[order])]
+    grp, median, n = _medians_of_runs(g[order], b[order],
+                                      np.asarray(count, dtype="float64")[order])
+    return pd.DataFrame({"uid": grp // stride,
+                         "pcode": np.asarray(pu, dtype="int64")[grp % stride],
+                         "median_hours": median, "n": n})
+
+
+def _level_medians(targets: list[np.ndarray], period: np.ndarray, b: np.ndarray,
+                   count: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Medians per (unit, period) at every level from the finest histogram rows.
+
+    targets: per level, each row's unit code there (−1: none); period: small non-negative int
+    per row; b: bin; count: float64. The rows are put in (period, bin) order once; per level a
+    stable pass on the unit code gives (unit, period, bin) order. Returns (unit code, period,
+    median_hours) for every group.
+    """
+    n_p = int(period.max(initial=0)) + 1
+    order = _stable_order(b)
+    order = order[_stable_order(period[order])]
+    p_o, b_o, c_o = period[order], b[order], count[order]
+    units, periods, medians = [], [], []
+    for target in targets:
+        t = target[order]
+        keep = t >= 0
+        if not keep.all():
+            sel = np.flatnonzero(keep)
+            t, p_k, b_k, c_k = t[sel], p_o[sel], b_o[sel], c_o[sel]
+        else:
+            p_k, b_k, c_k = p_o, b_o, c_o
+        if len(t) and t.min() != t.max():
+            o = _stable_order(t)
+            t, p_k, b_k, c_k = t[o], p_k[o], b_k[o], c_k[o]
+        grp, med, _ = _medians_of_runs(t * n_p + p_k, b_k, c_k)
+        units.append(grp // n_p)
+        periods.append(grp % n_p)
+        medians.append(med)
+    return np.concatenate(units), np.concatenate(periods), np.concatenate(medians)
+
+
+@dataclass
+class _Rows:
+    """Cube rows of one table, in order: int64 uid and pcode (YYYY or YYYYMM) per row and the
+    float64 value columns."""
+
+    uid: np.ndarray
+    pcode: np.ndarray
+    values: dict[str, np.ndarray]
+
+
+def _targets(hier: Hierarchy, codes: np.ndarray) -> list[np.ndarray]:
+    """Per level (top → finest), then total: each record's unit code there (−1: none)."""
+    known = codes >= 0
+    out = []
+    for lv in hier.levels:
+        target = np.full(len(codes), -1, dtype="int64")
+        target[known] = hier.ancestor[lv][codes[known]]
+        out.append(target)
+    out.append(np.full(len(codes), hier.total, dtype="int64"))
+    return out
+
+
+def _kahan_year_sums(month_values: np.ndarray, present: np.ndarray | None, months: list[int],
+                     years: list[int]) -> np.ndarray:
+    """Year sums of a units × months array, month by month in ascending order with pandas'
+    compensated (Kahan) summation over the months that have records (``present``; None: all),
+    NaN skipped — the numbers ``groupby(...).sum()`` gives on the rolled month rows."""
+    out = np.zeros((month_values.shape[0], len(years)))
+    month_year = np.asarray(months) // 100
+    for j, year in enumerate(years):
+        total = np.zeros(month_values.shape[0])
+        comp = np.zeros(month_values.shape[0])
+        for i in np.flatnonzero(month_year == year):
+            v = month_values[:, i]
+            use = ~np.isnan(v) if present is None else (present[:, i] & ~np.isnan(v))
+            y = np.where(use, v, 0.0) - comp
+            t = total + y
+            c = (t - total) - y
+            comp = np.where(use, np.where(np.isnan(c), 0.0, c), comp)
+            total = np.where(use, t, total)
+        out[:, j] = total
+    return out
+
+
+def _flow_rows(hier: Hierarchy, flow: pd.DataFrame, periods: tuple[str, ...]
+               ) -> tuple[_Rows, list[int]]:
+    """A flow table rolled to every level and total: units (down to the finest level its
+    records attach to) × months, then units × years; a cell without records is 0, a cell
+    whose records all lack the measure NaN (the month; its year skips NaN). Returns the rows
+    and the table's months (YYYYMM)."""
+    value_cols = [c for c in flow.columns if c not in ("unit_level", "unit_id", "month")]
+    codes = hier.codes(flow["unit_level"], flow["unit_id"])
+    ym = _month_codes(flow["month"])
+    months = _month_range(int(ym.min()), int(ym.max()))
+    years = sorted({m // 100 for m in months})
+    n_m = len(months)
+    mi = _month_index(ym, months[0])
+    attached = hier.level_idx[codes[codes >= 0]]
+    uids = hier.units_down_to(int(attached.max()) if len(attached) else -1)
+    # one flat key per (record, level): records of a level add only into that level's units
+    targets = _targets(hier, codes)
+    picks = [np.flatnonzero(t >= 0) for t in targets]
+    keys = np.concatenate([targets[i][p] * n_m + mi[p] for i, p in enumerate(picks)])
+    rows = np.concatenate(picks)
+    size = (hier.n + 1) * n_m
+    present = np.bincount(keys, minlength=size) > 0          # cells with records
+    present_u = present.reshape(hier.n + 1, n_m)[uids]
+    n_rows = len(uids) * ((n_m if "month" in periods else 0)
+                          + (len(years) if "year" in periods else 0))
+    split = len(uids) * n_m if "month" in periods else 0
+    values: dict[str, np.ndarray] = {}
+    for col in value_cols:
+        v = flow[col].to_numpy(dtype="float64")[rows]
+        nan = np.isnan(v)
+        if nan.any():
+            sums = np.bincount(keys, weights=np.where(nan, 0.0, v), minlength=size)
+            seen = np.bincount(keys, weights=~nan, minlength=size)
+            sums = np.where(present & (seen == 0), np.nan, sums)
+        else:
+            sums = np.bincount(keys, weights=v, minlength=size)
+        cells = sums.reshape(hier.n + 1, n_m)[uids]
+        column = np.empty(n_rows)
+        if "month" in periods:
+            column[:split] = cells.ravel()
+        if "year" in periods:
+            column[split:] = _kahan_year_sums(cells, present_u, months, years).ravel()
+        values[col] = column
+    uid_parts, pcode_parts = [], []
+    if "month" in periods:
+        uid_parts.append(np.repeat(uids, n_m))
+        pcode_parts.append(np.tile(np.asarray(months, dtype="int64"), len(uids)))
+    if "year" in periods:
+        uid_parts.append(np.repeat(uids, len(years)))
+        pcode_parts.append(np.tile(np.asarray(years, dtype="int64"), len(uids)))
+    return _Rows(np.concatenate(uid_parts), np.concatenate(pcode_parts), values), months
+
+
+def _stock_rows(hier: Hierarchy, stock: pd.DataFrame, reg: np.ndarray, chosen: dict[int, int],
+                pcodes: list[int]) -> _Rows | None:
+    """A register rolled to every level and total for each period of ``pcodes`` (YYYY or
+    YYYYMM, each read from ``chosen[year]``'s register): units down to the finest level its
+    rows attach to; a unit without rows is 0, one whose rows all lack the measure NaN. Each
+    distinct (register, year) is summed once and shared by that year's months."""
+    value_cols = [c for c in stock.columns
+                  if c not in ("unit_level", "unit_id", "year", "opened_year")]
+    codes = hier.codes(stock["unit_level"], stock["unit_id"])
+    attached = hier.level_idx[codes[codes >= 0]]
+    uids = pd.Index(hier.units_down_to(int(attached.max()) if len(attached) else -1),
+                    name="uid")
+    opened = (stock["opened_year"].to_numpy(dtype="int64") if "opened_year" in stock.columns
+              else np.full(len(stock), -1, dtype="int64"))
+    rolled = hier.roll(codes, {"reg": reg, "opened": opened},
+                       stock[value_cols].astype("float64"))
+    by_year: dict[tuple[int, int], pd.DataFrame] = {}
+    parts = []
+    for pcode in pcodes:
+        year = pcode // 100 if pcode >= 10000 else pcode
+        reg_year = chosen[year]
+        if (reg_year, year) not in by_year:
+            sel = rolled.loc[(rolled["reg"] == reg_year) & (rolled["opened"] <= year)]
+            by_year[(reg_year, year)] = (sel.groupby("uid")[value_cols].sum(min_count=1)
+                                         .reindex(uids, fill_value=0.0))
+        parts.append(by_year[(reg_year, year)])
+    if not parts:
+        return None
+    n_u = len(uids)
+    return _Rows(np.tile(uids.to_numpy(dtype="int64"), len(parts)),
+                 np.repeat(np.asarray(pcodes, dtype="int64"), n_u),
+                 {c: np.concatenate([p[c].to_numpy(dtype="float64") for p in parts])
+                  for c in value_cols})
+
+
+def _assemble(tables: list[_Rows]) -> _Rows:
+    """One row per (uid, pcode) of any table, each table's columns NaN where it has no row.
+    Several tables: rows sorted by (uid, pcode); one table: its own order."""
+    if len(tables) == 1:
+        return tables[0]
+    if not tables:
+        return _Rows(np.zeros(0, "int64"), np.zeros(0, "int64"), {})
+    pcodes = np.unique(np.concatenate([np.unique(t.pcode) for t in tables]))
+    flats = [t.uid * len(pcodes) + np.searchsorted(pcodes, t.pcode) for t in tables]
+    seen = np.zeros(int(max(f.max(initial=-1) for f in flats)) + 1, dtype=bool)
+    for flat in flats:
+        seen[flat] = True
+    union = np.flatnonzero(seen)                      # sorted by (uid, pcode), no sort
+    position = np.cumsum(seen) - 1
+    values: dict[str, np.ndarray] = {}
+    for table, flat in zip(tables, flats):
+        at = position[flat]
+        for col in list(table.values):
+            column = np.full(len(union), np.nan)
+            column[at] = table.values.pop(col)
+            values[col] = column
+    return _Rows(union // len(pcodes), pcodes[union % len(pcodes)], values)
+
+
+def _median_column(hier: Hierarchy, rows: _Rows, h: pd.DataFrame, periods: tuple[str, ...]
+                   ) -> np.ndarray:
+    """``median_hours`` on each cube row from the finest histogram ``h`` (unit_level, unit_id,
+    month, bin, count); NaN where no closed ticket has a handling time."""
+    out = np.full(len(rows.uid), np.nan)
+    if not len(out):
+        return out
+    codes = hier.codes(h["unit_level"], h["unit_id"])
+    ym = _month_codes(h["month"])
+    bins = h["bin"].to_numpy(dtype="int64")
+    count = h["count"].to_numpy(dtype="float64")
+    targets = _targets(hier, codes)
+    first = int(ym.min())
+    pcodes = np.unique(rows.pcode)
+    where = np.full((hier.n + 1) * len(pcodes), -1, dtype="int64")
+    where[rows.uid * len(pcodes) + np.searchsorted(pcodes, rows.pcode)] = np.arange(len(rows.uid))
+    kinds = []
+    if "month" in periods:
+        kinds.append((_month_index(ym, first), lambda k: np.asarray(
+            _month_range(first, int(ym.max())), dtype="int64")[k]))
+    if "year" in periods:
+        y0 = first // 100
+        kinds.append((ym // 100 - y0, lambda k: k + y0))
+    for period, to_pcode in kinds:
+        unit, k, median = _level_medians(targets, period, bins, count)
+        pcode = to_pcode(k)
+        pos = np.searchsorted(pcodes, pcode)
+        ok = (pos < len(pcodes)) & (pcodes[np.minimum(pos, len(pcodes) - 1)] == pcode)
+        at = np.full(len(pcode), -1, dtype="int64")
+        at[ok] = where[unit[ok] * len(pcodes) + pos[ok]]
+        out[at[at >= 0]] = median[at >= 0]
+    return out
+
+
+def _histogram_frame(hier: Hierarchy, h: pd.DataFrame, periods: tuple[str, ...]) -> pd.DataFrame:
+    """The labelled, summed histogram of ``Cube.histogram`` (every level and total; months,
+    then years)."""
+    codes = hier.codes(h["unit_level"], h["unit_id"])
+    ym = _month_codes(h["month"])
+    rolled = hier.roll(codes, {"pcode": ym, "bin": h["bin"].to_numpy()}, h[["count"]])
+    parts = []
+    if "month" in periods:
+        parts.append(rolled)
+    if "year" in periods:
+        (uid, pcode, bins), sums = group_sum(
+            [rolled["uid"].to_numpy(), rolled["pcode"].to_numpy() // 100,
+             rolled["bin"].to_numpy()], {"count": rolled["count"].to_numpy()}, sort=False)
+        parts.append(pd.DataFrame({"uid": uid, "pcode": pcode, "bin": bins, **sums}))
+    both = pd.concat(parts, ignore_index=True)
+    both["count"] = both["count"].astype("int64")
+    return _label(both, hier, keep=["bin", "count"])
 
 
 def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "month")) -> Cube:
@@ -230,34 +498,20 @@ def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "mon
     if unknown:
         raise ValueError(f"unknown period kinds: {sorted(unknown)}")
     hier = Hierarchy(dataset.units, dataset.levels, dataset.name or DEFAULT_TOTAL_NAME)
-    frames: list[pd.DataFrame] = []
+    tables: list[_Rows] = []
     complete: dict[str, set[int]] = {}
     month_set: set[int] = set()
     year_set: set[int] = set()
 
-    # flows: roll months, then years from the rolled months
     for table, flow in measures.flows.items():
         if flow.empty:
             continue
-        value_cols = [c for c in flow.columns if c not in ("unit_level", "unit_id", "month")]
-        codes = hier.codes(flow["unit_level"], flow["unit_id"])
-        ym = _month_codes(flow["month"])
-        months = _month_range(int(ym.min()), int(ym.max()))
+        rows, months = _flow_rows(hier, flow, periods)
         month_set.update(months)
         years = sorted({m // 100 for m in months})
         year_set.update(years)
         complete[table] = {y for y in years if y * 100 + 1 in months and y * 100 + 12 in months}
-        attached = hier.level_idx[codes[codes >= 0]]
-        uids = hier.units_down_to(int(attached.max()) if len(attached) else -1)
-        rolled = hier.roll(codes, {"pcode": ym}, flow[value_cols].astype("float64"))
-        parts = []
-        if "month" in periods:
-            parts.append(_fill(rolled, uids, months, value_cols))
-        if "year" in periods:
-            by_year = rolled.assign(pcode=rolled["pcode"] // 100) \
-                .groupby(["uid", "pcode"], sort=False).sum().reset_index()
-            parts.append(_fill(by_year, uids, years, value_cols))
-        frames.append(pd.concat(parts, ignore_index=True))
+        tables.append(rows)
 
     # stocks: roll per register year, then attach to period years (and months)
     stock_rolled = {}
@@ -272,9 +526,6 @@ def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "mon
     period_years = sorted(year_set)
     reg_rows = []
     for table, (stock, reg) in stock_rolled.items():
-        value_cols = [c for c in stock.columns
-                      if c not in ("unit_level", "unit_id", "year", "opened_year")]
-        codes = hier.codes(stock["unit_level"], stock["unit_id"])
         chosen = select_registers(set(reg.tolist()), bool((reg < 0).any()), period_years)
         if not chosen:
             continue
@@ -282,80 +533,43 @@ def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "mon
             reg_rows += [{"period": str(y), "table": table,
                           "register_year": pd.NA if r < 0 else r, "fallback": r != y}
                          for y, r in chosen.items()]
-        attached = hier.level_idx[codes[codes >= 0]]
-        uids = pd.Index(hier.units_down_to(int(attached.max()) if len(attached) else -1),
-                        name="uid")
-        opened = (stock["opened_year"].to_numpy(dtype="int64") if "opened_year" in stock.columns
-                  else np.full(len(stock), -1, dtype="int64"))
-        rolled = hier.roll(codes, {"reg": reg, "opened": opened},
-                           stock[value_cols].astype("float64"))
-        mapping = list(chosen.items()) if "year" in periods else []
+        pcodes = list(chosen) if "year" in periods else []
         if "month" in periods:
-            mapping += [(m, chosen[m // 100]) for m in sorted(month_set) if m // 100 in chosen]
-        parts = []
-        for pcode, reg_year in mapping:
-            year = pcode // 100 if pcode >= 10000 else pcode
-            sel = rolled.loc[(rolled["reg"] == reg_year) & (rolled["opened"] <= year)]
-            part = (sel.groupby("uid")[value_cols].sum(min_count=1)
-                    .reindex(uids, fill_value=0.0).reset_index())
-            part.insert(1, "pcode", pcode)
-            parts.append(part)
-        if parts:
-            frames.append(pd.concat(parts, ignore_index=True))
+            pcodes += [m for m in sorted(month_set) if m // 100 in chosen]
+        rows = _stock_rows(hier, stock, reg, chosen, pcodes)
+        if rows is not None:
+            tables.append(rows)
 
-    if frames:
-        cube = frames[0]
-        for frame in frames[1:]:
-            cube = cube.merge(frame, on=["uid", "pcode"], how="outer")
-    else:
-        cube = pd.DataFrame({"uid": pd.Series(dtype="int64"), "pcode": pd.Series(dtype="int64")})
-    cube_keys = (cube["uid"].to_numpy(dtype="int64"), cube["pcode"].to_numpy(dtype="int64"))
-    cube = _label(cube, hier)
-
-    histogram = None
-    if measures.histogram is not None and not measures.histogram.empty:
-        h = measures.histogram
-        codes = hier.codes(h["unit_level"], h["unit_id"])
-        ym = _month_codes(h["month"])
-        rolled = hier.roll(codes, {"pcode": ym, "bin": h["bin"].to_numpy()}, h[["count"]])
-        parts = []
-        if "month" in periods:
-            parts.append(rolled)
-        if "year" in periods:
-            (uid, pcode, bins), sums = group_sum(
-                [rolled["uid"].to_numpy(), rolled["pcode"].to_numpy() // 100,
-                 rolled["bin"].to_numpy()], {"count": rolled["count"].to_numpy()}, sort=False)
-            parts.append(pd.DataFrame({"uid": uid, "pcode": pcode, "bin": bins, **sums}))
-        both = pd.concat(parts, ignore_index=True)
-        both["count"] = both["count"].astype("int64")
-        medians = bin_medians(both["uid"].to_numpy(), both["pcode"].to_numpy(),
-                              both["bin"].to_numpy(), both["count"].to_numpy())
-        cube["median_hours"] = _lookup(cube_keys, medians)
-        histogram = _label(both, hier, keep=["bin", "count"])
+    cube_rows = _assemble(tables)
+    histogram_source = None
+    h = measures.histogram
+    if h is not None and not h.empty:
+        cube_rows.values["median_hours"] = _median_column(hier, cube_rows, h, periods)
+        histogram_source = lambda: _histogram_frame(hier, h, periods)    # noqa: E731
+    cube = _label(pd.DataFrame({"uid": cube_rows.uid, "pcode": cube_rows.pcode}), hier,
+                  values=cube_rows.values)
 
     register_years = pd.DataFrame(reg_rows, columns=["period", "table", "register_year",
                                                      "fallback"])
     register_years["register_year"] = register_years["register_year"].astype("Int64")
     register_years["fallback"] = register_years["fallback"].astype(bool)
-    return Cube(measures=cube, histogram=histogram, register_years=register_years,
-                complete_years=complete, available=set(measures.available),
-                levels=list(dataset.levels))
+    return Cube(measures=cube, register_years=register_years, complete_years=complete,
+                available=set(measures.available), levels=list(dataset.levels),
+                histogram_source=histogram_source)
 
 
-def _lookup(keys: tuple[np.ndarray, np.ndarray], medians: pd.DataFrame) -> np.ndarray:
-    """``medians['median_hours']`` at each (uid, pcode) of ``keys``; NaN where a cube row has
-    no closed ticket with a handling time."""
-    stride = int(max(keys[1].max(initial=0), medians["pcode"].max() if len(medians) else 0)) + 1
-    index = pd.Index(medians["uid"].to_numpy() * stride + medians["pcode"].to_numpy())
-    at = index.get_indexer(keys[0] * stride + keys[1])
-    values = medians["median_hours"].to_numpy(dtype="float64")
-    return np.where(at >= 0, values[np.maximum(at, 0)], np.nan) if len(values) else \
-        np.full(len(at), np.nan)
+def _strings(labels: np.ndarray, codes: np.ndarray) -> pd.Series:
+    """``labels[codes]`` as a str Series, taken in Arrow (no Python string per row)."""
+    taken = pa.array(np.asarray(labels, dtype=object), type=pa.string()).take(
+        pa.array(np.asarray(codes, dtype="int64")))
+    return pd.Series(pd.array(taken, dtype="str"))
 
 
-def _label(frame: pd.DataFrame, hier: Hierarchy, keep: list[str] | None = None) -> pd.DataFrame:
+def _label(frame: pd.DataFrame, hier: Hierarchy, keep: list[str] | None = None,
+           values: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Replace integer (uid, pcode) keys with level, unit_id, unit_name, period, period_kind,
-    year. Units and periods are categoricals when ``keep`` is given (the large histogram)."""
+    year. Units and periods are categoricals when ``keep`` is given (the large histogram);
+    otherwise ``values`` (float64 columns) follow the keys."""
     uid = frame["uid"].to_numpy()
     pcode = frame["pcode"].to_numpy()
     is_month = pcode >= 10000
@@ -374,11 +588,11 @@ def _label(frame: pd.DataFrame, hier: Hierarchy, keep: list[str] | None = None) 
         for col in keep:
             out[col] = frame[col].to_numpy()
         return out
-    out = pd.DataFrame({"level": hier.level_of[uid], "unit_id": hier.id_of[uid],
-                        "period": plabels[pcodes]})
-    out.insert(2, "unit_name", hier.name_of[uid])
-    out["period_kind"] = np.where(is_month, "month", "year")
-    out["year"] = year.astype("int64")
-    values = frame.drop(columns=["uid", "pcode"])
-    out = pd.concat([out, values.reset_index(drop=True)], axis=1)
-    return out
+    kinds = np.array(["year", "month"], dtype=object)
+    columns = {"level": _strings(hier.level_of, uid), "unit_id": _strings(hier.id_of, uid),
+               "unit_name": _strings(hier.name_of, uid), "period": _strings(plabels, pcodes),
+               "period_kind": _strings(kinds, is_month.astype("int64")),
+               "year": pd.Series(year.astype("int64"))}
+    for col, v in (values or {}).items():
+        columns[col] = pd.Series(v, copy=False)
+    return pd.DataFrame(columns, copy=False)
