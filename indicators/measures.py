@@ -139,11 +139,18 @@ MEASURES: dict[str, Measure] = {m.name: m for m in [
 ]}
 
 
-def _has(df: pd.DataFrame | None, column: str) -> bool:
-    """True when ``column`` (or one of ``a|b`` alternatives) exists with at least one value."""
+def _has(df: pd.DataFrame | None, column: str, filled: dict[str, bool] | None = None) -> bool:
+    """True when ``column`` (or one of ``a|b`` alternatives) exists with at least one value.
+    ``filled``: a per-table memo {column: has a value} (each column is scanned once)."""
     if df is None:
         return False
-    return any(c in df.columns and bool(df[c].notna().any()) for c in column.split("|"))
+    memo = {} if filled is None else filled
+    for c in column.split("|"):
+        if c not in memo:
+            memo[c] = c in df.columns and bool(df[c].notna().any())
+        if memo[c]:
+            return True
+    return False
 
 
 #: Measures of the 15-minute life circle (indicators.coverage), from grids and stations together.
@@ -171,9 +178,11 @@ def available_measures(tables: Mapping[str, pd.DataFrame]) -> set[str]:
     both stacked; either form makes a measure available.
     """
     # unit columns need only exist: records that name no unit still count in the total (issue 12)
+    memo: dict[str, dict[str, bool]] = {t: {} for t in tables}
     found = {m.name for m in MEASURES.values()
              if m.table in tables and len(tables[m.table])
-             and all(_has(tables[m.table], c) or (c in _UNIT_COLUMNS and c in tables[m.table].columns)
+             and all(_has(tables[m.table], c, memo[m.table])
+                     or (c in _UNIT_COLUMNS and c in tables[m.table].columns)
                      for c in m.requires)}
     complaints = tables.get("complaints")
     if "status" in (complaints.columns if complaints is not None else ()):
@@ -184,7 +193,7 @@ def available_measures(tables: Mapping[str, pd.DataFrame]) -> set[str]:
     complaints = tables.get("complaints")
     if complaints is not None and len(complaints) and _has(complaints, "unit_id"):
         found |= {name for name, needs in AGGREGATED_COMPLAINTS.items()
-                  if all(_has(complaints, c) for c in needs)}
+                  if all(_has(complaints, c, memo["complaints"]) for c in needs)}
     return found
 
 
