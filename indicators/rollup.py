@@ -254,12 +254,14 @@ def _level_medians(targets: list[np.ndarray], period: np.ndarray, b: np.ndarray,
     median_hours) for every group.
     """
     n_p = int(period.max(initial=0)) + 1
+    narrow = "int32" if int(b.max(initial=0)) < 1 << 31 else "int64"    # halves the gathers
+    b, period = b.astype(narrow, copy=False), period.astype("int32", copy=False)
     order = _stable_order(b)
     order = order[_stable_order(period[order])]
     p_o, b_o, c_o = period[order], b[order], count[order]
     units, periods, medians = [], [], []
     for target in targets:
-        t = target[order]
+        t = target.astype("int32", copy=False)[order]
         keep = t >= 0
         if not keep.all():
             sel = np.flatnonzero(keep)
@@ -269,7 +271,7 @@ def _level_medians(targets: list[np.ndarray], period: np.ndarray, b: np.ndarray,
         if len(t) and t.min() != t.max():
             o = _stable_order(t)
             t, p_k, b_k, c_k = t[o], p_k[o], b_k[o], c_k[o]
-        grp, med, _ = _medians_of_runs(t * n_p + p_k, b_k, c_k)
+        grp, med, _ = _medians_of_runs(t.astype("int64") * n_p + p_k, b_k, c_k)
         units.append(grp // n_p)
         periods.append(grp % n_p)
         medians.append(med)
@@ -408,28 +410,34 @@ def _stock_rows(hier: Hierarchy, stock: pd.DataFrame, reg: np.ndarray, chosen: d
                   for c in value_cols})
 
 
-def _assemble(tables: list[_Rows]) -> _Rows:
-    """One row per (uid, pcode) of any table, each table's columns NaN where it has no row.
-    Several tables: rows sorted by (uid, pcode); one table: its own order."""
-    if len(tables) == 1:
-        return tables[0]
+def _assemble(tables: list[_Rows], extra: tuple[str, ...] = ()) -> _Rows:
+    """One row per (uid, pcode) of any table, each table's columns NaN where it has no row,
+    then the ``extra`` columns (NaN). Several tables: rows sorted by (uid, pcode); one table:
+    its own order. The value columns are rows of one float64 (columns × rows) block — the
+    layout pandas keeps — filled table by table, each table's arrays freed once copied."""
     if not tables:
         return _Rows(np.zeros(0, "int64"), np.zeros(0, "int64"), {})
-    pcodes = np.unique(np.concatenate([np.unique(t.pcode) for t in tables]))
-    flats = [t.uid * len(pcodes) + np.searchsorted(pcodes, t.pcode) for t in tables]
-    seen = np.zeros(int(max(f.max(initial=-1) for f in flats)) + 1, dtype=bool)
-    for flat in flats:
-        seen[flat] = True
-    union = np.flatnonzero(seen)                      # sorted by (uid, pcode), no sort
-    position = np.cumsum(seen) - 1
-    values: dict[str, np.ndarray] = {}
-    for table, flat in zip(tables, flats):
-        at = position[flat]
+    names = [c for t in tables for c in t.values] + list(extra)
+    if len(tables) == 1:
+        uid, pcode = tables[0].uid, tables[0].pcode
+        places = [slice(None)]
+    else:
+        pcodes = np.unique(np.concatenate([np.unique(t.pcode) for t in tables]))
+        flats = [t.uid * len(pcodes) + np.searchsorted(pcodes, t.pcode) for t in tables]
+        seen = np.zeros(int(max(f.max(initial=-1) for f in flats)) + 1, dtype=bool)
+        for flat in flats:
+            seen[flat] = True
+        union = np.flatnonzero(seen)                  # sorted by (uid, pcode), no sort
+        position = np.cumsum(seen) - 1
+        places = [position[flat] for flat in flats]
+        uid, pcode = union // len(pcodes), pcodes[union % len(pcodes)]
+    block = np.full((len(names), len(uid)), np.nan)
+    row = 0
+    for table, at in zip(tables, places):
         for col in list(table.values):
-            column = np.full(len(union), np.nan)
-            column[at] = table.values.pop(col)
-            values[col] = column
-    return _Rows(union // len(pcodes), pcodes[union % len(pcodes)], values)
+            block[row, at] = table.values.pop(col)
+            row += 1
+    return _Rows(uid, pcode, dict(zip(names, block)))
 
 
 def _median_column(hier: Hierarchy, rows: _Rows, h: pd.DataFrame, periods: tuple[str, ...]
@@ -540,11 +548,12 @@ def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "mon
         if rows is not None:
             tables.append(rows)
 
-    cube_rows = _assemble(tables)
-    histogram_source = None
     h = measures.histogram
-    if h is not None and not h.empty:
-        cube_rows.values["median_hours"] = _median_column(hier, cube_rows, h, periods)
+    with_median = h is not None and not h.empty
+    cube_rows = _assemble(tables, ("median_hours",) if with_median else ())
+    histogram_source = None
+    if with_median:
+        cube_rows.values["median_hours"][:] = _median_column(hier, cube_rows, h, periods)
         histogram_source = lambda: _histogram_frame(hier, h, periods)    # noqa: E731
     cube = _label(pd.DataFrame({"uid": cube_rows.uid, "pcode": cube_rows.pcode}), hier,
                   values=cube_rows.values)
@@ -593,6 +602,17 @@ def _label(frame: pd.DataFrame, hier: Hierarchy, keep: list[str] | None = None,
                "unit_name": _strings(hier.name_of, uid), "period": _strings(plabels, pcodes),
                "period_kind": _strings(kinds, is_month.astype("int64")),
                "year": pd.Series(year.astype("int64"))}
-    for col, v in (values or {}).items():
-        columns[col] = pd.Series(v, copy=False)
-    return pd.DataFrame(columns, copy=False)
+    labels = pd.DataFrame(columns, copy=False)
+    if not values:
+        return labels
+    names = list(values)
+    first = values[names[0]]
+    if (isinstance(first.base, np.ndarray) and first.base.ndim == 2
+            and first.base.shape == (len(names), len(uid))
+            and all(np.shares_memory(values[c], first.base) for c in names)):
+        block = first.base                            # _assemble's block: used as it is
+    else:
+        block = np.empty((len(names), len(uid)))
+        for i, col in enumerate(names):
+            block[i] = values.pop(col)
+    return pd.concat([labels, pd.DataFrame(block.T, columns=names, copy=False)], axis=1)
