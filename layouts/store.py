@@ -182,6 +182,10 @@ class DashboardData:
             return self.level_name(TOTAL, lang)
         return self._names.get((level, unit_id), unit_id)
 
+    def has_unit(self, level: str, unit_id: str) -> bool:
+        """Whether the dataset's hierarchy holds a unit ``unit_id`` at ``level``."""
+        return (level, unit_id) in self._names
+
     def unit_label(self, level: str, unit_id: str, lang: str) -> str:
         """The unit's name, or ``"<level name> <id>"`` when the data give it no name of its
         own (Boston's wards are named ``03``): a label that reads alone in a legend."""
