@@ -114,19 +114,20 @@ def read_columnar(path: Path, raw: bytes, header_row: int | None, encoding: str,
                                              escape_char=False, newlines_in_values=True,
                                              ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
-                column_types={f"f{i}": pa.string() for i in range(n_fields)},
+                column_types={f"f{i}": pa.large_string() for i in range(n_fields)},
                 null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, OSError):
         return None
     if table.num_columns != n_fields or table.num_rows == 0:
         return None
-    if any(not pa.types.is_string(t) for t in table.schema.types):
+    if any(not pa.types.is_large_string(t) for t in table.schema.types):
         return None
     header = [str(v) for v in table.slice(0, 1).to_pylist()[0].values()]
     if table.num_rows <= 1:
         warnings.append("只有表头，没有数据行")
     body_table = table.slice(1)
-    as_str = {pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get
+    as_str = {pa.string(): pd.StringDtype("pyarrow", na_value=np.nan),
+              pa.large_string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get
     columns = [body_table.column(i).to_pandas(types_mapper=as_str)
                for i in range(body_table.num_columns)]
     excel_row = np.arange(header_row + 1, header_row + table.num_rows, dtype="int64")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .textops import isin, strip
+
 
 def build_units(grids: pd.DataFrame, levels: list[str]) -> tuple[pd.DataFrame, list[str]]:
     """Units at every level from the accepted grid-register rows.
@@ -61,20 +63,20 @@ def attach_units(records: pd.DataFrame, units: pd.DataFrame | None, levels: list
             col = f"{level}_{kind}"
             if col not in records:
                 continue
-            s = records[col].astype("string").fillna("").str.strip()
+            s = strip(records[col].astype("string").fillna(""))
             given = todo & (s != "").to_numpy()
             if not given.any():
                 continue
             if kind == "id":
-                ids = s.where(s.isin(known["unit_id"]))
+                ids = s.where(isin(s, known["unit_id"].dropna().astype(str)))
             else:
                 names = known.drop_duplicates("unit_name", keep=False)
                 ids = s.map(dict(zip(names["unit_name"], names["unit_id"]))).astype("string")
-            idx = np.flatnonzero(given)
-            unit_level.iloc[idx] = level
-            unit_id.iloc[idx] = ids.iloc[idx].to_numpy()
-            used.iloc[idx] = col
-            unknown[idx] = ids.iloc[idx].isna().to_numpy()
+            # whole-column selects (Arrow if_else), never a Python object per row
+            unit_level = unit_level.mask(given, level)
+            unit_id = unit_id.mask(given, ids)
+            used = used.mask(given, col)
+            unknown |= given & ids.isna().to_numpy()
             todo &= ~given
     return unit_level, unit_id, todo, unknown, used
 

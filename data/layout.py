@@ -20,6 +20,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from .textops import isin, strip
+
 DATA, BLANK, SUMMARY, NOTE, TEMPLATE = 0, 1, 2, 3, 4
 #: cell texts that count as "zero" in a template row
 ZERO_TEXTS = ("0", "0.0", "0.00", "-0", "0%")
@@ -60,16 +62,16 @@ def row_kinds(frame: pd.DataFrame, summary_labels: tuple[str, ...] = (),
         s = frame[col]
         filled = (s != "").to_numpy()
         if filled.any():
-            stripped = s.str.strip()
+            stripped = strip(s)
             filled = (stripped != "").to_numpy()
             n_filled += filled
-            special = stripped.isin(special_texts).to_numpy()
+            special = isin(stripped, special_texts)
             if not special.any():        # the usual data column: one isin decides
                 nonzero |= filled
                 continue
-            nonzero |= filled & ~stripped.isin(ZERO_TEXTS).to_numpy()
+            nonzero |= filled & ~isin(stripped, ZERO_TEXTS)
             if labels:
-                summary |= stripped.isin(labels).to_numpy()
+                summary |= isin(stripped, labels)
     nonempty = n_filled > 0
     kinds[~nonempty] = BLANK
     kinds[nonempty & ~nonzero] = TEMPLATE

@@ -36,6 +36,7 @@ from .model import TABLES, Dataset, LoadReport, RowError, SourceReport
 from .mapping import map_columns, resolve_headers
 from .readers import ReadError, read_source_file
 from .safety import Limits, require_defusedxml
+from .textops import strip
 from .validate import (KEYS, REQUIRED, REQUIRED_IF_MAPPED, SCORE_TO_SATISFACTION, ErrorCollector, apply_value_map,
                        combine_errors, validate_columns)
 from .workdays import END_OF_DAY, add_working_days
@@ -114,7 +115,8 @@ def _complaint_fields(typed: pd.DataFrame, raw: pd.DataFrame, headers: dict[str,
             typed["closed_at"] = closed_at
             if "status" in typed:
                 typed.loc[later, "status"] = "open"
-    derived = pd.Series(np.where(closed_at.notna(), "closed", "open"), index=typed.index, dtype="string")
+    derived = pd.Series(pd.array(["open", "closed"], dtype="string")
+                        .take(closed_at.notna().to_numpy().astype("int64")), index=typed.index)
     typed["status"] = typed["status"].fillna(derived) if "status" in typed else derived
     if "deadline_working_days" in typed and "received_at" in typed:
         due, fallback = add_working_days(typed["received_at"], typed["deadline_working_days"],
@@ -169,7 +171,8 @@ def _process(spec: SourceSpec, path: Path, manifest: Manifest, sha: str) -> tupl
     sheet.frame = frame
     blank = kinds != DATA
     keep = np.flatnonzero(~blank)
-    frame = frame.iloc[keep].reset_index(drop=True)
+    every_row = len(keep) == len(frame)  # the usual machine export: no row to leave out
+    frame = (frame if every_row else frame.iloc[keep]).reset_index(drop=True)
     text, raw, headers, map_warnings = map_columns(spec, frame, found, map_warnings + merge_warnings)
     errors = ErrorCollector(keep)
     _structure_errors(sheet, keep, set(headers.values()), errors, map_warnings)
@@ -202,7 +205,7 @@ def _process(spec: SourceSpec, path: Path, manifest: Manifest, sha: str) -> tupl
         required += [f"{lv}_id" for lv in levels]
     for col in dict.fromkeys(required):
         if col in text:
-            errors.add((text[col].str.strip() == "").to_numpy(), headers[col], raw[col],
+            errors.add((strip(text[col]) == "").to_numpy(), headers[col], raw[col],
                        "missing_required", f"必填项「{headers[col]}」为空")
     typed = validate_columns(text, raw, headers, levels, manifest.date_min, manifest.date_max,
                              errors, bad_map)
@@ -215,7 +218,7 @@ def _process(spec: SourceSpec, path: Path, manifest: Manifest, sha: str) -> tupl
         typed["lat"], typed["lon"] = lat, lon
     typed.insert(0, "_pos", keep.astype("int64"))
     typed.insert(1, "excel_row", sheet.excel_row[keep])
-    raw_rows = sheet.frame.iloc[keep].reset_index(drop=True).assign(
+    raw_rows = (sheet.frame if every_row else sheet.frame.iloc[keep]).reset_index(drop=True).assign(
         _pos=keep.astype("int64"), excel_row=sheet.excel_row[keep])
     error_frame = errors.frame()
     if merged_pairs and len(error_frame):
@@ -328,7 +331,7 @@ def _table_errors(table: str, results: list[SourceResult], manifest: Manifest,
 
     # joins: a join source adds columns to the rows of the non-join source directly above it in
     # the manifest (e.g. each year's 人口 sheet onto that year's register), matched on its key
-    main_spec = np.array([results[i].spec.index for i in main_src])
+    main_spec = np.array([r.spec.index for r in results], dtype="int64")[main_src]
     for j, res in enumerate(results):
         key = res.spec.join
         if key is None:

@@ -24,6 +24,8 @@ import warnings
 
 import pandas as pd
 
+from .textops import strip
+
 #: full-width digits, point, signs and comma (typed with a Chinese input method) → ASCII
 FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．－＋，", "0123456789.-+,")
 ISO_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -36,7 +38,7 @@ def _nonempty(s: pd.Series) -> pd.Series:
 def apply_transform(s: pd.Series, name: str, arg: object) -> pd.Series:
     """Apply one transform (see module docstring) to a ``str`` Series; returns a new Series."""
     if name == "strip":
-        return s.str.strip()
+        return strip(s)
     if name == "upper":
         return s.str.upper()
     if name == "lower":

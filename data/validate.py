@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .model import SATISFACTION_VALUES, TICKET_STATUSES
+from .textops import arrow_of, isin, strip
 from .transforms import FULLWIDTH_DIGITS
 
 KINDS: dict[str, str] = {
@@ -183,7 +184,7 @@ def parse_numbers(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     separators in groups of three (``1,234``, ``１２，３４５``); ``1,5`` or ``12,34`` stay bad
     (they may be a decimal comma, which is not guessed).
     """
-    text = s.str.strip()
+    text = strip(s)
     if not _ascii_only(text):            # full-width digits only where a cell is not ASCII
         text = text.str.translate(FULLWIDTH_DIGITS)
     grouped = text.str.match(_THOUSANDS).fillna(False).to_numpy(dtype=bool)
@@ -212,9 +213,38 @@ def parse_dates(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return wide.mask(beyond).astype("datetime64[ns]"), bad | beyond
 
 
+def _iso_seconds(text: pd.Series) -> pd.Series | None:
+    """datetime64[us] of a stripped text column whose every non-empty cell is
+    ``YYYY-MM-DD HH:MM:SS`` (or ``…THH:MM:SS``) and a real date and time, or None (then the
+    caller tries the formats one by one).
+
+    Arrow's strict ISO-8601 cast is the parser: with every cell 19 bytes long, the only text it
+    accepts is those two layouts (it refuses zone offsets for a zone-less timestamp), which the
+    general path reads as the same instant (the first and the fifth of :data:`DATE_FORMATS`).
+    It refuses 2024-02-30 and 23:59:60 where ``strptime`` would roll them over, so any such
+    cell sends the whole column down the general path: the result is always the general path's.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        arr = text.array._pa_array if hasattr(text.array, "_pa_array") else pa.array(text.to_numpy(), pa.string())
+        lengths = pc.binary_length(arr)
+        if not pc.all(pc.is_in(lengths, value_set=pa.array([0, 19], lengths.type))).as_py():
+            return None
+        if pc.min(lengths).as_py() == 0:
+            arr = pc.if_else(pc.equal(lengths, 0), pa.scalar(None, arr.type), arr)
+        values = pc.cast(arr, pa.timestamp("us"))
+    except Exception:                    # pyarrow refused a cell: the general path decides
+        return None
+    return pd.Series(values.to_numpy(zero_copy_only=False), index=text.index, dtype="datetime64[us]")
+
+
 def parse_dates_wide(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """As :func:`parse_dates` but returns datetime64[us] (years 1–9999 all representable)."""
-    text = s.str.strip()
+    text = strip(s)
+    fast = _iso_seconds(text) if len(text) >= DISTINCT_MIN_ROWS else None
+    if fast is not None:
+        return fast, np.zeros(len(text), dtype=bool)
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
     todo = (text != "").to_numpy().copy()
     for fmt in DATE_FORMATS:
@@ -250,9 +280,9 @@ def parse_dates_wide(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
 def parse_booleans(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Text → nullable boolean (<NA> when empty); returns the mask of values that are no boolean.
     Accepts 是/否, 有/无, yes/no, true/false, 1/0, √/× (case-insensitive)."""
-    text = s.str.strip().str.lower()
-    is_true = text.isin(TRUE_WORDS).to_numpy()
-    is_false = text.isin(FALSE_WORDS).to_numpy()
+    text = strip(s).str.lower()
+    is_true = isin(text, TRUE_WORDS)
+    is_false = isin(text, FALSE_WORDS)
     out = pd.Series(pd.array([pd.NA] * len(s), dtype="boolean"), index=s.index)
     out[is_true] = True
     out[is_false & (text != "").to_numpy()] = False
@@ -270,7 +300,7 @@ def apply_value_map(s: pd.Series, mapping: dict[str, object], also_valid: tuple[
 
 def _apply_value_map(s: pd.Series, mapping: dict[str, object], also_valid: tuple[str, ...]
                      ) -> tuple[pd.Series, np.ndarray]:
-    text = s.str.strip()
+    text = strip(s)
     targets = set(also_valid) | {"" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
                for v in mapping.values()}
     keys = {str(k).strip(): ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v))
@@ -283,26 +313,32 @@ def _apply_value_map(s: pd.Series, mapping: dict[str, object], also_valid: tuple
 
 def _check_id(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Stripped id text, and the mask of long numbers Excel has already rounded."""
-    return (s.str.strip().astype("string"),
+    arr = arrow_of(s)
+    if arr is not None:                  # both layouts need "e+" or ".0": look for those first
+        import pyarrow.compute as pc
+        if not (pc.any(pc.match_substring(arr, "e+")).as_py()
+                or pc.any(pc.match_substring(arr, ".0")).as_py()):
+            return strip(s).astype("string"), np.zeros(len(s), dtype=bool)
+    return (strip(s).astype("string"),
             s.str.match(_LONG_NUMBER).fillna(False).to_numpy(dtype=bool))
 
 
 def _check_text(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    return s.str.strip().astype("string"), np.zeros(len(s), dtype=bool)
+    return strip(s).astype("string"), np.zeros(len(s), dtype=bool)
 
 
 def _check_status(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """A ``TICKET_STATUSES`` value (<NA> when empty or bad), and the mask of other non-empty
     values."""
-    text = s.str.strip().str.lower()
-    bad = ~text.isin((*TICKET_STATUSES, "")).to_numpy()
+    text = strip(s).str.lower()
+    bad = ~isin(text, (*TICKET_STATUSES, ""))
     return text.where(~bad & (text != "").to_numpy()).astype("string"), bad
 
 
 def _check_satisfaction(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """SATISFACTION_VALUES or a 1–5 score mapped to them (<NA> when empty or bad), and the
     mask of non-empty values that are neither."""
-    text = s.str.strip()
+    text = strip(s)
     canon = text.isin(SATISFACTION_VALUES).to_numpy()
     score = pd.to_numeric(text.where(~canon & (text != "").to_numpy()), errors="coerce")
     value = text.where(canon, score.map(SCORE_TO_SATISFACTION))

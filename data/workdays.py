@@ -58,16 +58,24 @@ def add_working_days(start: pd.Series, n_days: pd.Series, holidays: Iterable[pd.
     due = pd.Series(pd.NaT, index=start.index, dtype="datetime64[ns]")
     if not ok.any():
         return due, []
-    d0 = start[ok].dt.normalize()
-    counts = n[ok].to_numpy(dtype="int64")
-    lo, hi = d0.min(), d0.max() + pd.Timedelta(days=int(counts.max()) * 3 + 40)
+    # whole days since 1970 as integers: no Timestamp arithmetic per row
+    day0 = start.to_numpy(dtype="datetime64[ns]")[ok].astype("datetime64[D]").astype("int64")
+    counts = n.to_numpy(dtype="float64", na_value=np.nan)[ok].astype("int64")
+    lo = pd.Timestamp(int(day0.min()), unit="D")
+    hi = pd.Timestamp(int(day0.max()), unit="D") + pd.Timedelta(days=int(counts.max()) * 3 + 40)
     days = pd.date_range(lo, hi, freq="D")
     flags, fallback = workday_flags(days, holidays, workdays)
     cum = np.cumsum(flags)
-    r = ((d0 - lo) // pd.Timedelta(days=1)).to_numpy(dtype="int64")
-    pos = np.searchsorted(cum, cum[r] + counts, side="left")
+    r = day0 - int(day0.min())
+    # the first day on which the running count reaches k, for every k: one lookup per ticket
+    first_day_reaching = np.searchsorted(cum, np.arange(int(cum[-1]) + 1), side="left")
+    pos = first_day_reaching[cum[r] + counts]
     pos = np.where(counts == 0, r, pos)
-    due.iloc[np.flatnonzero(ok)] = (days[pos] + END_OF_DAY).to_numpy()
+    values = np.full(len(start), np.datetime64("NaT"), dtype="datetime64[ns]")
+    values[ok] = days.to_numpy(dtype="datetime64[ns]")[pos] + END_OF_DAY.to_timedelta64()
+    due = pd.Series(values, index=start.index)
     # only years the computed due dates actually crossed matter for the warning
-    used = set(pd.DatetimeIndex(days[np.unique(np.concatenate([r, pos]))]).year)
+    crossed = np.zeros(len(days), dtype=bool)
+    crossed[r] = crossed[pos] = True
+    used = set(days[crossed].year)
     return due, [y for y in fallback if y in used]

@@ -1,0 +1,72 @@
+"""Whole-column text operations that stay in Arrow when the column is Arrow-backed.
+
+pandas' ``Series.isin`` on an Arrow string column converts the values one by one (80 ms for a
+million grid ids against 16,000 ids, where ``pyarrow.compute.is_in`` takes 14 ms); these
+helpers give the same answers through ``pyarrow.compute`` and fall back to pandas for any other
+column (object, numpy ``str``), so callers need not care which reader built the frame.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+
+def arrow_of(s: pd.Series):
+    """The ``pyarrow.ChunkedArray`` behind an Arrow-backed string Series, or None."""
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is None:
+        return None
+    import pyarrow as pa
+    return arr if (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)) else None
+
+
+def isin(s: pd.Series, values: Iterable) -> np.ndarray:
+    """bool array: is each cell one of ``values`` (compared as text; a missing cell never
+    is)? Same result as ``s.isin(values).to_numpy()`` for a text column."""
+    arr = arrow_of(s)
+    values = [v for v in values if isinstance(v, str)] if arr is not None else list(values)
+    if arr is None:
+        return s.isin(values).to_numpy(dtype=bool)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    hit = pc.is_in(arr, value_set=pa.array(values, type=arr.type))
+    return hit.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+#: id(raw Arrow column) → (weak reference to it, its stripped column or None when it is its own)
+_STRIPPED: dict[int, tuple] = {}
+
+
+def strip(s: pd.Series) -> pd.Series:
+    """``s.str.strip()``, computed once per Arrow column.
+
+    One file's columns are stripped by several steps (row kinds, required cells, each kind's
+    parser, unit lookup); for an Arrow-backed column the stripped text is remembered for as long
+    as the column itself lives (a weak reference), and a column that is already stripped is
+    known as such, so each column is trimmed once. Same values, dtype, index and name as
+    ``s.str.strip()``; any other column is simply stripped.
+    """
+    arr = arrow_of(s)
+    if arr is None:
+        return s.str.strip()
+    hit = _STRIPPED.get(id(arr))
+    if hit is not None and hit[0]() is arr:
+        done = arr if hit[1] is None else hit[1]
+    else:
+        done = s.str.strip().array._pa_array
+        _remember(arr, done)
+        if done is not arr:
+            _remember(done, None)
+    return pd.Series(type(s.array)(done, dtype=s.dtype), index=s.index, name=s.name, copy=False)
+
+
+def _remember(arr, stripped) -> None:
+    import weakref
+    key = id(arr)
+    try:
+        ref = weakref.ref(arr, lambda _r, key=key: _STRIPPED.pop(key, None))
+    except TypeError:                    # not weak-referenceable: do not remember
+        return
+    _STRIPPED[key] = (ref, stripped)
