@@ -182,6 +182,10 @@ class DashboardData:
             return self.level_name(TOTAL, lang)
         return self._names.get((level, unit_id), unit_id)
 
+    def has_unit(self, level: str, unit_id: str) -> bool:
+        """Whether the dataset's hierarchy holds a unit ``unit_id`` at ``level``."""
+        return (level, unit_id) in self._names
+
     def unit_label(self, level: str, unit_id: str, lang: str) -> str:
         """The unit's name, or ``"<level name> <id>"`` when the data give it no name of its
         own (Boston's wards are named ``03``): a label that reads alone in a legend."""
@@ -257,12 +261,13 @@ class DashboardData:
         keeps those units only, in that order (then catalog order within a unit)."""
         rows = self._in_scope(year, level, scope)
         order = {ind: i for i, ind in enumerate(self.catalog)}
-        rows = rows[rows["indicator_id"].isin(order)]
-        if unit_ids is not None:
+        if unit_ids is not None:     # the few units first: then the indicators of those only
             position = pd.Series(range(len(unit_ids)), index=pd.Index(unit_ids, dtype="string"))
             rows = rows[rows["unit_id"].isin(position.index)]
+            rows = rows[rows["indicator_id"].isin(order)]
             first = rows["unit_id"].map(position)
         else:
+            rows = rows[rows["indicator_id"].isin(order)]
             first = rows["unit_name"]
         rows = rows.assign(_first=first, _order=rows["indicator_id"].map(order)).sort_values(
             ["_first", "unit_id", "_order"], kind="stable")

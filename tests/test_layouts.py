@@ -443,3 +443,44 @@ def test_pages_render_with_an_empty_indicator_table():
                           "zh")["note"] == t("no_data", "zh")
     for page in (trends, quality, catalog):
         assert page.layout() is not None
+
+
+def test_value_texts_write_every_value_as_format_value_does():
+    """The many-at-once formatter gives format_value's text for every catalog indicator, both
+    languages, NaN/NA, negatives, large values and halves that round either way."""
+    from indicators.catalog import format_value
+    values = [0.0, 0.918, 0.91849999, 0.12125, 0.5, 1.0, -0.034, 1234.5, 19437.0, 2.25,
+              float("nan"), 1e7 / 3]
+    for ind in CATALOG.values():
+        for lang in ("zh", "en"):
+            assert figures.value_texts(ind, values, lang) == \
+                [format_value(ind, v, lang) for v in values], (ind.id, lang)
+    with_na = pd.array([0.5, None], dtype="Float64")
+    assert figures.value_texts(CATALOG["resolution_rate"], with_na) == ["50.0%", "—"]
+
+
+def test_scatter_hover_reads_name_and_both_values():
+    """The hover a browser shows — the trace's hovertemplate filled from text and customdata —
+    is the unit's name in bold, then each indicator's name and value as the tables write them,
+    and 样本不足 for a unit with too few cases."""
+    import re
+    x = pd.DataFrame({"unit_id": ["A", "B"], "unit_name": ["甲", "乙"], "value": [0.95, 0.8],
+                      "small_count": pd.array([False, True], dtype="boolean")})
+    y = pd.DataFrame({"unit_id": ["A", "B"], "unit_name": ["甲", "乙"], "value": [3.25, 12.0],
+                      "small_count": pd.array([False, False], dtype="boolean")})
+    x_ind, y_ind = CATALOG["resolution_rate"], CATALOG["median_handling_days"]
+    fig = figures.two_indicator_scatter(x, y, x_ind, y_ind, "zh")
+
+    def shown(trace, i):
+        def fill(m):
+            key = m.group(1)
+            if key == "text":
+                return str(trace.text[i])
+            return str(trace.customdata[i][int(re.fullmatch(r"customdata\[(\d)\]", key)[1])])
+        return re.sub(r"%\{([^}]+)\}", fill, trace.hovertemplate)
+
+    points, few = fig.data
+    assert shown(points, 0) == (f"<b>甲</b><br>办结率: 95.0%<br>{y_ind.name('zh')}: "
+                                f"3.2 天<extra></extra>")
+    assert shown(few, 0) == (f"<b>乙</b><br>办结率: 80.0%<br>{y_ind.name('zh')}: "
+                             f"12.0 天<br>样本不足<extra></extra>")
