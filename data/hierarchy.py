@@ -51,12 +51,14 @@ def attach_units(records: pd.DataFrame, units: pd.DataFrame | None, levels: list
     ``column used`` is the canonical column the unit was taken from (for error reports).
     """
     n = len(records)
-    unit_level = pd.Series(pd.NA, index=records.index, dtype="string")
-    unit_id = pd.Series(pd.NA, index=records.index, dtype="string")
-    used = pd.Series(pd.NA, index=records.index, dtype="string")
+    level_code = np.full(n, -1, dtype="int8")     # index into levels; -1 = no unit
+    used_code = np.full(n, -1, dtype="int8")      # index into used_cols
+    used_cols: list[str] = []
+    unit_id = None
     unknown = np.zeros(n, dtype=bool)
     todo = np.ones(n, dtype=bool)
-    for level in reversed(levels):
+    for depth in reversed(range(len(levels))):
+        level = levels[depth]
         known = (units.loc[units["level"] == level] if units is not None
                  else pd.DataFrame(columns=["unit_id", "unit_name"]))
         for kind in ("id", "name"):
@@ -73,12 +75,28 @@ def attach_units(records: pd.DataFrame, units: pd.DataFrame | None, levels: list
                 names = known.drop_duplicates("unit_name", keep=False)
                 ids = s.map(dict(zip(names["unit_name"], names["unit_id"]))).astype("string")
             # whole-column selects (Arrow if_else), never a Python object per row
-            unit_level = unit_level.mask(given, level)
-            unit_id = unit_id.mask(given, ids)
-            used = used.mask(given, col)
+            if unit_id is None:                      # the first column that names units
+                unit_id = ids.astype("string") if given.all() else ids.astype("string").where(given)
+            else:
+                unit_id = unit_id.mask(given, ids)
+            level_code[given] = depth
+            used_code[given] = len(used_cols)
+            used_cols.append(col)
             unknown |= given & ids.isna().to_numpy()
             todo &= ~given
-    return unit_level, unit_id, todo, unknown, used
+    if unit_id is None:
+        unit_id = pd.Series(pd.NA, index=records.index, dtype="string")
+    unit_id.index = records.index
+    return (_labels(level_code, levels, records.index), unit_id, todo, unknown,
+            _labels(used_code, used_cols, records.index))
+
+
+def _labels(codes: np.ndarray, labels: list[str], index: pd.Index) -> pd.Series:
+    """``labels[code]`` per row as a ``string`` Series (<NA> where the code is -1), by one
+    Arrow take — a few labels spread over millions of rows."""
+    import pyarrow as pa
+    taken = pa.array(list(labels) or [""], type=pa.string()).take(pa.array(codes, mask=codes < 0))
+    return pd.Series(pd.arrays.ArrowStringArray(taken), index=index, copy=False)
 
 
 def ancestor_at(units: pd.DataFrame, levels: list[str], unit_level: pd.Series,

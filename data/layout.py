@@ -20,7 +20,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .textops import isin, strip
+from .textops import isin, side_by_side, strip
 
 DATA, BLANK, SUMMARY, NOTE, TEMPLATE = 0, 1, 2, 3, 4
 #: cell texts that count as "zero" in a template row
@@ -58,20 +58,15 @@ def row_kinds(frame: pd.DataFrame, summary_labels: tuple[str, ...] = (),
     summary = np.zeros(n, dtype=bool)
     labels = [v for lab in summary_labels for v in _spaced(lab)]
     special_texts = list(ZERO_TEXTS) + labels
-    for col in frame.columns:
-        s = frame[col]
-        filled = (s != "").to_numpy()
-        if filled.any():
-            stripped = strip(s)
-            filled = (stripped != "").to_numpy()
-            n_filled += filled
-            special = isin(stripped, special_texts)
-            if not special.any():        # the usual data column: one isin decides
-                nonzero |= filled
-                continue
-            nonzero |= filled & ~isin(stripped, ZERO_TEXTS)
-            if labels:
-                summary |= isin(stripped, labels)
+    columns = side_by_side({i: (_cell_kinds, frame.iloc[:, i], special_texts, labels)
+                            for i in range(frame.shape[1])}, n)
+    for filled, column_nonzero, column_summary in columns.values():
+        if filled is None:
+            continue
+        n_filled += filled
+        nonzero |= column_nonzero
+        if column_summary is not None:
+            summary |= column_summary
     nonempty = n_filled > 0
     kinds[~nonempty] = BLANK
     kinds[nonempty & ~nonzero] = TEMPLATE
@@ -87,6 +82,21 @@ def row_kinds(frame: pd.DataFrame, summary_labels: tuple[str, ...] = (),
                 kinds[i] = NOTE
     kinds[nonzero & summary] = SUMMARY
     return kinds
+
+
+def _cell_kinds(s: pd.Series, special_texts: list[str], labels: list[str]):
+    """One column's share of :func:`row_kinds`: (filled, filled and not a zero, a summary label)
+    as bool arrays — (None, None, None) for an empty column, summary None when there is none."""
+    filled = (s != "").to_numpy()
+    if not filled.any():
+        return None, None, None
+    stripped = strip(s)
+    filled = (stripped != "").to_numpy()
+    special = isin(stripped, special_texts)
+    if not special.any():        # the usual data column: one isin decides
+        return filled, filled, None
+    return (filled, filled & ~isin(stripped, ZERO_TEXTS),
+            isin(stripped, labels) if labels else None)
 
 
 def spread_merged(frame: pd.DataFrame, excel_row: np.ndarray, merges: list,

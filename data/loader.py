@@ -35,8 +35,8 @@ from .manifest import Manifest, ManifestError, SourceSpec, load_manifest
 from .model import TABLES, Dataset, LoadReport, RowError, SourceReport
 from .mapping import map_columns, resolve_headers
 from .readers import ReadError, read_source_file
-from .safety import Limits, require_defusedxml
-from .textops import strip
+from .safety import Limits
+from .textops import side_by_side, strip
 from .validate import (KEYS, REQUIRED, REQUIRED_IF_MAPPED, SCORE_TO_SATISFACTION, ErrorCollector, apply_value_map,
                        combine_errors, validate_columns)
 from .workdays import END_OF_DAY, add_working_days
@@ -190,9 +190,11 @@ def _process(spec: SourceSpec, path: Path, manifest: Manifest, sha: str) -> tupl
             errors.add(mask, label, frame[label], "merged_cell",
                        f"「{label}」在合并单元格 {ref} 中，只有左上角单元格有值，请取消合并并逐行填写")
     bad_map = {}
-    for name, mapping in spec.values.items():
-        also = tuple(map(str, SCORE_TO_SATISFACTION)) if name == "satisfaction" else ()
-        text[name], bad_map[name] = apply_value_map(text[name], mapping, also)
+    mapped = {name: (apply_value_map, text[name], mapping,
+                     tuple(map(str, SCORE_TO_SATISFACTION)) if name == "satisfaction" else ())
+              for name, mapping in spec.values.items()}
+    for name, (values, bad) in side_by_side(mapped, len(frame)).items():
+        text[name], bad_map[name] = values, bad
     levels = manifest.levels
     table = spec.table
     if table == "grids":
@@ -289,6 +291,25 @@ RECORD_NOUN = {"complaints": ("张", "工单"), "stations": ("个", "阵地"),
                "volunteer_hours": ("条", "志愿服务记录")}
 
 
+def _duplicates(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(every copy after the first, every copy) of each key as bool arrays — the same as
+    ``frame.duplicated(keys, keep="first")`` and ``keep=False``. One key is hashed once
+    (``pd.factorize``, codes in order of first appearance: a row is a later copy unless its code
+    is new, i.e. above every code before it); several keys, or codes in any other order, go
+    through pandas."""
+    if len(keys) == 1 and len(frame):
+        codes, uniques = pd.factorize(frame[keys[0]], use_na_sentinel=False)
+        seen = np.maximum.accumulate(codes)
+        if seen[0] == 0 and not (np.diff(seen) > 1).any():     # codes in order of first appearance
+            first = np.empty(len(codes), dtype=bool)
+            first[0] = True
+            first[1:] = codes[1:] > seen[:-1]
+            copies = np.bincount(codes, minlength=len(uniques))[codes] > 1
+            return ~first, copies
+    return (frame.duplicated(keys, keep="first").to_numpy(),
+            frame.duplicated(keys, keep=False).to_numpy())
+
+
 def _unknown_unit_lines(values: pd.Series, table: str, level_name: str, top: int = 20) -> list[str]:
     """One line per unknown unit, most-named first: "37 张工单填写的网格「0199」不在网格台账中"."""
     counts = values.astype("str").value_counts()
@@ -378,9 +399,10 @@ def _table_errors(table: str, results: list[SourceResult], manifest: Manifest,
     keys = _key_columns(results[mains[0]].spec.table, main, manifest)
     if keys:
         present = main[keys[0]].notna().to_numpy()
-        dup = main.duplicated(keys, keep="first").to_numpy() & present
+        dup, copies = _duplicates(main, keys)
+        dup = dup & present
         if dup.any():
-            copies = main.duplicated(keys, keep=False).to_numpy() & present
+            copies = copies & present
             where = (main.loc[copies, "_src"].map({i: r.file for i, r in enumerate(results)}).astype("str")
                      + " 第 " + main.loc[copies, "excel_row"].astype("int64").astype("str") + " 行")
             of_row = main[keys[0]].astype("str")
@@ -554,7 +576,6 @@ def load_dataset(manifest_path: str | Path, cache_dir: str | Path | None = None,
     is listed in ``report.fatal`` and the rest still loads. ``dataset.config['cache']`` holds
     ``{'hits': n, 'misses': n}`` for this call.
     """
-    require_defusedxml()
     manifest = load_manifest(manifest_path)
     _check_required_mappings(manifest)
     cache_path = None if not use_cache else Path(cache_dir) if cache_dir else _cache.DEFAULT_CACHE_DIR

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .safety import (DEFAULT_LIMITS, Limits, UnsafeFileError, check_extent, check_file_size,
-                     check_xlsx_package, sniff)
+                     check_xlsx_package, require_defusedxml, sniff)
 from .xlsx_structure import scan_sheet
 
 #: when the manifest gives no header_row, the header is looked for in this many top rows
@@ -675,6 +675,7 @@ def read_source_file(path: Path, fmt: str | None, sheet: str | int | None, heade
         raise ReadError(f"找不到文件：{path}")
     try:
         if fmt in ("xlsx", "xls"):
+            require_defusedxml()    # openpyxl must parse XML through defusedxml in this process
             return read_workbook(path, sheet, header_row, expected, limits, options)
         if fmt == "csv":
             return read_csv_file(path, header_row, encoding, expected, limits, options)

@@ -11,7 +11,8 @@ uploaded or e-mailed workbooks (see /work/shared/FACTS.md, "Reading spreadsheets
   entities. No genuine Office/WPS part has a DOCTYPE, so any part whose prolog contains one is
   refused (only the prolog is decompressed, at most :data:`PROLOG_BYTES`).
 * **XML parsers in this process** — openpyxl parses through defusedxml when it is installed;
-  :func:`require_defusedxml` asserts that at start-up.
+  :func:`require_defusedxml` asserts that before any workbook is read (a CSV-only load does
+  not import openpyxl at all).
 
 * **hostile declared sizes** — a sheet declaring ``<dimension ref="A1:XFD1048576"/>`` or one cell at
   XFD1048576 makes the reader allocate the whole rectangle (exit 134, "memory allocation of
@@ -80,7 +81,7 @@ DEFAULT_LIMITS = Limits()
 
 
 def require_defusedxml() -> None:
-    """Raise RuntimeError unless openpyxl parses XML through defusedxml (call at start-up)."""
+    """Raise RuntimeError unless openpyxl parses XML through defusedxml (called before a workbook is read)."""
     try:
         import defusedxml  # noqa: F401
         import openpyxl

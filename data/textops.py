@@ -7,7 +7,9 @@ column (object, numpy ``str``), so callers need not care which reader built the 
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -70,3 +72,30 @@ def _remember(arr, stripped) -> None:
     except TypeError:                    # not weak-referenceable: do not remember
         return
     _STRIPPED[key] = (ref, stripped)
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def pool() -> ThreadPoolExecutor:
+    """One process-wide thread pool, one worker per core, for whole-column kernels that release
+    the GIL (Arrow casts and hashing): a large file's columns are worked on side by side."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=max(os.cpu_count() or 1, 1),
+                                   thread_name_prefix="columns")
+    return _POOL
+
+
+#: below this many rows columns are worked on one after another (a thread costs more than it saves)
+PARALLEL_MIN_ROWS = 100_000
+
+
+def side_by_side(jobs: dict, rows: int) -> dict:
+    """``{key: (function, *args)}`` → ``{key: function(*args)}`` in the same key order, run on
+    :func:`pool` when the columns have at least :data:`PARALLEL_MIN_ROWS` rows (and there are two
+    or more), one after another otherwise. An exception is raised as if the calls were serial."""
+    if rows < PARALLEL_MIN_ROWS or len(jobs) < 2:
+        return {key: job[0](*job[1:]) for key, job in jobs.items()}
+    futures = {key: pool().submit(*job) for key, job in jobs.items()}
+    return {key: f.result() for key, f in futures.items()}

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .model import SATISFACTION_VALUES, TICKET_STATUSES
-from .textops import arrow_of, isin, strip
+from .textops import arrow_of, isin, side_by_side, strip
 from .transforms import FULLWIDTH_DIGITS
 
 KINDS: dict[str, str] = {
@@ -346,6 +346,23 @@ def _check_satisfaction(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return value.astype("string"), bad
 
 
+#: the parser of each column kind (run once per distinct value, :func:`per_distinct`)
+PARSERS = {"id": _check_id, "text": _check_text, "count": parse_numbers, "number": parse_numbers,
+           "lat": parse_numbers, "lon": parse_numbers, "year": parse_numbers,
+           "date": parse_dates_wide, "bool": parse_booleans, "status": _check_status,
+           "satisfaction": _check_satisfaction}
+
+
+def _parse_all(frame: pd.DataFrame, levels: list[str]) -> dict[str, tuple]:
+    """column → its parser's ``(values, bad mask)``. A large file's columns are parsed side by
+    side (:func:`data.textops.side_by_side`): the kernels (Arrow casts, dictionary encoding,
+    ``is_in``) release the GIL, so a second core parses the dates while the first maps the
+    statuses. The results — and the order in which their errors are recorded — do not depend
+    on it."""
+    return side_by_side({col: (per_distinct, PARSERS[kind_of(col, levels)], frame[col])
+                         for col in frame.columns if kind_of(col, levels) in PARSERS}, len(frame))
+
+
 def validate_columns(frame: pd.DataFrame, raw: pd.DataFrame, headers: dict[str, str],
                      levels: list[str], date_min: pd.Timestamp, date_max: pd.Timestamp,
                      errors: ErrorCollector, bad_map: dict[str, np.ndarray] | None = None
@@ -360,9 +377,11 @@ def validate_columns(frame: pd.DataFrame, raw: pd.DataFrame, headers: dict[str, 
     """
     out = {}
     bad_map = bad_map or {}
+    parsed = _parse_all(frame, levels)
     for col in frame.columns:
         kind = kind_of(col, levels)
         s = frame[col]
+        result = parsed.get(col)
         head = headers.get(col, col)
         label = f"「{head}」"
         already = bad_map.get(col, np.zeros(len(s), dtype=bool))
@@ -373,15 +392,15 @@ def validate_columns(frame: pd.DataFrame, raw: pd.DataFrame, headers: dict[str, 
 
         if kind in ("id", "text"):
             if kind == "id":
-                stripped, long_number = per_distinct(_check_id, s)
+                stripped, long_number = result
                 add(long_number, "id_stored_as_number",
                     f"{label}是以数字格式保存的长编号，Excel 只保留 15 位有效数字，末位已丢失："
                     "请把该列设为「文本」格式后重新录入")
                 out[col] = stripped
             else:
-                out[col] = per_distinct(_check_text, s)[0]
+                out[col] = result[0]
         elif kind in ("count", "number", "lat", "lon", "year"):
-            values, bad = per_distinct(parse_numbers, s)
+            values, bad = result
             add(bad, "not_a_number", f"{label}不是数字")
             if kind == "count":
                 add((values < 0).to_numpy(), "out_of_range", f"{label}不能为负数")
@@ -400,23 +419,23 @@ def validate_columns(frame: pd.DataFrame, raw: pd.DataFrame, headers: dict[str, 
             else:
                 out[col] = values
         elif kind == "date":
-            values, bad = per_distinct(parse_dates_wide, s)
+            values, bad = result
             add(bad, "bad_date", f"{label}不是有效日期（不存在的日期或无法识别的格式）")
             rng = (values.notna() & ((values < date_min)
                                      | (values >= date_max + pd.Timedelta(days=1)))).to_numpy()
             add(rng, "out_of_range", f"{label}不在 {date_min.date()} 至 {date_max.date()} 之间")
             out[col] = values.mask(rng).astype("datetime64[ns]")
         elif kind == "bool":
-            values, bad = per_distinct(parse_booleans, s)
+            values, bad = result
             add(bad, "bad_value", f"{label}应为 是/否")
             out[col] = values
         elif kind == "status":
-            value, bad = per_distinct(_check_status, s)
+            value, bad = result
             add(bad, "bad_value", f"{label}应映射为 closed（已办结）、open（办理中）或排除原因"
                 f"（cancelled 撤销、duplicate 重复、referred 转办、invalid 无效）")
             out[col] = value
         elif kind == "satisfaction":
-            value, bad = per_distinct(_check_satisfaction, s)
+            value, bad = result
             add(bad, "bad_value", f"{label}应为 满意/基本满意/不满意 或 1–5 分")
             out[col] = value
     return pd.DataFrame(out, index=frame.index)

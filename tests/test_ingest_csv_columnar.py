@@ -153,3 +153,46 @@ def test_checks_once_per_distinct_value_equal_cell_by_cell(monkeypatch):
         pd.testing.assert_series_equal(values, direct_values, check_exact=True)
         np.testing.assert_array_equal(bad, direct_bad)
         assert 0 < bad.sum() < n or check in (v._check_id,)
+
+
+def test_columns_parsed_side_by_side_give_the_serial_report(tmp_path, monkeypatch):
+    """textops.side_by_side: the bad-file corpus loaded with every file's columns on the thread
+    pool (row kinds, value maps, parsers) gives the same reports and tables as one column after
+    another — errors in the same order, the same messages."""
+    from data import textops
+    for name in corpus.CASES:
+        corpus.make_case(name, tmp_path)
+    manifests = sorted(tmp_path.glob("*/dataset.yaml"))
+    calls = {"pool": 0}
+    real_pool = textops.pool
+
+    def counting_pool():
+        calls["pool"] += 1
+        return real_pool()
+    monkeypatch.setattr(textops, "pool", counting_pool)
+    monkeypatch.setattr(textops, "PARALLEL_MIN_ROWS", 0)
+    threaded = {m: _snapshot(m) for m in manifests}
+    assert calls["pool"] > 20                      # the threaded route really ran
+    monkeypatch.setattr(textops, "PARALLEL_MIN_ROWS", 10 ** 12)
+    for m in manifests:
+        _assert_same(threaded[m], _snapshot(m))
+
+
+def test_duplicate_keys_by_codes_equal_pandas_duplicated():
+    """loader._duplicates: later copies and all copies of a key exactly as
+    ``DataFrame.duplicated(keep="first")`` / ``keep=False`` — missing keys equal each other,
+    for Arrow, object and nullable string columns, and for two keys."""
+    from data.loader import _duplicates
+    rng = np.random.default_rng(11)
+    for dtype in ("str", "object", "string"):
+        for _ in range(150):
+            n = int(rng.integers(1, 30))
+            keys = np.asarray(["GD1", "GD2", " GD1", None, "GD3", "工单"], dtype=object)[rng.integers(6, size=n)]
+            frame = pd.DataFrame({"ticket_id": pd.Series(keys, dtype=dtype),
+                                  "year": rng.integers(2023, 2025, size=n)})
+            for cols in (["ticket_id"], ["ticket_id", "year"]):
+                later, copies = _duplicates(frame, cols)
+                np.testing.assert_array_equal(later, frame.duplicated(cols, keep="first").to_numpy())
+                np.testing.assert_array_equal(copies, frame.duplicated(cols, keep=False).to_numpy())
+    later, copies = _duplicates(pd.DataFrame({"k": pd.Series(["a", "b", "a", "a"], dtype="str")}), ["k"])
+    assert later.tolist() == [False, False, True, True] and copies.tolist() == [True, False, True, True]
