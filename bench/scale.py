@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.scale --sizes 100k,1m,10m        # the whole table (10M: ≈ 12 min)
     .venv/bin/python -m bench.scale --sizes 1m --steps rollup,reference
+    .venv/bin/python -m bench.scale --sizes 1m --runs 3   # best of three fresh processes per step
 
 Inputs are generated once per size by ``bench/scale_data.py`` (seeded) into
 ``.cache/bench_scale/``. Every step runs in a fresh Python process so its peak memory (the
@@ -276,6 +277,20 @@ def _spawn(step: str, rows: int, repeat: int) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _best_of(step: str, rows: int, repeat: int, runs: int) -> dict:
+    """The fastest of ``runs`` fresh-process runs of a step (every run's seconds kept in
+    ``runs_s``): on a shared 2-core machine one run of a second-long step varies by ±20 %, and
+    ours and the peers are measured alike."""
+    results = [_spawn(step, rows, repeat) for _ in range(max(runs, 1))]
+    done = [x for x in results if "error" not in x and x.get("seconds") is not None]
+    if not done:
+        return results[-1]
+    best = min(done, key=lambda x: x["seconds"])
+    if len(results) > 1:
+        best["runs_s"] = [round(x["seconds"], 3) for x in done]
+    return best
+
+
 def _fmt_rate(rows: int, seconds: float | None) -> str:
     return f"{rows / seconds:>12,.0f}" if seconds else f"{'—':>12}"
 
@@ -360,6 +375,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="100k,1m", help="ticket counts, e.g. 100k,1m,10m")
     parser.add_argument("--steps", default=",".join(STEPS), help=f"subset of {','.join(STEPS)}")
     parser.add_argument("--repeat", type=int, default=5, help="calls per Compare callback")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="fresh-process runs per step; the fastest is reported (all are kept)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = [parse_size(s) for s in args.sizes.split(",")]
@@ -399,7 +416,7 @@ def main() -> None:
             if step in ("ingest_xlsx", "ref_read_excel") and rows > XLSX_MAX_ROWS:
                 continue
             t = time.perf_counter()
-            r[step] = _spawn(step, rows, args.repeat)
+            r[step] = _best_of(step, rows, args.repeat, args.runs)
             print(f"  {step:<18} done in {time.perf_counter() - t:6.1f} s", flush=True)
             store.write_text(json.dumps(saved, indent=1, ensure_ascii=False))
         report(rows, r)

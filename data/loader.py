@@ -36,7 +36,7 @@ from .model import TABLES, Dataset, LoadReport, RowError, SourceReport
 from .mapping import map_columns, resolve_headers
 from .readers import ReadError, read_source_file
 from .safety import Limits
-from .textops import side_by_side, strip
+from .textops import pool, side_by_side, strip
 from .validate import (KEYS, REQUIRED, REQUIRED_IF_MAPPED, SCORE_TO_SATISFACTION, ErrorCollector, apply_value_map,
                        combine_errors, validate_columns)
 from .workdays import END_OF_DAY, add_working_days
@@ -253,30 +253,36 @@ def _kind_line(excel_row: np.ndarray, kinds: np.ndarray) -> str:
 def _load_source(spec: SourceSpec, path: Path, manifest: Manifest, cache_dir: Path | None,
                  stats: dict) -> SourceResult:
     """Steps 1–4 through the cache."""
+    if cache_dir is None:
+        # no cache to look up: the file's fingerprint (for the report) is hashed on another
+        # core while this one reads it (hashlib releases the GIL)
+        sha_of = pool().submit(_cache.file_sha256, path)
+        result, raw_rows = _process(spec, path, manifest, "")
+        result.sha256 = sha_of.result()
+        result.raw_loader = lambda pos: raw_rows
+        stats["misses"] += 1
+        return result
     sha = _cache.file_sha256(path)
     key = _cache.cache_key(sha, spec.table, spec.spec_json, manifest.settings_json())
-    if cache_dir is not None:
-        hit = _cache.load_entry(cache_dir, key)
-        if hit is not None:
-            frames, meta = hit
-            stats["hits"] += 1
-            return SourceResult(spec=spec, file=_display(manifest, path), sheet=meta["sheet"],
-                                sha256=sha, rows_read=meta["rows_read"], blank=meta["blank"],
-                                data=frames["data"], errors=frames["errors"],
-                                headers=meta["headers"], warnings=meta["warnings"],
-                                summary=meta.get("summary", 0), notes=meta.get("notes", 0),
-                                template=meta.get("template", 0),
-                                raw_loader=lambda pos: _cache.load_part(cache_dir, key, "raw", pos))
+    hit = _cache.load_entry(cache_dir, key)
+    if hit is not None:
+        frames, meta = hit
+        stats["hits"] += 1
+        return SourceResult(spec=spec, file=_display(manifest, path), sheet=meta["sheet"],
+                            sha256=sha, rows_read=meta["rows_read"], blank=meta["blank"],
+                            data=frames["data"], errors=frames["errors"],
+                            headers=meta["headers"], warnings=meta["warnings"],
+                            summary=meta.get("summary", 0), notes=meta.get("notes", 0),
+                            template=meta.get("template", 0),
+                            raw_loader=lambda pos: _cache.load_part(cache_dir, key, "raw", pos))
     stats["misses"] += 1
     result, raw_rows = _process(spec, path, manifest, sha)
     result.raw_loader = lambda pos: raw_rows
-    if cache_dir is not None:
-        _cache.save_entry(cache_dir, key, {"data": result.data, "errors": result.errors,
-                                           "raw": raw_rows},
-                          {"sheet": result.sheet, "rows_read": result.rows_read,
-                           "blank": result.blank, "headers": result.headers,
-                           "warnings": result.warnings, "summary": result.summary,
-                           "notes": result.notes, "template": result.template})
+    _cache.save_entry(cache_dir, key, {"data": result.data, "errors": result.errors, "raw": raw_rows},
+                      {"sheet": result.sheet, "rows_read": result.rows_read,
+                       "blank": result.blank, "headers": result.headers,
+                       "warnings": result.warnings, "summary": result.summary,
+                       "notes": result.notes, "template": result.template})
     return result
 
 
@@ -329,7 +335,8 @@ def _table_errors(table: str, results: list[SourceResult], manifest: Manifest,
     warnings: list[str] = []
     mains = [i for i, r in enumerate(results) if r.spec.join is None]
     frames = [results[i].data.assign(_src=i) for i in mains]
-    main = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    main = (frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True) if frames
+            else pd.DataFrame())
 
     def add(src_of_row: np.ndarray, mask: np.ndarray, column_of, values, rule: str, message):
         """Errors for the masked stacked rows, filed under each row's own source."""
@@ -497,7 +504,8 @@ def _table_errors(table: str, results: list[SourceResult], manifest: Manifest,
             warnings.append("未映射所属单位列，记录不归属任何单位（只计入全域）")
 
     rejected = rejected_mask()
-    accepted = main[~rejected].drop(columns=["_src", "_pos", "excel_row"]).reset_index(drop=True)
+    accepted = (main[~rejected] if rejected.any() else main).drop(columns=["_src", "_pos", "excel_row"])
+    accepted = accepted.reset_index(drop=True)
     return accepted, [combine_errors(e) for e in extra], warnings, built_units
 
 

@@ -47,7 +47,8 @@ def strip(s: pd.Series) -> pd.Series:
     One file's columns are stripped by several steps (row kinds, required cells, each kind's
     parser, unit lookup); for an Arrow-backed column the stripped text is remembered for as long
     as the column itself lives (a weak reference), and a column that is already stripped is
-    known as such, so each column is trimmed once. Same values, dtype, index and name as
+    known as such, so each column is trimmed once. A column with nothing to trim is its own
+    stripped text (no second copy is kept). Same values, dtype, index and name as
     ``s.str.strip()``; any other column is simply stripped.
     """
     arr = arrow_of(s)
@@ -58,7 +59,10 @@ def strip(s: pd.Series) -> pd.Series:
         done = arr if hit[1] is None else hit[1]
     else:
         done = s.str.strip().array._pa_array
-        _remember(arr, done)
+        import pyarrow.compute as pc
+        if done.type == arr.type and pc.all(pc.equal(arr, done)).as_py() is not False:
+            done = arr                   # nothing to trim: keep one copy of the text, not two
+        _remember(arr, None if done is arr else done)
         if done is not arr:
             _remember(done, None)
     return pd.Series(type(s.array)(done, dtype=s.dtype), index=s.index, name=s.name, copy=False)

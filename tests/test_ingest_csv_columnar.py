@@ -196,3 +196,17 @@ def test_duplicate_keys_by_codes_equal_pandas_duplicated():
                 np.testing.assert_array_equal(copies, frame.duplicated(cols, keep=False).to_numpy())
     later, copies = _duplicates(pd.DataFrame({"k": pd.Series(["a", "b", "a", "a"], dtype="str")}), ["k"])
     assert later.tolist() == [False, False, True, True] and copies.tolist() == [True, False, True, True]
+
+
+def test_report_fingerprint_is_the_file_sha256_with_and_without_the_cache(tmp_path):
+    """Each source's sha256 in the load report is hashlib's digest of the file's bytes, whether
+    it was hashed before the cache lookup or beside the read (no cache)."""
+    import hashlib
+    corpus.make_case(next(iter(corpus.CASES)), tmp_path)
+    manifest = next(tmp_path.glob("*/dataset.yaml"))
+    for kwargs in ({"use_cache": False}, {"cache_dir": tmp_path / "cache"}):
+        report = data.load_dataset(manifest, **kwargs).report
+        assert report.sources
+        for src in report.sources:
+            path = manifest.parent / src.file
+            assert src.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
