@@ -43,11 +43,23 @@ HEAD_BYTES = 1 << 20
 _ODD_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 
-def _head_lines(body: bytes, scan_rows: int) -> list[str] | None:
-    """The first ``scan_rows`` lines of ``body`` decoded as UTF-8, or None when the head is
-    not plain UTF-8 text with ``\\n`` / ``\\r\\n`` line ends."""
+def _has_nul(source: bytes | Path, chunk: int = 1 << 24) -> bool:
+    """Is there a NUL byte in the bytes, or in the file (read 16 MiB at a time)?"""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return b"\x00" in source
+    with open(source, "rb") as f:
+        while block := f.read(chunk):
+            if b"\x00" in block:
+                return True
+    return False
+
+
+def _head_lines(body: bytes, total: int, scan_rows: int) -> list[str] | None:
+    """The first ``scan_rows`` lines of the text whose first bytes are ``body`` (``total``
+    bytes in all, BOM excluded) decoded as UTF-8, or None when the head is not plain UTF-8
+    text with ``\\n`` / ``\\r\\n`` line ends."""
     head = body[:HEAD_BYTES]
-    if len(body) > HEAD_BYTES:
+    if total > HEAD_BYTES:
         cut = head.rfind(b"\n")
         if cut < 0:
             return None
@@ -61,7 +73,7 @@ def _head_lines(body: bytes, scan_rows: int) -> list[str] | None:
     lines = text.split("\n")
     if text.endswith("\n"):
         lines = lines[:-1]
-    if len(body) > len(head) and len(lines) < scan_rows:
+    if total > len(head) and len(lines) < scan_rows:
         return None                      # giant lines: let the general path look
     return [line.rstrip("\r") for line in lines[:scan_rows]]
 
@@ -84,14 +96,21 @@ def read_columnar(path: Path, raw: bytes, header_row: int | None, encoding: str,
     encoding = (encoding or "auto").lower().replace("_", "-")
     if encoding not in ("auto", "utf-8", "utf8", "utf-8-sig"):
         return None
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if raw is None:                      # read from the file: only its head is held here
+        with open(path, "rb") as f:
+            raw_head = f.read(HEAD_BYTES + len(codecs.BOM_UTF8))
+        size = path.stat().st_size
+    else:
+        raw_head, size = raw[:HEAD_BYTES + len(codecs.BOM_UTF8)], len(raw)
+    if raw_head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return None
-    if raw.startswith(codecs.BOM_UTF8) and encoding in ("utf-8", "utf8"):
+    bom = len(codecs.BOM_UTF8) if raw_head.startswith(codecs.BOM_UTF8) else 0
+    if bom and encoding in ("utf-8", "utf8"):
         return None                      # plain utf-8 keeps the BOM in the first header
-    body = raw[len(codecs.BOM_UTF8):] if raw.startswith(codecs.BOM_UTF8) else raw
-    if re.search(rb"\S", body) is None or b"\x00" in body:
-        return None
-    lines = _head_lines(body, scan_rows)
+    head = raw_head[bom:]
+    if re.search(rb"\S", head) is None or _has_nul(path if raw is None else raw):
+        return None                      # blank head (or an empty file), or a NUL byte
+    lines = _head_lines(head, size - bom, scan_rows)
     if lines is None:
         return None
     warnings: list[str] = []
@@ -107,7 +126,7 @@ def read_columnar(path: Path, raw: bytes, header_row: int | None, encoding: str,
         return None
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body),
+            str(path) if raw is None else io.BytesIO(raw),      # pyarrow skips a UTF-8 BOM
             read_options=pacsv.ReadOptions(autogenerate_column_names=True,
                                            **({"block_size": BLOCK_SIZE} if BLOCK_SIZE else {})),
             parse_options=pacsv.ParseOptions(delimiter=",", quote_char='"', double_quote=True,

@@ -528,13 +528,16 @@ def read_csv_file(path: Path, header_row: int | None, encoding: str = "auto",
     """
     options = options or ReadOptions()
     check_file_size(path, limits)
-    raw = path.read_bytes()
-    if path.name.lower().endswith(".gz"):
+    gz = path.name.lower().endswith(".gz")
+    raw = None                            # a plain file is read by pyarrow from disk if it can
+    if gz:
         try:
-            raw = gzip.decompress(raw)
+            raw = gzip.decompress(path.read_bytes())
         except (OSError, EOFError, zlib.error) as exc:
             raise ReadError(f"{path.name} 不是有效的 gzip 压缩文件：{exc}") from exc
-    kind = sniff(raw[:8])
+    with open(path, "rb") as f:
+        first = f.read(8)
+    kind = sniff(raw[:8] if gz else first)
     if kind in ("zip", "ole"):
         raise ReadError(f"{path.name} 其实是 Excel 工作簿，不是 CSV 文本，请把扩展名改为 "
                         f"{'.xlsx' if kind == 'zip' else '.xls'}")
@@ -547,6 +550,8 @@ def read_csv_file(path: Path, header_row: int | None, encoding: str = "auto",
         if fast is not None:
             _apply_na_values(fast, options.na_values)
             return fast
+    if raw is None:
+        raw = path.read_bytes()
     text, used, mixed = decode_rows(raw, encoding, path.name)
     if not text.strip():
         raise ReadError(f"{path.name} 是空文件")
