@@ -210,7 +210,9 @@ def _month_label(code: pd.Series | np.ndarray, categorical: bool = False) -> pd.
     labels = np.array([f"{u // 100}-{u % 100:02d}" for u in uniques], dtype=object)
     if categorical:
         return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(labels)))
-    return pd.Series(labels[codes]).astype("str")
+    import pyarrow as pa
+    taken = pa.array(labels.tolist(), pa.large_string()).take(pa.array(codes))
+    return pd.Series(pd.array(taken, dtype="str"))    # taken in Arrow: no Python string per row
 
 
 def _key_codes(key: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray | None, int]:
@@ -708,10 +710,12 @@ def compute_measures(dataset, engine: str = "pandas") -> Measures:
                     tickets, cutoff, available_measures({"complaints": tickets}),
                     histogram="handling_hours_histogram" in available,
                     units=dataset.units, levels=list(dataset.levels))
-            else:
+            else:                             # the histogram is built on a second core meanwhile
+                from data.textops import pool
+                later = (pool().submit(handling_histogram, tickets, cutoff)
+                         if "handling_hours_histogram" in available else None)
                 flow = complaint_measures(tickets, cutoff)
-                if "handling_hours_histogram" in available:
-                    hist = handling_histogram(tickets, cutoff)
+                hist = later.result() if later is not None else None
             parts.append(flow)
         if not is_ticket.all() and "received" in complaints.columns:
             parts.append(aggregated_complaint_measures(complaints.loc[~is_ticket], available))

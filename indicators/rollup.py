@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from data.textops import pool
 from indicators.measures import HIST_BIN_HOURS, Measures, group_sum, select_registers
 
 TOTAL_ID = "total"
@@ -440,22 +441,17 @@ def _assemble(tables: list[_Rows], extra: tuple[str, ...] = ()) -> _Rows:
     return _Rows(uid, pcode, dict(zip(names, block)))
 
 
-def _median_column(hier: Hierarchy, rows: _Rows, h: pd.DataFrame, periods: tuple[str, ...]
-                   ) -> np.ndarray:
-    """``median_hours`` on each cube row from the finest histogram ``h`` (unit_level, unit_id,
-    month, bin, count); NaN where no closed ticket has a handling time."""
-    out = np.full(len(rows.uid), np.nan)
-    if not len(out):
-        return out
+def _medians(hier: Hierarchy, h: pd.DataFrame, periods: tuple[str, ...]
+             ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Median hours per (unit code, pcode) at every level from the finest histogram ``h``
+    (unit_level, unit_id, month, bin, count): one (unit, pcode YYYYMM or YYYY, median_hours)
+    triple of arrays per period kind in ``periods`` (months first)."""
     codes = hier.codes(h["unit_level"], h["unit_id"])
     ym = _month_codes(h["month"])
     bins = h["bin"].to_numpy(dtype="int64")
     count = h["count"].to_numpy(dtype="float64")
     targets = _targets(hier, codes)
     first = int(ym.min())
-    pcodes = np.unique(rows.pcode)
-    where = np.full((hier.n + 1) * len(pcodes), -1, dtype="int64")
-    where[rows.uid * len(pcodes) + np.searchsorted(pcodes, rows.pcode)] = np.arange(len(rows.uid))
     kinds = []
     if "month" in periods:
         kinds.append((_month_index(ym, first), lambda k: np.asarray(
@@ -463,9 +459,24 @@ def _median_column(hier: Hierarchy, rows: _Rows, h: pd.DataFrame, periods: tuple
     if "year" in periods:
         y0 = first // 100
         kinds.append((ym // 100 - y0, lambda k: k + y0))
+    out = []
     for period, to_pcode in kinds:
         unit, k, median = _level_medians(targets, period, bins, count)
-        pcode = to_pcode(k)
+        out.append((unit, to_pcode(k), median))
+    return out
+
+
+def _median_column(rows: _Rows, medians: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+                   n_units: int) -> np.ndarray:
+    """``median_hours`` on each cube row from :func:`_medians`' triples; NaN where no closed
+    ticket has a handling time. n_units: the hierarchy's unit codes (total included)."""
+    out = np.full(len(rows.uid), np.nan)
+    if not len(out):
+        return out
+    pcodes = np.unique(rows.pcode)
+    where = np.full(n_units * len(pcodes), -1, dtype="int64")
+    where[rows.uid * len(pcodes) + np.searchsorted(pcodes, rows.pcode)] = np.arange(len(rows.uid))
+    for unit, pcode, median in medians:
         pos = np.searchsorted(pcodes, pcode)
         ok = (pos < len(pcodes)) & (pcodes[np.minimum(pos, len(pcodes) - 1)] == pcode)
         at = np.full(len(pcode), -1, dtype="int64")
@@ -506,6 +517,10 @@ def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "mon
     if unknown:
         raise ValueError(f"unknown period kinds: {sorted(unknown)}")
     hier = Hierarchy(dataset.units, dataset.levels, dataset.name or DEFAULT_TOTAL_NAME)
+    h = measures.histogram
+    with_median = h is not None and not h.empty
+    # the medians need only the histogram: sorted on a second core while this one rolls the sums
+    medians = pool().submit(_medians, hier, h, periods) if with_median else None
     tables: list[_Rows] = []
     complete: dict[str, set[int]] = {}
     month_set: set[int] = set()
@@ -548,12 +563,10 @@ def rollup(dataset, measures: Measures, periods: tuple[str, ...] = ("year", "mon
         if rows is not None:
             tables.append(rows)
 
-    h = measures.histogram
-    with_median = h is not None and not h.empty
     cube_rows = _assemble(tables, ("median_hours",) if with_median else ())
     histogram_source = None
     if with_median:
-        cube_rows.values["median_hours"][:] = _median_column(hier, cube_rows, h, periods)
+        cube_rows.values["median_hours"][:] = _median_column(cube_rows, medians.result(), hier.n + 1)
         histogram_source = lambda: _histogram_frame(hier, h, periods)    # noqa: E731
     cube = _label(pd.DataFrame({"uid": cube_rows.uid, "pcode": cube_rows.pcode}), hier,
                   values=cube_rows.values)
