@@ -353,7 +353,7 @@ def map_figure(boundary: Boundary | None, rows: pd.DataFrame, indicator: Any, la
         frame["name"] = frame["unit_id"].map(names).fillna(frame["unit_id"])
         scale = indicator.kind == "rate"
         shown = frame["value"] * 100 if scale else frame["value"]
-        frame["provisional"] = frame["unit_id"].map(prov).fillna(False).astype(bool)
+        frame["provisional"] = frame["unit_id"].map(prov).astype("boolean").fillna(False).astype(bool)
         text = [f"<b>{n}</b><br>{indicator.name(lang)}：{format_value(indicator, v, lang)}"
                 f"{t('provisional_suffix', lang) if p else ''}"
                 f"<br>{t('status_' + status(indicator, v, None, p), lang)}"
