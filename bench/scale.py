@@ -29,7 +29,8 @@ compare          Compare callbacks at grid level (16,000 grids),   budget 300 ms
 
 Results are also written to ``.cache/bench_scale/results.json``. With ``BENCH_PROFILE=1``
 each step (or ``BENCH_PROFILE=ingest_csv,rollup``: those steps) also records and prints its ten
-functions with the most own time (cProfile; the profiler slows Python-heavy steps).
+functions with the most own time (cProfile; the profiler slows Python-heavy steps, and the
+profiled run works in one thread, ``WORKER_THREADS=1``, so that every call is seen).
 Peers in the same run: polars doing the same checks (``bench/scale_peers.py``) for ingest and
 for measures + roll-up + medians, printed as ratios of time and of peak memory.
 """
@@ -364,7 +365,7 @@ def report(rows: int, r: dict) -> None:
         print(f"first page: failed: {r['first_page']['error']}")
     for step, res in r.items():
         if isinstance(res, dict) and res.get("profile_top10"):
-            print(f"  profile of {step} (top 10 by own time, BENCH_PROFILE=1):")
+            print(f"  profile of {step} (top 10 by own time, BENCH_PROFILE=1, one thread):")
             for p in res["profile_top10"]:
                 print(f"    {p['own_s']:8.2f} s own {p['cumulative_s']:8.2f} s cum "
                       f"{p['calls']:>9,} calls  {p['function']}")
@@ -383,6 +384,8 @@ def main() -> None:
     if args.worker:
         wanted = os.environ.get("BENCH_PROFILE", "")
         if wanted == "1" or args.worker in wanted.split(","):   # this step's top functions
+            # cProfile sees one thread: the profiled run does the pool's work in this one
+            os.environ["WORKER_THREADS"] = "1"
             import cProfile
             import pstats
             prof = cProfile.Profile()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -78,16 +78,35 @@ def _remember(arr, stripped) -> None:
     _STRIPPED[key] = (ref, stripped)
 
 
-_POOL: ThreadPoolExecutor | None = None
+_POOL = None
 
 
-def pool() -> ThreadPoolExecutor:
-    """One process-wide thread pool, one worker per core, for whole-column kernels that release
-    the GIL (Arrow casts and hashing): a large file's columns are worked on side by side."""
+class _Inline:
+    """An executor that runs each call at once, in the caller's thread (``WORKER_THREADS=1``:
+    no second thread, and a profiler sees every call)."""
+
+    def submit(self, fn, *args, **kwargs) -> Future:
+        done: Future = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as exc:     # raised again by .result(), as a pool would
+            done.set_exception(exc)
+        return done
+
+
+def pool():
+    """One process-wide thread pool for whole-column kernels that release the GIL (Arrow casts
+    and hashing, numpy sorts): a large file's columns are worked on side by side. One worker
+    per core, or ``WORKER_THREADS`` (environment) workers; ``WORKER_THREADS=1`` runs every job
+    in the calling thread."""
     global _POOL
     if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=max(os.cpu_count() or 1, 1),
-                                   thread_name_prefix="columns")
+        try:
+            workers = int(os.environ.get("WORKER_THREADS") or 0) or (os.cpu_count() or 1)
+        except ValueError:
+            workers = os.cpu_count() or 1
+        _POOL = _Inline() if workers <= 1 else ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="columns")
     return _POOL
 
 

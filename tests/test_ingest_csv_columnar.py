@@ -210,3 +210,22 @@ def test_report_fingerprint_is_the_file_sha256_with_and_without_the_cache(tmp_pa
         for src in report.sources:
             path = manifest.parent / src.file
             assert src.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_worker_threads_one_runs_every_job_in_the_calling_thread(monkeypatch):
+    """WORKER_THREADS=1: pool() runs each job at once in the caller's thread; results and
+    exceptions come back through .result() as from a thread pool."""
+    import threading
+
+    from data import textops
+    monkeypatch.setattr(textops, "_POOL", None)
+    monkeypatch.setenv("WORKER_THREADS", "1")
+    ran_in = textops.pool().submit(threading.get_ident).result()
+    assert ran_in == threading.get_ident()
+    with pytest.raises(ZeroDivisionError):
+        textops.pool().submit(lambda: 1 / 0).result()
+    got = textops.side_by_side({"a": (len, "abc"), "b": (sum, [1, 2])}, rows=10 ** 6)
+    assert got == {"a": 3, "b": 3} and list(got) == ["a", "b"]
+    monkeypatch.setattr(textops, "_POOL", None)
+    monkeypatch.setenv("WORKER_THREADS", "2")
+    assert textops.pool().submit(threading.get_ident).result() != threading.get_ident()
