@@ -193,6 +193,8 @@ def scenarios(results: BenchResults) -> dict[str, Any]:
         "compare: indicator at grid level": compare("satisfaction_rate", "grid", "total", ind),
         "compare: grid level + scatter": compare("satisfaction_rate", "grid", "total",
                                                  f"{ids.CMP_VS}.value", vs="resolution_rate"),
+        "compare: level → grid, scatter shown": compare("satisfaction_rate", "grid", "total", lv,
+                                                        vs="resolution_rate"),
         "compare: drill into a district": compare(
             "resolution_rate", "district", "total", f"{ids.CMP_GRAPH}.clickData",
             bar={"points": [{"y": first_district}]}),

@@ -428,3 +428,48 @@ def test_the_printed_table_stops_at_its_row_limit_and_says_so(compare):
     short = print_table(rows.head(5), ind, "zh")
     assert not any(isinstance(c, html.Caption) for c in short.children)
     assert len(next(c for c in short.children if isinstance(c, html.Tbody)).children) == 5
+
+
+def test_choosing_the_second_indicator_sends_only_the_scatter(data, compare):
+    """A change of 对比指标 re-draws the scatter (the same figure render() draws) and leaves the
+    bars, the table and the matrix on the page: they are not in the answer at all."""
+    import json
+
+    import plotly.io as pio
+
+    app = create_app(make_results())
+    client = app.server.test_client()
+    client.get("/compare")
+    outputs = [(ids.CMP_GRAPH, "figure"), (ids.CMP_GRID, "rowData"), (ids.CMP_GRID, "columnDefs"),
+               (ids.CMP_NOTE, "children"), (ids.CMP_DEFINITION, "children"),
+               (ids.CMP_URL, "search"), (ids.CMP_LANG_SWITCH, "href"),
+               (ids.CMP_MATRIX, "figure"), (ids.CMP_MATRIX_BOX, "style"),
+               (ids.CMP_SCATTER, "figure"), (ids.CMP_SCATTER_BOX, "style"),
+               (ids.CMP_BREADCRUMB, "children"), (ids.CMP_LEVEL, "value"),
+               (ids.CMP_SCOPE, "value"), (ids.CMP_INDICATOR, "value"), (ids.CMP_YEAR, "value"),
+               (ids.CMP_TOP_N, "value"), (ids.CMP_SEARCH, "value"), (ids.CMP_VS, "value"),
+               (ids.CMP_PRINT_TABLE, "children")]
+    values = {ids.CMP_INDICATOR: "satisfaction_rate", ids.CMP_LEVEL: "grid", ids.CMP_YEAR: "2025",
+              ids.CMP_SCOPE: "total", ids.CMP_TOP_N: 15, ids.CMP_SEARCH: "",
+              ids.CMP_VS: "resolution_rate", ids.CMP_URL: ""}
+    inputs = [{"id": c, "property": p, "value": values.get(c)} for c, p in (
+        (ids.CMP_INDICATOR, "value"), (ids.CMP_LEVEL, "value"), (ids.CMP_YEAR, "value"),
+        (ids.CMP_SCOPE, "value"), (ids.CMP_TOP_N, "value"), (ids.CMP_SEARCH, "value"),
+        (ids.CMP_VS, "value"), (ids.CMP_GRAPH, "clickData"), (ids.CMP_MATRIX, "clickData"),
+        (ids.CMP_SCATTER, "clickData"), (ids.CMP_GRID, "cellClicked"), (ids.CMP_URL, "search"))]
+    body = {"output": ".." + "...".join(f"{c}.{p}" for c, p in outputs) + "..",
+            "outputs": [{"id": c, "property": p} for c, p in outputs], "inputs": inputs,
+            "state": [{"id": ids.CMP_LANG, "property": "data", "value": "zh"}],
+            "changedPropIds": [f"{ids.CMP_VS}.value"]}
+    answer = client.post("/_dash-update-component", json=body)
+    assert answer.status_code == 200
+    sent = json.loads(answer.data)["response"]
+    assert ids.CMP_GRID not in sent and ids.CMP_GRAPH not in sent and ids.CMP_MATRIX not in sent
+    assert ids.CMP_PRINT_TABLE not in sent
+    assert sent[ids.CMP_VS]["value"] == "resolution_rate"
+    assert "vs=resolution_rate" in sent[ids.CMP_URL]["search"]
+    view = compare._valid(store.get(), "satisfaction_rate", "grid", "2025", "total", 15, "",
+                          "resolution_rate")
+    drawn = compare.render(store.get(), view, "zh")["scatter"]
+    assert drawn is not None and len(drawn.data[0].x) > 0
+    assert sent[ids.CMP_SCATTER]["figure"] == json.loads(pio.to_json(drawn))

@@ -36,10 +36,12 @@ def two_indicator_scatter(x_rows: pd.DataFrame, y_rows: pd.DataFrame, x_ind: Any
     # the hover's parts per point (the name is the trace's text): the values as the tables
     # write them, composed by the trace's hovertemplate in the browser — one long string per
     # point made 16,000 grids cost 60 ms and 3 MB
-    customdata = np.column_stack([both["unit_id"].astype(str).to_numpy(object),
-                                  np.asarray(value_texts(x_ind, both["value_x"], lang), object),
-                                  np.asarray(value_texts(y_ind, both["value_y"], lang), object)])
-    names = both["unit_name"].astype(str).to_numpy(object)
+    # fixed-width text arrays (numpy "U"), not object arrays: plotly takes them in one step
+    # where it deep-copies an object array cell by cell (16,000 grids: 83 → 14 ms to build)
+    customdata = np.column_stack([both["unit_id"].astype(str).to_numpy(str),
+                                  np.asarray(value_texts(x_ind, both["value_x"], lang), str),
+                                  np.asarray(value_texts(y_ind, both["value_y"], lang), str)])
+    names = both["unit_name"].astype(str).to_numpy(str)
     x_values, y_values = both["value_x"].to_numpy(float), both["value_y"].to_numpy(float)
     hover = (f"<b>%{{text}}</b><br>{x_ind.name(lang)}: %{{customdata[1]}}"
              f"<br>{y_ind.name(lang)}: %{{customdata[2]}}")
