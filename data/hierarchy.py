@@ -48,7 +48,8 @@ def attach_units(records: pd.DataFrame, units: pd.DataFrame | None, levels: list
     resolved to an id through ``units`` (names unique within their level only).
     Returns (unit_level, unit_id, no_unit mask, unknown mask, column used) — ``unknown`` marks a
     named unit absent from ``units`` (rule ``unknown_unit``), ``no_unit`` a record naming none;
-    ``column used`` is the canonical column the unit was taken from (for error reports).
+    ``column used`` is the canonical column the unit was taken from (for error reports; a
+    categorical Series, NaN where none).
     """
     n = len(records)
     level_code = np.full(n, -1, dtype="int8")     # index into levels; -1 = no unit
@@ -70,7 +71,8 @@ def attach_units(records: pd.DataFrame, units: pd.DataFrame | None, levels: list
             if not given.any():
                 continue
             if kind == "id":
-                ids = s.where(isin(s, known["unit_id"].dropna().astype(str)))
+                hit = isin(s, known["unit_id"].dropna().astype(str))
+                ids = s if hit.all() else s.where(hit)       # every id known: no copy
             else:
                 names = known.drop_duplicates("unit_name", keep=False)
                 ids = s.map(dict(zip(names["unit_name"], names["unit_id"]))).astype("string")
@@ -87,8 +89,9 @@ def attach_units(records: pd.DataFrame, units: pd.DataFrame | None, levels: list
     if unit_id is None:
         unit_id = pd.Series(pd.NA, index=records.index, dtype="string")
     unit_id.index = records.index
-    return (_labels(level_code, levels, records.index), unit_id, todo, unknown,
-            _labels(used_code, used_cols, records.index))
+    used = pd.Series(pd.Categorical.from_codes(used_code, categories=used_cols or [""]),
+                     index=records.index)          # one byte per record: only compared
+    return _labels(level_code, levels, records.index), unit_id, todo, unknown, used
 
 
 def _labels(codes: np.ndarray, labels: list[str], index: pd.Index) -> pd.Series:

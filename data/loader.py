@@ -36,7 +36,7 @@ from .model import TABLES, Dataset, LoadReport, RowError, SourceReport
 from .mapping import map_columns, resolve_headers
 from .readers import ReadError, read_source_file
 from .safety import Limits
-from .textops import pool, side_by_side, strip
+from .textops import as_categories, from_categories, pool, side_by_side, strip
 from .validate import (KEYS, REQUIRED, REQUIRED_IF_MAPPED, SCORE_TO_SATISFACTION, ErrorCollector, apply_value_map,
                        combine_errors, validate_columns)
 from .workdays import END_OF_DAY, add_working_days
@@ -259,7 +259,7 @@ def _load_source(spec: SourceSpec, path: Path, manifest: Manifest, cache_dir: Pa
         sha_of = pool().submit(_cache.file_sha256, path)
         result, raw_rows = _process(spec, path, manifest, "")
         result.sha256 = sha_of.result()
-        result.raw_loader = lambda pos: raw_rows
+        result.raw_loader = _raw_keeper(raw_rows)
         stats["misses"] += 1
         return result
     sha = _cache.file_sha256(path)
@@ -277,13 +277,25 @@ def _load_source(spec: SourceSpec, path: Path, manifest: Manifest, cache_dir: Pa
                             raw_loader=lambda pos: _cache.load_part(cache_dir, key, "raw", pos))
     stats["misses"] += 1
     result, raw_rows = _process(spec, path, manifest, sha)
-    result.raw_loader = lambda pos: raw_rows
     _cache.save_entry(cache_dir, key, {"data": result.data, "errors": result.errors, "raw": raw_rows},
                       {"sheet": result.sheet, "rows_read": result.rows_read,
                        "blank": result.blank, "headers": result.headers,
                        "warnings": result.warnings, "summary": result.summary,
                        "notes": result.notes, "template": result.template})
+    result.raw_loader = _raw_keeper(raw_rows)
     return result
+
+
+def _raw_keeper(raw_rows: pd.DataFrame) -> Callable[[np.ndarray], pd.DataFrame]:
+    """A ``raw_loader`` over the file's raw rows, kept until the load report is written with
+    low-cardinality columns as categories (:func:`data.textops.as_categories`); it hands back
+    the rows at the given positions with their original values and dtypes."""
+    kept, dtypes = as_categories(raw_rows)
+    del raw_rows
+
+    def load(pos: np.ndarray) -> pd.DataFrame:
+        return from_categories(kept[kept["_pos"].isin(pos)], dtypes)
+    return load
 
 
 def _key_columns(table: str, frame: pd.DataFrame, manifest: Manifest) -> list[str]:
@@ -305,12 +317,13 @@ def _duplicates(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.nd
     through pandas."""
     if len(keys) == 1 and len(frame):
         codes, uniques = pd.factorize(frame[keys[0]], use_na_sentinel=False)
-        seen = np.maximum.accumulate(codes)
-        if seen[0] == 0 and not (np.diff(seen) > 1).any():     # codes in order of first appearance
-            first = np.empty(len(codes), dtype=bool)
-            first[0] = True
-            first[1:] = codes[1:] > seen[:-1]
-            copies = np.bincount(codes, minlength=len(uniques))[codes] > 1
+        first = np.empty(len(codes), dtype=bool)
+        first[0] = True
+        first[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]       # a new highest code
+        # a new highest code is always a first appearance; when there are as many of them as
+        # distinct keys, every first appearance is one (the codes are in appearance order)
+        if int(first.sum()) == len(uniques):
+            copies = (np.bincount(codes, minlength=len(uniques)) > 1)[codes]
             return ~first, copies
     return (frame.duplicated(keys, keep="first").to_numpy(),
             frame.duplicated(keys, keep=False).to_numpy())
