@@ -218,10 +218,12 @@ def _process(spec: SourceSpec, path: Path, manifest: Manifest, sha: str) -> tupl
     if "lat" in typed and "lon" in typed and crs != "wgs84":
         lat, lon = to_wgs84(typed["lat"].to_numpy(), typed["lon"].to_numpy(), crs)
         typed["lat"], typed["lon"] = lat, lon
-    typed.insert(0, "_pos", keep.astype("int64"))
-    typed.insert(1, "excel_row", sheet.excel_row[keep])
+    pos = keep.astype("int64", copy=False)     # both frames share these two arrays
+    excel_row = np.asarray(sheet.excel_row) if every_row else np.asarray(sheet.excel_row)[keep]
+    typed.insert(0, "_pos", pos)
+    typed.insert(1, "excel_row", excel_row)
     raw_rows = (sheet.frame if every_row else sheet.frame.iloc[keep]).reset_index(drop=True).assign(
-        _pos=keep.astype("int64"), excel_row=sheet.excel_row[keep])
+        _pos=pos, excel_row=excel_row)
     error_frame = errors.frame()
     if merged_pairs and len(error_frame):
         # a merged number cell: merged_cell and nothing else on that column of those rows
