@@ -292,11 +292,27 @@ def _raw_keeper(raw_rows: pd.DataFrame) -> Callable[[np.ndarray], pd.DataFrame]:
     """A ``raw_loader`` over the file's raw rows, kept until the load report is written with
     low-cardinality columns as categories (:func:`data.textops.as_categories`); it hands back
     the rows at the given positions with their original values and dtypes."""
+    pos = raw_rows["_pos"].to_numpy()
+    n = len(pos)
+    # positions 0..n-1 (every row of the file was data, the usual export): kept implicitly,
+    # and the Excel row numbers as int32 — 10M rows: 120 MB less until the report is written
+    implicit = n > 0 and pos[0] == 0 and pos[-1] == n - 1       # increasing: then it is 0..n-1
+    excel_row = raw_rows["excel_row"].to_numpy()
+    if implicit and excel_row.max(initial=0) < 2 ** 31:
+        excel_row = excel_row.astype("int32")
+        raw_rows = raw_rows.drop(columns=["_pos", "excel_row"])
+    else:
+        implicit = False
     kept, dtypes = as_categories(raw_rows)
     del raw_rows
 
-    def load(pos: np.ndarray) -> pd.DataFrame:
-        return from_categories(kept[kept["_pos"].isin(pos)], dtypes)
+    def load(wanted: np.ndarray) -> pd.DataFrame:
+        if not implicit:
+            return from_categories(kept[kept["_pos"].isin(wanted)], dtypes)
+        at = np.unique(np.asarray(wanted, dtype="int64"))
+        at = at[(at >= 0) & (at < n)]
+        rows = kept.iloc[at].reset_index(drop=True)
+        return from_categories(rows.assign(_pos=at, excel_row=excel_row[at].astype("int64")), dtypes)
     return load
 
 
@@ -349,7 +365,8 @@ def _table_errors(table: str, results: list[SourceResult], manifest: Manifest,
     extra: list[list[pd.DataFrame]] = [[] for _ in results]
     warnings: list[str] = []
     mains = [i for i, r in enumerate(results) if r.spec.join is None]
-    frames = [results[i].data.assign(_src=i) for i in mains]
+    frames = [results[i].data.assign(_src=np.full(len(results[i].data), i, dtype="int32"))
+              for i in mains]
     main = (frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True) if frames
             else pd.DataFrame())
 

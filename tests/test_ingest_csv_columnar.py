@@ -229,3 +229,26 @@ def test_worker_threads_one_runs_every_job_in_the_calling_thread(monkeypatch):
     monkeypatch.setattr(textops, "_POOL", None)
     monkeypatch.setenv("WORKER_THREADS", "2")
     assert textops.pool().submit(threading.get_ident).result() != threading.get_ident()
+
+
+def test_raw_rows_kept_for_the_report_come_back_as_they_were(monkeypatch):
+    """loader._raw_keeper: the rows at the asked positions, in file order, with the original
+    columns, values and dtypes — whether every row was data (positions 0..n-1 kept
+    implicitly, low-cardinality text as categories) or some rows were left out."""
+    from data import textops
+    from data.loader import _raw_keeper
+    monkeypatch.setattr(textops, "PARALLEL_MIN_ROWS", 0)        # categories on a small frame
+    rng = np.random.default_rng(5)
+    n = 600
+    status = pd.Series(np.asarray(["已办结", "办理中", ""], dtype=object)[rng.integers(3, size=n)],
+                       dtype="str")
+    ids = pd.Series([f"GD{i:05d}" for i in range(n)], dtype="str")
+    for pos in (np.arange(n, dtype="int64"), np.sort(rng.choice(5 * n, n, replace=False))):
+        raw = pd.DataFrame({"工单编号": ids, "办理状态": status}).assign(
+            _pos=pos, excel_row=pos + 2)
+        load = _raw_keeper(raw.copy())
+        wanted = np.concatenate([pos[[7, 3, 599, 3]], [10 ** 6, -1]])
+        expected = raw[raw["_pos"].isin(wanted)]
+        got = load(wanted)
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
+        assert got["_pos"].tolist() == sorted(set(pos[[3, 7, 599]].tolist()))
