@@ -157,8 +157,8 @@ def test_checks_once_per_distinct_value_equal_cell_by_cell(monkeypatch):
 
 def test_columns_parsed_side_by_side_give_the_serial_report(tmp_path, monkeypatch):
     """textops.side_by_side: the bad-file corpus loaded with every file's columns on the thread
-    pool (row kinds, value maps, parsers) gives the same reports and tables as one column after
-    another — errors in the same order, the same messages."""
+    pool (row kinds, value maps, parsers; the raw text kept as categories) gives the same reports
+    and tables as one column after another — errors in the same order, the same messages."""
     from data import textops
     for name in corpus.CASES:
         corpus.make_case(name, tmp_path)
@@ -171,9 +171,11 @@ def test_columns_parsed_side_by_side_give_the_serial_report(tmp_path, monkeypatc
         return real_pool()
     monkeypatch.setattr(textops, "pool", counting_pool)
     monkeypatch.setattr(textops, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(textops, "CATEGORY_MIN_ROWS", 0)      # and the raw text as categories
     threaded = {m: _snapshot(m) for m in manifests}
     assert calls["pool"] > 20                      # the threaded route really ran
     monkeypatch.setattr(textops, "PARALLEL_MIN_ROWS", 10 ** 12)
+    monkeypatch.setattr(textops, "CATEGORY_MIN_ROWS", 10 ** 12)
     for m in manifests:
         _assert_same(threaded[m], _snapshot(m))
 
@@ -237,7 +239,7 @@ def test_raw_rows_kept_for_the_report_come_back_as_they_were(monkeypatch):
     implicitly, low-cardinality text as categories) or some rows were left out."""
     from data import textops
     from data.loader import _raw_keeper
-    monkeypatch.setattr(textops, "PARALLEL_MIN_ROWS", 0)        # categories on a small frame
+    monkeypatch.setattr(textops, "CATEGORY_MIN_ROWS", 0)        # categories on a small frame
     rng = np.random.default_rng(5)
     n = 600
     status = pd.Series(np.asarray(["已办结", "办理中", ""], dtype=object)[rng.integers(3, size=n)],
