@@ -218,7 +218,7 @@ def _process(spec: SourceSpec, path: Path, manifest: Manifest, sha: str) -> tupl
     if "lat" in typed and "lon" in typed and crs != "wgs84":
         lat, lon = to_wgs84(typed["lat"].to_numpy(), typed["lon"].to_numpy(), crs)
         typed["lat"], typed["lon"] = lat, lon
-    pos = keep.astype("int64", copy=False)     # both frames share these two arrays
+    pos = keep.astype("int64", copy=False)     # computed once for both frames (each copies them)
     excel_row = np.asarray(sheet.excel_row) if every_row else np.asarray(sheet.excel_row)[keep]
     typed.insert(0, "_pos", pos)
     typed.insert(1, "excel_row", excel_row)

@@ -535,9 +535,12 @@ def read_csv_file(path: Path, header_row: int | None, encoding: str = "auto",
             raw = gzip.decompress(path.read_bytes())
         except (OSError, EOFError, zlib.error) as exc:
             raise ReadError(f"{path.name} 不是有效的 gzip 压缩文件：{exc}") from exc
-    with open(path, "rb") as f:
-        first = f.read(8)
-    kind = sniff(raw[:8] if gz else first)
+    if gz:
+        first = raw[:8]
+    else:
+        with open(path, "rb") as f:
+            first = f.read(8)
+    kind = sniff(first)
     if kind in ("zip", "ole"):
         raise ReadError(f"{path.name} 其实是 Excel 工作簿，不是 CSV 文本，请把扩展名改为 "
                         f"{'.xlsx' if kind == 'zip' else '.xls'}")

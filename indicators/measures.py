@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from data.model import EXCLUDED_STATUSES
+from data.textops import pool
 from indicators.catalog import station_area_minimums
 
 #: Width of a handling-time histogram bin, in hours.
@@ -711,7 +712,6 @@ def compute_measures(dataset, engine: str = "pandas") -> Measures:
                     histogram="handling_hours_histogram" in available,
                     units=dataset.units, levels=list(dataset.levels))
             else:                             # the histogram is built on a second core meanwhile
-                from data.textops import pool
                 later = (pool().submit(handling_histogram, tickets, cutoff)
                          if "handling_hours_histogram" in available else None)
                 flow = complaint_measures(tickets, cutoff)

@@ -50,7 +50,7 @@ class Cube:
     measures: one row per (level, unit_id, period): level, unit_id, unit_name (str), period
     ('YYYY' | 'YYYY-MM'), period_kind ('year' | 'month'), year (int64), then one float64 column per
     measure (NaN where the measure's table does not cover the period or has no register), and
-    ``median_hours`` (float64, from the histogram's bins at each level: ``bin_medians``; NaN
+    ``median_hours`` (float64, from the histogram's bins at each level: ``_level_medians``; NaN
     where no closed ticket has a handling time) when there is a histogram.
     histogram: level, unit_id, period, bin, count — the summed handling-hours histogram (or None);
     built from the measures' histogram the first time it is read (the medians do not need it).
@@ -132,6 +132,17 @@ class Hierarchy:
         return np.append(np.flatnonzero((self.level_idx >= 0) & (self.level_idx <= depth)),
                          self.total)
 
+    def targets(self, codes: np.ndarray) -> list[np.ndarray]:
+        """Per level (top → finest), then total: each record's unit code there (−1: none)."""
+        known = codes >= 0
+        out = []
+        for lv in self.levels:
+            target = np.full(len(codes), -1, dtype="int64")
+            target[known] = self.ancestor[lv][codes[known]]
+            out.append(target)
+        out.append(np.full(len(codes), self.total, dtype="int64"))
+        return out
+
     def roll(self, codes: np.ndarray, keys: dict[str, np.ndarray], values: pd.DataFrame
              ) -> pd.DataFrame:
         """Sum ``values`` by (ancestor code, keys…) at every level and at total.
@@ -141,15 +152,8 @@ class Hierarchy:
         value of the group is NaN).
         """
         parts = []
-        known = codes >= 0
-        targets = []
-        for lv in self.levels:
-            target = np.full(len(codes), -1, dtype="int64")
-            target[known] = self.ancestor[lv][codes[known]]
-            targets.append(target)
-        targets.append(np.full(len(codes), self.total, dtype="int64"))
         cols = {c: values[c].to_numpy(dtype="float64") for c in values.columns}
-        for target in targets:
+        for target in self.targets(codes):
             keep = target >= 0
             (uid, *rest), sums = group_sum([target[keep], *(k[keep] for k in keys.values())],
                                            {c: v[keep] for c, v in cols.items()}, sort=False)
@@ -289,18 +293,6 @@ class _Rows:
     values: dict[str, np.ndarray]
 
 
-def _targets(hier: Hierarchy, codes: np.ndarray) -> list[np.ndarray]:
-    """Per level (top → finest), then total: each record's unit code there (−1: none)."""
-    known = codes >= 0
-    out = []
-    for lv in hier.levels:
-        target = np.full(len(codes), -1, dtype="int64")
-        target[known] = hier.ancestor[lv][codes[known]]
-        out.append(target)
-    out.append(np.full(len(codes), hier.total, dtype="int64"))
-    return out
-
-
 def _kahan_year_sums(month_values: np.ndarray, present: np.ndarray | None, months: list[int],
                      years: list[int]) -> np.ndarray:
     """Year sums of a units × months array, month by month in ascending order with pandas'
@@ -339,7 +331,7 @@ def _flow_rows(hier: Hierarchy, flow: pd.DataFrame, periods: tuple[str, ...]
     attached = hier.level_idx[codes[codes >= 0]]
     uids = hier.units_down_to(int(attached.max()) if len(attached) else -1)
     # one flat key per (record, level): records of a level add only into that level's units
-    targets = _targets(hier, codes)
+    targets = hier.targets(codes)
     picks = [np.flatnonzero(t >= 0) for t in targets]
     keys = np.concatenate([targets[i][p] * n_m + mi[p] for i, p in enumerate(picks)])
     rows = np.concatenate(picks)
@@ -450,7 +442,7 @@ def _medians(hier: Hierarchy, h: pd.DataFrame, periods: tuple[str, ...]
     ym = _month_codes(h["month"])
     bins = h["bin"].to_numpy(dtype="int64")
     count = h["count"].to_numpy(dtype="float64")
-    targets = _targets(hier, codes)
+    targets = hier.targets(codes)
     first = int(ym.min())
     kinds = []
     if "month" in periods:
